@@ -1,0 +1,151 @@
+# sv39lab build. Out-of-tree builds: `make O=DIR scheme2_defconfig && make O=DIR`.
+# Without O= the build directory is ./build.
+#
+#   make [O=DIR] menuconfig | scheme{1,2,3}_defconfig | olddefconfig | savedefconfig
+#   make [O=DIR]            build DIR/kernel.elf
+#   make [O=DIR] run        boot it in QEMU (ARGS="init=usertests" sets the kernel command line)
+#   make [O=DIR] gdb        attach gdb-multiarch to a QEMU started with `make run GDB=1`
+#   make test               install missing packages, build every scheme, run the pytest suite
+#   make reproduce          the full benchmark run: results/ (CSV, plots, comparison table)
+
+O ?= build
+override O := $(patsubst %/,%,$(O))
+PYTHON := /usr/bin/python3
+CROSS ?= riscv64-linux-gnu-
+CXX := $(CROSS)g++
+OBJCOPY := $(CROSS)objcopy
+QEMU ?= qemu-system-riscv64
+MEM ?= 128M
+ARGS ?=
+SRC := $(abspath .)
+GEN := $(O)/generated
+
+export KCONFIG_CONFIG := $(O)/.config
+
+.DEFAULT_GOAL := all
+.PHONY: all menuconfig olddefconfig setconfig savedefconfig run gdb test reproduce bench deps clean FORCE
+.SUFFIXES:
+
+# ---------------------------------------------------------------- configuration
+%_defconfig: configs/%_defconfig
+	@mkdir -p $(O)
+	$(PYTHON) -m defconfig --kconfig Kconfig $<
+
+menuconfig: | $(O)/.config
+	$(PYTHON) -m menuconfig Kconfig
+
+olddefconfig:
+	@mkdir -p $(O)
+	$(PYTHON) -m olddefconfig Kconfig
+
+# Change single options non-interactively: make O=DIR setconfig SET="ASID=n TIMER_HZ=250"
+setconfig: | $(O)/.config
+	$(PYTHON) -m setconfig --kconfig Kconfig $(SET)
+
+savedefconfig: $(O)/.config
+	$(PYTHON) -m savedefconfig --kconfig Kconfig --out $(O)/defconfig
+	@echo "minimal configuration written to $(O)/defconfig"
+
+$(O)/.config:
+	@mkdir -p $(O)
+	@echo "$(O)/.config missing: starting from configs/scheme2_defconfig"
+	$(PYTHON) -m defconfig --kconfig Kconfig configs/scheme2_defconfig
+
+# Only the goals that build need the configuration read in.
+CONFIG_GOALS := $(filter-out %_defconfig menuconfig olddefconfig setconfig savedefconfig test reproduce bench deps clean,$(or $(MAKECMDGOALS),all))
+ifneq ($(CONFIG_GOALS),)
+-include $(O)/.config
+endif
+
+# ---------------------------------------------------------------- flags
+COMMON_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+  -ffreestanding -nostdlib -fno-pie -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+  -fno-use-cxa-atexit -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
+KERNEL_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax \
+  -I$(SRC)/kernel -I$(SRC)/include -I$(GEN)
+KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
+  -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax
+USER_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
+USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(SRC)/user/lib/user.ld
+
+# ---------------------------------------------------------------- generated sources
+$(GEN)/config.hpp: $(O)/.config scripts/genconfig.py Kconfig
+	@mkdir -p $(GEN)
+	$(PYTHON) scripts/genconfig.py Kconfig $(O)/.config $@
+	@touch $@
+
+$(GEN)/trap.S $(GEN)/trap_layout.h &: $(O)/.config kernel/scheme/trapgen.py
+	@mkdir -p $(GEN)
+	$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
+
+$(GEN)/kernel.ld: kernel/kernel.ld.in $(GEN)/config.hpp
+	$(CXX) -E -P -x c -I$(GEN) -I$(SRC)/kernel $< -o $@
+
+# ---------------------------------------------------------------- user programs
+USER_LIB_SRCS := $(wildcard user/lib/*.cpp user/lib/*.S)
+USER_LIB_OBJS := $(patsubst %,$(O)/%.o,$(USER_LIB_SRCS))
+USER_PROG_SRCS := $(wildcard user/*.cpp user/bench/*.cpp)
+USER_PROGS := $(patsubst %.cpp,$(O)/%.elf,$(USER_PROG_SRCS))
+
+$(O)/user/%.cpp.o: user/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+$(O)/user/%.S.o: user/%.S
+	@mkdir -p $(dir $@)
+	$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+$(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
+	$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
+
+$(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
+	@mkdir -p $(GEN)
+	$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
+
+# ---------------------------------------------------------------- kernel
+SCHEME_SRC := $(if $(CONFIG_SCHEME_SEPARATE),kernel/scheme/separate.cpp,$(if $(CONFIG_SCHEME_RANDOMIZED),kernel/scheme/randomized.cpp,kernel/scheme/shared.cpp))
+KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
+KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
+
+$(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/config.hpp $(GEN)/trap_layout.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+$(O)/kernel/%.S.o: kernel/%.S $(GEN)/config.hpp $(GEN)/trap_layout.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+$(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/config.hpp
+	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+
+$(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld scripts/check_relocs.py
+	$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
+	$(if $(CONFIG_SCHEME_RANDOMIZED),$(PYTHON) scripts/check_relocs.py $@.tmp)
+	@mv $@.tmp $@
+	@echo "built $@ (scheme $(CONFIG_SCHEME))"
+
+all: $(O)/kernel.elf
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- running
+QEMU_FLAGS := -machine virt -nographic -bios default -m $(MEM) -kernel $(O)/kernel.elf
+run: $(O)/kernel.elf
+	$(QEMU) $(QEMU_FLAGS) $(if $(ARGS),-append "$(ARGS)") $(if $(GDB),-s -S)
+
+gdb: $(O)/kernel.elf
+	$(PYTHON) scripts/gdbinit.py $(O) > $(O)/gdbinit
+	gdb-multiarch -x $(O)/gdbinit
+
+# ---------------------------------------------------------------- tests and results
+deps:
+	bash scripts/install-deps.sh
+
+test: deps
+	$(PYTHON) -m pytest -q harness
+
+bench: deps
+	$(PYTHON) -m harness bench
+
+reproduce: deps
+	$(PYTHON) -m harness reproduce
+
+clean:
+	rm -rf $(O)

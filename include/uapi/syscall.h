@@ -1,0 +1,96 @@
+// The system-call interface: numbers, error codes and structures shared by the kernel and the
+// user library. This header is the contract; docs/syscalls.md explains each call.
+//
+// Calling convention (like Linux on RISC-V): a7 = number, a0..a5 = arguments, `ecall`;
+// the result comes back in a0 (a negative value is -Errno); every other register is preserved.
+#pragma once
+
+#ifdef __cplusplus
+#include <stdint.h>
+namespace uapi {
+#endif
+
+enum Sys : long {
+  SYS_read = 63,      // read(fd, buf, len) -> bytes read (fd 0 = console)
+  SYS_write = 64,     // write(fd, buf, len) -> bytes written (fd 1, 2 = console)
+  SYS_exit = 93,      // exit(status) -> does not return
+  SYS_sleep = 101,    // sleep(nanoseconds) -> 0
+  SYS_get_time = 169, // get_time() -> nanoseconds since boot (from the timebase)
+  SYS_yield = 124,    // yield() -> 0
+  SYS_getpid = 172,   // getpid() -> pid
+  SYS_getppid = 173,  // getppid() -> parent pid (0 when the parent is gone)
+  SYS_sbrk = 214,     // sbrk(increment) -> previous program break
+  SYS_munmap = 215,   // munmap(addr, len) -> 0
+  SYS_fork = 220,     // fork() -> child pid in the parent, 0 in the child
+  SYS_exec = 221,     // exec(path, argv) -> does not return on success
+  SYS_mmap = 222,     // mmap(addr, len, prot) -> mapped address (anonymous, zero-filled)
+  SYS_waitpid = 260,  // waitpid(pid, status*, options) -> pid of the reaped child
+  SYS_stats = 500,    // stats(KernelStats*) -> 0
+  SYS_programs = 501, // programs(buf, len) -> bytes: NUL-separated names of embedded programs
+  SYS_bench_echo = 502, // bench_echo(in, out, len) -> len: copy len bytes in, then out (bench_copy)
+  SYS_diag = 503,     // diag(DiagOp, arg) -> value: harness/test diagnostics (see DiagOp)
+};
+
+// Errors are returned as negative values: -EFAULT etc.
+enum Errno : long {
+  EPERM = 1,    // not allowed
+  ENOENT = 2,   // no such program
+  ESRCH = 3,    // no such process
+  E2BIG = 7,    // argument list too long
+  ENOEXEC = 8,  // not a valid executable
+  EBADF = 9,    // bad file descriptor
+  ECHILD = 10,  // no child to wait for
+  EAGAIN = 11,  // try again (non-blocking wait with no exited child)
+  ENOMEM = 12,  // out of memory
+  EFAULT = 14,  // bad user address
+  EINVAL = 22,  // invalid argument
+  ENAMETOOLONG = 36,
+  ENOSYS = 38,  // unknown system call
+};
+
+// mmap protection bits (any combination of R, W, X; W requires R).
+enum Prot : long { PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4 };
+
+// waitpid options.
+enum WaitOptions : long { WNOHANG = 1 };
+
+// Per-process or global event counters. All are event counts since the owner was created
+// (the process) or since boot (global), except the two gauges marked below.
+struct Counters {
+  uint64_t traps;             // every entry into the kernel from user mode
+  uint64_t syscalls;          // ecalls from user mode
+  uint64_t interrupts;        // timer interrupts taken from user mode
+  uint64_t faults;            // exceptions other than ecall (those kill the process)
+  uint64_t satp_writes;       // csrw satp executed on behalf of this process
+  uint64_t sfence_all;        // sfence.vma zero, zero
+  uint64_t sfence_asid;       // sfence.vma zero, asid
+  uint64_t sfence_addr;       // sfence.vma va, (zero or asid)
+  uint64_t context_switches;  // times this process was switched in
+  uint64_t pt_pages;          // gauge: page-table pages held now
+  uint64_t pt_pages_kernel;   // gauge: of which hold only kernel mappings
+};
+
+struct KernelStats {
+  Counters self;        // the calling process
+  Counters global;      // the whole system (exited processes included)
+  uint64_t frames_free; // physical 4 KiB frames free now
+  uint64_t frames_total;
+  uint64_t heap_bytes_used; // kernel heap in use
+  uint64_t scheme;      // 1, 2 or 3
+  uint64_t asid_enabled;
+  uint64_t timebase_hz; // rdtime frequency
+};
+
+// SYS_diag operations, for tests and the harness. None of them reveals more than a kernel
+// log line would; they exist so that tests can check layout facts from user mode.
+enum DiagOp : long {
+  DIAG_KERNEL_SLOT = 1,       // -> the VA at which this process's page table maps the kernel window
+  DIAG_KERNEL_ADDR = 2,       // -> a kernel VA of a kernel object as seen in this process
+  DIAG_IS_KERNEL_MAPPED = 3,  // (va) -> 1 if va is a kernel (non-U) mapping in this process's table
+  DIAG_SLOT_ENTROPY_MILLIBITS = 4, // -> log2(number of possible kernel slots) * 1000
+  DIAG_PT_PAGES = 5,          // -> page-table pages held by this process
+};
+
+#ifdef __cplusplus
+}  // namespace uapi
+#endif
