@@ -21,6 +21,12 @@ SRC := $(abspath .)
 GEN := $(O)/generated
 
 export KCONFIG_CONFIG := $(O)/.config
+# Quiet by default: each step prints its target; V=1 prints the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  $(notdir $@)";
+endif
 
 .DEFAULT_GOAL := all
 .PHONY: all menuconfig olddefconfig setconfig savedefconfig run gdb test reproduce bench deps clean FORCE
@@ -62,8 +68,9 @@ COMMON_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
   -ffreestanding -nostdlib -fno-pie -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -fno-use-cxa-atexit -fno-stack-protector -fno-asynchronous-unwind-tables \
   -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
+SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
 KERNEL_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax \
-  -I$(SRC)/kernel -I$(SRC)/include -I$(GEN)
+  -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) -DSCHEME_HEADER='"scheme/$(SCHEME_NAME).hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
   -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax
 USER_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
@@ -90,33 +97,33 @@ USER_PROGS := $(patsubst %.cpp,$(O)/%.elf,$(USER_PROG_SRCS))
 
 $(O)/user/%.cpp.o: user/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
 $(O)/user/%.S.o: user/%.S
 	@mkdir -p $(dir $@)
-	$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
 $(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
-	$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
+	$(Q)$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
 
 $(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
 	@mkdir -p $(GEN)
 	$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
 
 # ---------------------------------------------------------------- kernel
-SCHEME_SRC := $(if $(CONFIG_SCHEME_SEPARATE),kernel/scheme/separate.cpp,$(if $(CONFIG_SCHEME_RANDOMIZED),kernel/scheme/randomized.cpp,kernel/scheme/shared.cpp))
+SCHEME_SRC := kernel/scheme/$(SCHEME_NAME).cpp
 KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
 KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
 
 $(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/config.hpp $(GEN)/trap_layout.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 $(O)/kernel/%.S.o: kernel/%.S $(GEN)/config.hpp $(GEN)/trap_layout.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 $(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/config.hpp
-	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 
 $(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld scripts/check_relocs.py
-	$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
+	$(Q)$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
 	$(if $(CONFIG_SCHEME_RANDOMIZED),$(PYTHON) scripts/check_relocs.py $@.tmp)
 	@mv $@.tmp $@
 	@echo "built $@ (scheme $(CONFIG_SCHEME))"

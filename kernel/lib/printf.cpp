@@ -1,0 +1,111 @@
+// A small vsnprintf: %d %i %u %x %p %s %c %% with l/ll/z modifiers, width and zero padding.
+#include "lib/log.hpp"
+
+#include "arch/riscv.hpp"
+#include "mm/kview.hpp"
+
+namespace {
+
+struct Out {
+  char* buf;
+  size_t size;
+  size_t len = 0;
+  void put(char c) {
+    if (len + 1 < size) buf[len] = c;
+    len++;
+  }
+};
+
+void put_number(Out& out, u64 v, unsigned base, bool negative, int width, char pad) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[v % base];
+    v /= base;
+  } while (v);
+  if (negative) digits[n++] = '-';
+  for (int i = n; i < width; i++) out.put(pad);
+  while (n) out.put(digits[--n]);
+}
+
+}  // namespace
+
+int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
+  Out out{buf, size};
+  for (; *fmt; fmt++) {
+    if (*fmt != '%') {
+      out.put(*fmt);
+      continue;
+    }
+    fmt++;
+    char pad = ' ';
+    int width = 0;
+    if (*fmt == '0') pad = '0', fmt++;
+    while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+    int longs = 0;
+    while (*fmt == 'l' || *fmt == 'z') longs++, fmt++;
+    switch (*fmt) {
+      case 'd':
+      case 'i': {
+        i64 v = longs ? va_arg(ap, i64) : va_arg(ap, int);
+        put_number(out, v < 0 ? -static_cast<u64>(v) : v, 10, v < 0, width, pad);
+        break;
+      }
+      case 'u':
+        put_number(out, longs ? va_arg(ap, u64) : va_arg(ap, unsigned), 10, false, width, pad);
+        break;
+      case 'x':
+        put_number(out, longs ? va_arg(ap, u64) : va_arg(ap, unsigned), 16, false, width, pad);
+        break;
+      case 'p':
+        out.put('0'), out.put('x');
+        put_number(out, va_arg(ap, u64), 16, false, 16, '0');
+        break;
+      case 's': {
+        const char* s = va_arg(ap, const char*);
+        if (!s) s = "(null)";
+        size_t n = strlen(s);
+        for (size_t i = n; i < size_t(width); i++) out.put(' ');
+        while (*s) out.put(*s++);
+        break;
+      }
+      case 'c':
+        out.put(static_cast<char>(va_arg(ap, int)));
+        break;
+      case '%':
+        out.put('%');
+        break;
+      default:
+        out.put('%');
+        if (*fmt) out.put(*fmt); else fmt--;
+    }
+  }
+  if (size) buf[out.len < size ? out.len : size - 1] = 0;
+  return static_cast<int>(out.len);
+}
+
+int ksnprintf(char* buf, size_t size, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = kvsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+void console_write(const char* s, size_t len) {
+  // The SBI debug console takes a physical address.
+  while (len) {
+    long n = sbi::console_write(virt_to_phys(s).value, len);
+    if (n <= 0) break;
+    s += n, len -= n;
+  }
+}
+
+void kprintf(const char* fmt, ...) {
+  static char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = kvsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  console_write(buf, min<size_t>(n, sizeof buf - 1));
+}

@@ -1,0 +1,223 @@
+// User address spaces. Memory is populated eagerly (no demand paging, no copy-on-write), so a
+// validated user range is always mapped: the kernel can never fault on user memory.
+#include "mm/addrspace.hpp"
+
+#include "arch/riscv.hpp"
+#include "mm/tlb.hpp"
+
+using namespace uapi;
+
+PteFlags user_pte_flags(u8 prot) {
+  PteFlags f = PteFlags::U;
+  if (prot & PROT_READ) f = f | PteFlags::R;
+  if (prot & PROT_WRITE) f = f | PteFlags::W;
+  if (prot & PROT_EXEC) f = f | PteFlags::X;
+  return f;
+}
+
+Error AddressSpace::create(Process& p) {
+  auto root = frames::alloc_zeroed();
+  if (!root.ok()) return Error::NoMemory;
+  root_ = root.value();
+  pt_pages_ = 1;
+  pt_pages_kernel_ = 0;
+  asid_ = tlb::alloc_asid();
+  Error e = scheme::attach_kernel(p, *this);
+  if (e != Error::None) destroy();
+  return e;
+}
+
+u64 AddressSpace::satp() const { return riscv::make_satp(root_.value, asid_); }
+
+void AddressSpace::swap(AddressSpace& o) {
+  auto swap_value = [](auto& a, auto& b) {
+    auto t = a;
+    a = b, b = t;
+  };
+  swap_value(root_, o.root_);
+  swap_value(asid_, o.asid_);
+  swap_value(pt_pages_, o.pt_pages_);
+  swap_value(pt_pages_kernel_, o.pt_pages_kernel_);
+  swap_value(brk_start_, o.brk_start_);
+  swap_value(brk_, o.brk_);
+  swap_value(kernel, o.kernel);
+  areas_.swap(o.areas_);
+}
+
+void AddressSpace::unmap_pages(u64 start, u64 end) {
+  PageTable pt(root_);
+  for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
+    PhysPageNum ppn;
+    if (pt.unmap(VirtAddr(va).page(), &ppn)) frames::free(ppn);
+  }
+}
+
+void AddressSpace::release_user() {
+  for (const Area& a : areas_) unmap_pages(a.start, a.end);
+  areas_.clear();
+  brk_start_ = brk_ = 0;
+}
+
+void AddressSpace::destroy() {
+  if (!live()) return;
+  release_user();
+  scheme::detach_kernel(*this);
+  // What is left below the root are this table's own (user-half) tables.
+  free_table_tree(root_, 2, pt_pages_);
+  tlb::release_asid(asid_);
+  root_ = PhysPageNum(0);
+  pt_pages_kernel_ = 0;
+}
+
+Error AddressSpace::insert_area(const Area& a) {
+  size_t i = 0;
+  while (i < areas_.size() && areas_[i].start < a.start) i++;
+  return areas_.insert(i, a) ? Error::None : Error::NoMemory;
+}
+
+Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
+  if (start >= end) return Error::None;
+  if (overlaps(start, end)) return Error::Invalid;
+  // Reserve the bookkeeping first so a failure later needs no undo of the vector.
+  if (insert_area({start, end, prot, kind}) != Error::None) return Error::NoMemory;
+  PageTable pt(root_);
+  PteFlags flags = user_pte_flags(prot);
+  for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
+    Frame frame = Frame::alloc();
+    Error e = frame.valid() ? pt.map(VirtAddr(va).page(), frame.ppn(), flags, PageLevel::Page4K, pt_pages_)
+                            : Error::NoMemory;
+    if (e != Error::None) {
+      unmap_pages(start, va);
+      for (size_t i = 0; i < areas_.size(); i++)
+        if (areas_[i].start == start) {
+          areas_.erase(i);
+          break;
+        }
+      return e;
+    }
+    frame.release();  // the page table owns it now
+  }
+  return Error::None;
+}
+
+bool AddressSpace::overlaps(u64 start, u64 end) const {
+  for (const Area& a : areas_)
+    if (a.start < end && start < a.end) return true;
+  return false;
+}
+
+bool AddressSpace::range_ok(u64 va, u64 len, u8 prot) const {
+  if (len == 0) return true;
+  u64 end = va + len;
+  if (end < va || end > layout::USER_TOP) return false;
+  // Areas are sorted: walk them, requiring each next piece to continue where the last ended.
+  u64 at = va;
+  for (const Area& a : areas_) {
+    if (a.end <= at) continue;
+    if (a.start > at || (a.prot & prot) != prot) return false;
+    at = a.end;
+    if (at >= end) return true;
+  }
+  return false;
+}
+
+u64 AddressSpace::find_free(u64 len) const {
+  u64 at = layout::MMAP_BASE;
+  for (const Area& a : areas_) {
+    if (a.end <= at) continue;
+    if (a.start >= at + len) break;
+    at = a.end;
+  }
+  return at + len <= layout::USER_STACK_TOP - layout::USER_STACK_SIZE - layout::PAGE_SIZE ? at : 0;
+}
+
+Error AddressSpace::unmap_range(u64 start, u64 end) {
+  // Check first, change after: a failing munmap changes nothing.
+  size_t splits = 0;
+  for (const Area& a : areas_) {
+    if (a.end <= start || a.start >= end) continue;
+    if (a.kind != AreaKind::Mmap) return Error::Invalid;
+    if (a.start < start && a.end > end) splits++;
+  }
+  if (splits) {
+    // A split needs one more area slot; make sure the vector can take it.
+    if (!areas_.push_back({0, 0, 0, AreaKind::Mmap})) return Error::NoMemory;
+    areas_.erase(areas_.size() - 1);
+  }
+  for (size_t i = 0; i < areas_.size();) {
+    Area a = areas_[i];
+    if (a.end <= start || a.start >= end) {
+      i++;
+      continue;
+    }
+    u64 lo = max(a.start, start), hi = min(a.end, end);
+    unmap_pages(lo, hi);
+    if (a.start < lo && a.end > hi) {
+      areas_[i].end = lo;
+      (void)areas_.insert(i + 1, {hi, a.end, a.prot, a.kind});  // capacity reserved above
+      i += 2;
+    } else if (a.start < lo) {
+      areas_[i].end = lo;
+      i++;
+    } else if (a.end > hi) {
+      areas_[i].start = hi;
+      i++;
+    } else {
+      areas_.erase(i);
+    }
+    tlb::flush_range(lo, hi, asid_);
+  }
+  return Error::None;
+}
+
+Error AddressSpace::copy_user_from(const AddressSpace& parent) {
+  PageTable src(parent.root_);
+  for (const Area& a : parent.areas_) {
+    Error e = map_anonymous(a.start, a.end, a.prot, a.kind);
+    if (e != Error::None) return e;
+    PageTable dst(root_);
+    for (u64 va = a.start; va < a.end; va += layout::PAGE_SIZE) {
+      PhysAddr from, to;
+      src.translate(VirtAddr(va), &from);
+      dst.translate(VirtAddr(va), &to);
+      memcpy(phys_to_virt(to), phys_to_virt(from), layout::PAGE_SIZE);
+    }
+  }
+  brk_start_ = parent.brk_start_;
+  brk_ = parent.brk_;
+  return Error::None;
+}
+
+Result<u64> AddressSpace::grow_break(long increment) {
+  u64 old = brk_;
+  u64 want = old + increment;
+  if (increment < 0 && (want > old || want < brk_start_)) return Error::Invalid;
+  if (increment > 0 && (want < old || want > layout::MMAP_BASE)) return Error::NoMemory;
+  u64 old_top = align_up(old, layout::PAGE_SIZE), new_top = align_up(want, layout::PAGE_SIZE);
+  if (new_top > old_top) {
+    if (overlaps(old_top, new_top)) return Error::NoMemory;
+    // Extend the heap area, or create it.
+    Error e = map_anonymous(old_top, new_top, PROT_READ | PROT_WRITE, AreaKind::Heap);
+    if (e != Error::None) return e == Error::Invalid ? Error::NoMemory : e;
+    // Merge with the previous heap piece so the heap stays one area.
+    for (size_t i = 1; i < areas_.size(); i++) {
+      if (areas_[i].start == old_top && areas_[i - 1].end == old_top && areas_[i - 1].kind == AreaKind::Heap &&
+          areas_[i].kind == AreaKind::Heap) {
+        areas_[i - 1].end = areas_[i].end;
+        areas_.erase(i);
+        break;
+      }
+    }
+  } else if (new_top < old_top) {
+    unmap_pages(new_top, old_top);
+    for (size_t i = 0; i < areas_.size(); i++) {
+      if (areas_[i].kind != AreaKind::Heap) continue;
+      if (new_top <= areas_[i].start) areas_.erase(i);
+      else areas_[i].end = new_top;
+      break;
+    }
+    tlb::flush_range(new_top, old_top, asid_);
+  }
+  brk_ = want;
+  return old;
+}

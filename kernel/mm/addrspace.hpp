@@ -1,0 +1,69 @@
+// A process's address space: its page table, its user areas, its program break, and the
+// kernel part the scheme adds (scheme::SpaceState).
+#pragma once
+
+#include "mm/heap.hpp"
+#include "mm/pagetable.hpp"
+#include "scheme/scheme.hpp"
+#include "uapi/syscall.h"
+
+enum class AreaKind : u8 { Image, Heap, Stack, Mmap };
+
+struct Area {
+  u64 start;  // page-aligned VA
+  u64 end;    // page-aligned VA, exclusive
+  u8 prot;    // uapi::PROT_* bits
+  AreaKind kind;
+};
+
+class AddressSpace {
+ public:
+  // A new table with the kernel part for process `p`.
+  Error create(Process& p);
+  // Free every user page (the table itself stays usable).
+  void release_user();
+  // Free everything: user pages, the kernel part, the tables, the ASID.
+  void destroy();
+  bool live() const { return root_.value != 0; }
+  void swap(AddressSpace& o);
+
+  // Map [start, end) as fresh zero-filled pages. All or nothing: NoMemory leaves no trace.
+  Error map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind);
+  // munmap: remove the mmap'd pages in [start, end). Invalid if it touches another kind.
+  Error unmap_range(u64 start, u64 end);
+  // fork: copy the parent's areas and their contents.
+  Error copy_user_from(const AddressSpace& parent);
+  // sbrk
+  void set_break_start(u64 brk) { brk_start_ = brk_ = brk; }
+  Result<u64> grow_break(long increment);
+
+  // Is [va, va+len) inside user areas that all allow `prot`?
+  bool range_ok(u64 va, u64 len, u8 prot) const;
+  bool overlaps(u64 start, u64 end) const;
+  // A free range of `len` bytes for mmap(0, ...), or 0.
+  u64 find_free(u64 len) const;
+
+  PageTable table() const { return PageTable(root_); }
+  u64 satp() const;
+  u16 asid() const { return asid_; }
+  u64 pt_pages() const { return pt_pages_; }
+  u64& pt_pages_ref() { return pt_pages_; }
+  u64& pt_pages_kernel_ref() { return pt_pages_kernel_; }
+  u64 pt_pages_kernel() const { return pt_pages_kernel_; }
+  const KVector<Area>& areas() const { return areas_; }
+
+  scheme::SpaceState kernel{};  // owned by the scheme
+
+ private:
+  Error insert_area(const Area& a);
+  void unmap_pages(u64 start, u64 end);
+
+  PhysPageNum root_;
+  u16 asid_ = 0;
+  u64 pt_pages_ = 0;         // all page-table pages of this table, the root included
+  u64 pt_pages_kernel_ = 0;  // of which hold only kernel mappings
+  KVector<Area> areas_;      // sorted by start, non-overlapping
+  u64 brk_start_ = 0, brk_ = 0;
+};
+
+PteFlags user_pte_flags(u8 prot);

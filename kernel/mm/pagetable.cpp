@@ -1,0 +1,70 @@
+#include "mm/pagetable.hpp"
+
+Pte* PageTable::entry(VirtPageNum vpn, PageLevel target, bool create, u64& pt_pages) {
+  PhysPageNum table = root_;
+  for (int level = 2;; level--) {
+    Pte* pte = &table_entries(table)[vpn.index(level)];
+    if (level == int(target)) return pte;
+    if (!pte->valid()) {
+      if (!create) return nullptr;
+      auto frame = frames::alloc_zeroed();
+      if (!frame.ok()) return nullptr;
+      pt_pages++;
+      *pte = Pte::make(frame.value(), PteFlags::None);
+    } else if (pte->leaf()) {
+      return nullptr;  // a superpage covers this address
+    }
+    table = pte->ppn();
+  }
+}
+
+Error PageTable::map(VirtPageNum vpn, PhysPageNum ppn, PteFlags flags, PageLevel level, u64& pt_pages) {
+  Pte* pte = entry(vpn, level, true, pt_pages);
+  if (!pte) return frames::free_count() ? Error::Invalid : Error::NoMemory;
+  if (pte->valid()) return Error::Invalid;
+  *pte = Pte::make(ppn, flags | PteFlags::A | (any(flags & PteFlags::W) ? PteFlags::D : PteFlags::None));
+  return Error::None;
+}
+
+Pte* PageTable::leaf(VirtPageNum vpn, PageLevel* level_out) const {
+  PhysPageNum table = root_;
+  for (int level = 2; level >= 0; level--) {
+    Pte* pte = &table_entries(table)[vpn.index(level)];
+    if (!pte->valid()) return nullptr;
+    if (pte->leaf()) {
+      if (level_out) *level_out = PageLevel(level);
+      return pte;
+    }
+    table = pte->ppn();
+  }
+  return nullptr;
+}
+
+bool PageTable::unmap(VirtPageNum vpn, PhysPageNum* out) {
+  PageLevel level;
+  Pte* pte = leaf(vpn, &level);
+  if (!pte || level != PageLevel::Page4K) return false;
+  if (out) *out = pte->ppn();
+  pte->bits = 0;
+  return true;
+}
+
+bool PageTable::translate(VirtAddr va, PhysAddr* pa, PteFlags* flags) const {
+  PageLevel level;
+  Pte* pte = leaf(va.page(), &level);
+  if (!pte) return false;
+  u64 span = 1ul << (12 + 9 * int(level));
+  *pa = PhysAddr(pte->ppn().addr().value + (va.value & (span - 1)));
+  if (flags) *flags = pte->flags();
+  return true;
+}
+
+void free_table_tree(PhysPageNum table, int level, u64& pt_pages) {
+  if (level > 0) {
+    Pte* entries = table_entries(table);
+    for (int i = 0; i < 512; i++)
+      if (entries[i].valid() && !entries[i].leaf()) free_table_tree(entries[i].ppn(), level - 1, pt_pages);
+  }
+  frames::free(table);
+  pt_pages--;
+}

@@ -1,0 +1,228 @@
+// The process table and the process life cycle.
+#include "proc/process.hpp"
+
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "mm/tlb.hpp"
+#include "proc/loader.hpp"
+#include "trap/usercopy.hpp"
+
+namespace {
+
+Process table[proc::NPROC];
+int running = -1;          // index of the current process
+int next_pid = 1;
+uapi::Counters boot_counters;     // events before the first process
+uapi::Counters retired_counters;  // processes already reaped
+constexpr int INIT = 0;           // init is always slot 0
+
+void add_counters(uapi::Counters& sum, const uapi::Counters& c) {
+  sum.traps += c.traps;
+  sum.syscalls += c.syscalls;
+  sum.interrupts += c.interrupts;
+  sum.faults += c.faults;
+  sum.satp_writes += c.satp_writes;
+  sum.sfence_all += c.sfence_all;
+  sum.sfence_asid += c.sfence_asid;
+  sum.sfence_addr += c.sfence_addr;
+  sum.context_switches += c.context_switches;
+}
+
+Process* alloc_process() {
+  for (int i = 0; i < proc::NPROC; i++) {
+    Process& p = table[i];
+    if (p.state != ProcState::Free) continue;
+    p.pid = next_pid++;
+    p.parent = -1;
+    p.exit_status = 0;
+    p.waiting = WaitReason::None;
+    p.counters = {};
+    p.ctx = {};
+    if (scheme::init_process(p) != Error::None) return nullptr;
+    p.state = ProcState::Blocked;  // not runnable until fully built
+    return &p;
+  }
+  return nullptr;
+}
+
+// Give back everything a dead process still holds. Runs in another process's context.
+void reap(Process& p) {
+  uapi::Counters c;
+  proc::counters_of(p, c);
+  add_counters(retired_counters, c);
+  p.space.destroy();
+  scheme::release_process(p);
+  p.state = ProcState::Free;
+  p.pid = 0;
+}
+
+void set_name(Process& p, const char* name) {
+  size_t n = min<size_t>(strlen(name), sizeof p.name - 1);
+  memcpy(p.name, name, n);
+  p.name[n] = 0;
+}
+
+// A forked child's first instructions in the kernel: return 0 from fork.
+void fork_child_start(u64) { scheme::return_to_user_first(proc::current()); }
+
+// After exec switched to the new address space: free the old one, then start the program.
+void exec_finish(u64) {
+  Process& p = proc::current();
+  p.retired_space.destroy();
+  scheme::return_to_user_first(p);
+}
+
+void init_start(u64) { scheme::return_to_user_first(proc::current()); }
+
+}  // namespace
+
+int Process::index() const { return static_cast<int>(this - table); }
+
+namespace proc {
+
+Process& at(int index) { return table[index]; }
+Process& current() { return table[running]; }
+int current_index() { return running; }
+void set_current(int index) { running = index; }
+uapi::Counters& counters_now() { return running >= 0 ? table[running].counters : boot_counters; }
+
+void counters_of(Process& p, uapi::Counters& out) {
+  out = p.counters;
+  TrapFrame* tf = scheme::trapframe(p);
+  out.satp_writes += tf->satp_writes;
+  out.sfence_all += tf->sfence_all;
+  out.pt_pages = p.space.pt_pages();
+  out.pt_pages_kernel = p.space.pt_pages_kernel();
+}
+
+void global_counters(uapi::Counters& out) {
+  out = retired_counters;
+  add_counters(out, boot_counters);
+  for (Process& p : table) {
+    if (p.state == ProcState::Free) continue;
+    uapi::Counters c;
+    counters_of(p, c);
+    add_counters(out, c);
+    out.pt_pages += c.pt_pages;
+    out.pt_pages_kernel += c.pt_pages_kernel;
+  }
+}
+
+void start_init(const char* const* argv, int argc) {
+  Process* p = alloc_process();
+  if (!p) panic("cannot allocate the init process");
+  set_name(*p, argv[0]);
+  Error e = p->space.create(*p);
+  if (e == Error::None) e = load_program(*p, p->space, argv[0], argv, argc);
+  if (e != Error::None) {
+    kprintf("init: cannot start '%s': %s\n", argv[0],
+            e == Error::NoEntry ? "no such program (try init=sh, then 'ls')" : "error loading it");
+    power_off(127);
+  }
+  p->state = ProcState::Running;
+  running = p->index();
+  p->counters.context_switches++;
+  scheme::prepare_fresh(*p, init_start, 0);
+  scheme::enter(*p);
+}
+
+long fork() {
+  Process& parent = current();
+  Process* child = alloc_process();
+  if (!child) return error_code(Error::Again);
+  Error e = child->space.create(*child);
+  if (e == Error::None) e = child->space.copy_user_from(parent.space);
+  if (e != Error::None) {
+    reap(*child);
+    return error_code(e);
+  }
+  memcpy(child->name, parent.name, sizeof child->name);
+  TrapFrame* ctf = scheme::trapframe(*child);
+  TrapFrame* ptf = scheme::trapframe(parent);
+  memcpy(ctf->x, ptf->x, sizeof ctf->x);
+  ctf->epc = ptf->epc;
+  ctf->x[10] = 0;  // fork returns 0 in the child
+  child->parent = parent.index();
+  scheme::prepare_fresh(*child, fork_child_start, 0);
+  child->state = ProcState::Runnable;
+  LOG_DEBUG("fork: pid %d -> pid %d\n", parent.pid, child->pid);
+  return child->pid;
+}
+
+long exec(const char* name, const char* const* argv, int argc) {
+  Process& p = current();
+  // Build the new address space beside the old one; the old one stays intact on failure.
+  AddressSpace& fresh = p.retired_space;
+  Error e = fresh.create(p);
+  if (e == Error::None) e = load_program(p, fresh, name, argv, argc);
+  if (e != Error::None) {
+    fresh.destroy();
+    return error_code(e);
+  }
+  p.space.swap(fresh);  // p.space is the new one, p.retired_space the old
+  set_name(p, name);
+  LOG_DEBUG("exec: pid %d runs %s\n", p.pid, name);
+  scheme::prepare_fresh(p, exec_finish, 0);
+  scheme::enter(p);
+}
+
+void exit(int status) {
+  Process& p = current();
+  LOG_DEBUG("exit: pid %d (%s) status %d\n", p.pid, p.name, status);
+  if (p.index() == INIT) {
+    kprintf("init exited with status %d: powering off\n", status);
+    power_off(status);
+  }
+  p.space.release_user();
+  bool orphaned_zombie = false;
+  for (Process& c : table) {
+    if (c.state != ProcState::Free && c.parent == p.index()) {
+      c.parent = INIT;
+      orphaned_zombie |= c.state == ProcState::Zombie;
+    }
+  }
+  p.exit_status = status;
+  p.state = ProcState::Zombie;
+  Process& parent = table[p.parent >= 0 ? p.parent : INIT];
+  if (parent.state == ProcState::Blocked && parent.waiting == WaitReason::Child) sched::wake(parent);
+  Process& init = table[INIT];
+  if (orphaned_zombie && init.state == ProcState::Blocked && init.waiting == WaitReason::Child) sched::wake(init);
+  sched::schedule();
+  panic("a zombie was scheduled");
+}
+
+void kill_current(const char* reason, u64 scause, u64 stval, u64 sepc) {
+  Process& p = current();
+  kprintf("killed pid %d (%s): %s (scause %lu, stval %p, pc %p)\n", p.pid, p.name, reason, scause,
+          reinterpret_cast<void*>(stval), reinterpret_cast<void*>(sepc));
+  exit(-1);
+}
+
+long waitpid(long pid, u64 user_status, long options) {
+  if (options & ~long(uapi::WNOHANG)) return error_code(Error::Invalid);
+  Process& me = current();
+  for (;;) {
+    bool have_child = false;
+    for (Process& c : table) {
+      if (c.state == ProcState::Free || c.parent != me.index()) continue;
+      if (pid > 0 && c.pid != pid) continue;
+      have_child = true;
+      if (c.state != ProcState::Zombie) continue;
+      if (user_status) {
+        int status = c.exit_status;
+        Error e = usercopy::copy_out(me.space, user_status, &status, sizeof status);
+        if (e != Error::None) return error_code(e);  // the child stays unreaped
+      }
+      long child_pid = c.pid;
+      reap(c);
+      return child_pid;
+    }
+    if (!have_child) return error_code(Error::NoChild);
+    if (options & uapi::WNOHANG) return 0;
+    me.state = ProcState::Blocked;
+    me.waiting = WaitReason::Child;
+    sched::schedule();
+  }
+}
+
+}  // namespace proc

@@ -1,0 +1,82 @@
+// Processes: the process table, and the life cycle fork -> exec -> exit -> wait.
+#pragma once
+
+#include "mm/addrspace.hpp"
+#include "uapi/syscall.h"
+
+enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
+enum class WaitReason : u8 { None, Sleep, Child };
+
+// Callee-saved registers of a kernel thread that gave up the CPU. ra and sp are VAs at the
+// process's own window, and a context is only ever resumed in its own address space.
+struct Context {
+  u64 ra, sp, s[12];
+};
+
+// The registers of user mode, saved at each trap (layout: generated/trap_layout.h).
+struct TrapFrame {
+  u64 x[32];  // x[0] unused
+  u64 epc;
+  u64 kernel_satp, kernel_sp, kernel_trap, kernel_tf, user_satp;  // scheme 1 only
+  u64 satp_writes, sfence_all;  // counted by the generated trap path
+};
+
+struct Process {
+  ProcState state = ProcState::Free;
+  WaitReason waiting = WaitReason::None;
+  int pid = 0;
+  int parent = -1;  // index in the process table (never a pointer: see KPtr)
+  int exit_status = 0;
+  u64 wake_at = 0;  // rdtime value, when sleeping
+  char name[32] = {};
+  Context ctx{};
+  AddressSpace space;
+  AddressSpace retired_space;  // the old space during exec, freed from the new one
+  uapi::Counters counters{};
+  scheme::ProcessState scheme_state{};
+
+  int index() const;
+};
+
+namespace proc {
+
+inline constexpr int NPROC = config::nproc;
+
+Process& at(int index);
+Process& current();
+int current_index();
+void set_current(int index);
+// The counters that events happening now are charged to (the current process; boot events
+// before the first process go to a boot record).
+uapi::Counters& counters_now();
+
+// Boot: create init running `argv[0]` (an embedded program) and never return.
+[[noreturn]] void start_init(const char* const* argv, int argc);
+
+long fork();
+// exec with arguments already copied into kernel memory.
+long exec(const char* name, const char* const* argv, int argc);
+[[noreturn]] void exit(int status);
+// Kill the current process for a fault it caused.
+[[noreturn]] void kill_current(const char* reason, u64 scause, u64 stval, u64 sepc);
+long waitpid(long pid, u64 user_status, long options);
+
+// Counters of one process including what its trap path counted.
+void counters_of(Process& p, uapi::Counters& out);
+// The sum over all processes, living and gone.
+void global_counters(uapi::Counters& out);
+
+}  // namespace proc
+
+// Scheduling (proc/sched.cpp)
+namespace sched {
+
+void init_timer(u64 timebase_hz);
+// The current process gives up the CPU; it must have set its state first.
+void schedule();
+void yield();
+void sleep_until(u64 when);
+void on_timer_interrupt();
+void wake(Process& p);
+
+}  // namespace sched

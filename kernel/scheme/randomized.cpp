@@ -1,0 +1,173 @@
+// Scheme 3: like scheme 2, but each address space maps the kernel window at its own random
+// 2 MiB-aligned slot. The window's level-1 entries (2 MiB superpages, or pointers to the shared
+// level-0 tables of the 4 KiB map and of the kernel stacks) are the same at every slot, so a
+// new table gets one or two private level-1 pages holding a copy of them. Only the switch page
+// sits at a fixed VA (TRAMPOLINE); it holds the code that runs across a satp write.
+//
+// Kernel code is position independent; the slide is read from the pc (scheme/randomized.hpp).
+// Shared kernel data holds no slot-dependent pointers (KPtr, indices, physical addresses), and
+// the build rejects any absolute relocation into the kernel (scripts/check_relocs.py).
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "lib/random.hpp"
+#include "mm/kmap.hpp"
+#include "mm/tlb.hpp"
+#include "proc/process.hpp"
+
+extern "C" {
+extern char trampoline_start[];
+void switch_context(Context* from, Context* to, u64 satp);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp);
+[[noreturn]] void user_return_full(TrapFrame* tf);
+void fresh_entry();
+char kernelvec[];
+}
+
+namespace {
+
+PhysPageNum master_root;
+u64 master_pt_pages = 0;
+constexpr u64 WINDOW_L1_ENTRIES = layout::WINDOW_SIZE / layout::MEGA_SIZE;
+// Slots: every 2 MiB-aligned window start in [KERNEL_HALF, FIXED_REGION - WINDOW_SIZE].
+constexpr u64 SLOTS = (layout::FIXED_REGION - layout::KERNEL_HALF - layout::WINDOW_SIZE) / layout::MEGA_SIZE + 1;
+
+// The template: the window's level-1 entries as built in the master table at LINK_WINDOW.
+Pte window_l1(u64 i) {
+  Pte root_entry = table_entries(master_root)[VirtAddr(layout::LINK_WINDOW + i * layout::MEGA_SIZE).page().index(2)];
+  return table_entries(root_entry.ppn())[VirtAddr(layout::LINK_WINDOW + i * layout::MEGA_SIZE).page().index(1)];
+}
+
+// The VA of kernel object `p` (at the running slot) as seen from the window at `window`.
+template <typename T>
+T* at_window(T* p, u64 window) {
+  return reinterpret_cast<T*>(reinterpret_cast<u64>(p) - window_va() + window);
+}
+
+u64 log2_millibits(u64 n) {
+  // floor(log2 n) plus the fraction, bit by bit (fixed point, 10 fractional bits).
+  u64 bits = 63 - __builtin_clzll(n);
+  u64 frac = 0;
+  unsigned __int128 x = (static_cast<unsigned __int128>(n) << 32) >> bits;  // in [1,2) * 2^32
+  for (int i = 0; i < 10; i++) {
+    x = (x * x) >> 32;
+    frac <<= 1;
+    if (x >= (static_cast<unsigned __int128>(2) << 32)) x >>= 1, frac |= 1;
+  }
+  return bits * 1000 + frac * 1000 / 1024;
+}
+
+}  // namespace
+
+namespace scheme {
+
+void init_kernel_space() {
+  auto root = frames::alloc_zeroed();
+  if (!root.ok()) panic("no memory for the kernel table");
+  master_root = root.value();
+  master_pt_pages = 1;
+  // Never global: the same VA means different things in different tables.
+  kmap::build_window(master_root, layout::LINK_WINDOW, PteFlags::None, master_pt_pages);
+  PteFlags global = config::asid ? PteFlags::G : PteFlags::None;  // the switch page is the same everywhere
+  if (kmap::map_trampoline(master_root, trampoline_start, global, master_pt_pages) != Error::None) panic("cannot map the switch page");
+  kmap::activate(riscv::make_satp(master_root.value, 0));
+}
+
+Error attach_kernel(Process&, AddressSpace& space) {
+  u64 window = layout::KERNEL_HALF + rng::below(SLOTS) * layout::MEGA_SIZE;
+  Pte* root = table_entries(space.table().root());
+  SpaceState& k = space.kernel;
+  k.window = window;
+  k.l1[0] = k.l1[1] = PhysPageNum(0);
+  for (u64 i = 0; i < WINDOW_L1_ENTRIES; i++) {
+    VirtPageNum vpn = VirtAddr(window + i * layout::MEGA_SIZE).page();
+    Pte& r = root[vpn.index(2)];
+    if (!r.valid()) {
+      auto l1 = frames::alloc_zeroed();
+      if (!l1.ok()) return Error::NoMemory;  // destroy() frees what was attached
+      r = Pte::make(l1.value(), PteFlags::None);
+      k.l1[k.l1[0].value ? 1 : 0] = l1.value();
+      space.pt_pages_ref()++;
+      space.pt_pages_kernel_ref()++;
+    }
+    table_entries(r.ppn())[vpn.index(1)] = window_l1(i);
+  }
+  // The switch page: the master's top level-1/level-0 tables are shared by everyone.
+  unsigned top = VirtAddr(layout::TRAMPOLINE).page().index(2);
+  root[top] = table_entries(master_root)[top];
+  return Error::None;
+}
+
+void detach_kernel(AddressSpace& space) {
+  Pte* root = table_entries(space.table().root());
+  SpaceState& k = space.kernel;
+  for (PhysPageNum l1 : k.l1) {
+    if (!l1.value) continue;
+    for (unsigned i = 256; i < 512; i++)
+      if (root[i].valid() && root[i].ppn() == l1) root[i].bits = 0;
+    frames::free(l1);  // its entries point at shared tables: free only the page itself
+    space.pt_pages_ref()--;
+    space.pt_pages_kernel_ref()--;
+  }
+  root[VirtAddr(layout::TRAMPOLINE).page().index(2)].bits = 0;
+  k.l1[0] = k.l1[1] = PhysPageNum(0);
+}
+
+Error init_process(Process&) { return Error::None; }
+void release_process(Process&) {}
+
+TrapFrame* trapframe(Process& p) {
+  // Every kernel stack is mapped in every window, so any process's frame is reachable here.
+  return reinterpret_cast<TrapFrame*>(window_va() + layout::kstack_top(p.index()) - sizeof(TrapFrame));
+}
+
+void switch_to(Process& from, Process& to) {
+  if (config::stats) {
+    to.counters.context_switches++;
+    to.counters.satp_writes++;
+    if (!config::asid) to.counters.sfence_all++;
+  }
+  // to.ctx holds to's sp and ra at to's slot; hand the switch page its address there.
+  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), to.space.satp());
+  // Resumed at our own slot: kernel traps must find kernelvec here, not at the last slot.
+  CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
+}
+
+void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
+  u64 window = p.space.kernel.window;
+  p.ctx = {};
+  p.ctx.ra = reinterpret_cast<u64>(at_window(fresh_entry, window));
+  p.ctx.sp = reinterpret_cast<u64>(at_window(trapframe(p), window));
+  p.ctx.s[1] = reinterpret_cast<u64>(at_window(fn, window));
+  p.ctx.s[2] = arg;
+}
+
+void enter(Process& p) {
+  if (config::stats) {
+    p.counters.satp_writes++;
+    if (!config::asid) p.counters.sfence_all++;
+  }
+  enter_fresh(at_window(&p.ctx, p.space.kernel.window), p.space.satp());
+}
+
+void return_to_user_first(Process& p) {
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP | riscv::SSTATUS_SUM);
+  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+  user_return_full(trapframe(p));
+}
+
+void copy_from_user(AddressSpace&, void* dst, u64 user_src, size_t len) {
+  CSR_SET(sstatus, riscv::SSTATUS_SUM);
+  memcpy(dst, reinterpret_cast<const void*>(user_src), len);
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+}
+
+void copy_to_user(AddressSpace&, u64 user_dst, const void* src, size_t len) {
+  CSR_SET(sstatus, riscv::SSTATUS_SUM);
+  memcpy(reinterpret_cast<void*>(user_dst), src, len);
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+}
+
+u64 window_base(const AddressSpace& space) { return space.kernel.window; }
+u64 slot_entropy_millibits() { return log2_millibits(SLOTS); }
+
+}  // namespace scheme

@@ -1,0 +1,139 @@
+// Scheme 1: the kernel has a table of its own. A process table maps only the process's user
+// pages, the trampoline (the code that switches tables) and the process's trap frame. Every
+// trap writes satp twice (in and out, in the generated trampoline); a switch between kernel
+// threads writes nothing, since all of them run on the kernel table. The kernel reaches user
+// memory by walking the process table in software.
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "mm/kmap.hpp"
+#include "mm/tlb.hpp"
+#include "proc/process.hpp"
+
+extern "C" {
+extern char trampoline_start[];
+void switch_context(Context* from, Context* to);
+[[noreturn]] void enter_fresh(Context* ctx, u64 unused);
+[[noreturn]] void user_return_full(TrapFrame* tf);
+void fresh_entry();
+void user_trap_entry();
+}
+
+namespace {
+
+PhysPageNum kernel_root;
+u64 kernel_pt_pages = 0;
+u64 kernel_satp = 0;
+constexpr unsigned TOP = 511;  // the root entry that leads to TRAMPOLINE and TRAPFRAME
+
+TrapFrame* frame_of(Process& p) { return phys_to_virt<TrapFrame>(p.scheme_state.trapframe.addr()); }
+
+// Copy between kernel memory and user memory of `space`, page by page through its table.
+template <typename Copy>
+void walk_user(AddressSpace& space, u64 va, size_t len, Copy copy) {
+  PageTable pt = space.table();
+  size_t done = 0;
+  while (done < len) {
+    PhysAddr pa;
+    if (!pt.translate(VirtAddr(va + done), &pa)) panic("validated user address %p is unmapped", (void*)(va + done));
+    size_t chunk = min<size_t>(len - done, layout::PAGE_SIZE - pa.page_offset());
+    copy(phys_to_virt<u8>(pa), done, chunk);
+    done += chunk;
+  }
+}
+
+}  // namespace
+
+namespace scheme {
+
+void init_kernel_space() {
+  auto root = frames::alloc_zeroed();
+  if (!root.ok()) panic("no memory for the kernel table");
+  kernel_root = root.value();
+  kernel_pt_pages = 1;
+  // Not global: with ASIDs, a global kernel entry would match while user code runs, which is
+  // exactly what this scheme exists to prevent.
+  kmap::build_window(kernel_root, layout::LINK_WINDOW, PteFlags::None, kernel_pt_pages);
+  if (kmap::map_trampoline(kernel_root, trampoline_start, PteFlags::None, kernel_pt_pages) != Error::None)
+    panic("cannot map the trampoline");
+  kernel_satp = riscv::make_satp(kernel_root.value, 0);
+  kmap::activate(kernel_satp);
+}
+
+Error attach_kernel(Process& p, AddressSpace& space) {
+  u64& pt_pages = space.pt_pages_ref();
+  u64 before = pt_pages;
+  PageTable pt = space.table();
+  PteFlags global = config::asid ? PteFlags::G : PteFlags::None;  // the same page in every table
+  Error e = kmap::map_trampoline(pt.root(), trampoline_start, global, pt_pages);
+  if (e == Error::None)
+    e = pt.map(VirtAddr(layout::TRAPFRAME).page(), p.scheme_state.trapframe, PteFlags::R | PteFlags::W,
+               PageLevel::Page4K, pt_pages);
+  space.pt_pages_kernel_ref() += pt_pages - before;
+  return e;
+}
+
+void detach_kernel(AddressSpace& space) {
+  // The level-1 and level-0 tables under root[511] are this table's own: free them here.
+  Pte& top = table_entries(space.table().root())[TOP];
+  if (top.valid()) {
+    u64 before = space.pt_pages();
+    free_table_tree(top.ppn(), 1, space.pt_pages_ref());
+    space.pt_pages_kernel_ref() -= before - space.pt_pages();
+    top.bits = 0;
+  }
+}
+
+Error init_process(Process& p) {
+  auto frame = frames::alloc_zeroed();
+  if (!frame.ok()) return Error::NoMemory;
+  p.scheme_state.trapframe = frame.value();
+  TrapFrame* tf = frame_of(p);
+  tf->kernel_satp = kernel_satp;
+  tf->kernel_sp = window_va() + layout::kstack_top(p.index());
+  tf->kernel_trap = reinterpret_cast<u64>(user_trap_entry);
+  tf->kernel_tf = reinterpret_cast<u64>(tf);
+  return Error::None;
+}
+
+void release_process(Process& p) {
+  if (p.scheme_state.trapframe.value) frames::free(p.scheme_state.trapframe);
+  p.scheme_state.trapframe = PhysPageNum(0);
+}
+
+TrapFrame* trapframe(Process& p) { return frame_of(p); }
+
+void switch_to(Process& from, Process& to) {
+  if (config::stats) to.counters.context_switches++;
+  switch_context(&from.ctx, &to.ctx);
+}
+
+void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
+  p.ctx = {};
+  p.ctx.ra = reinterpret_cast<u64>(fresh_entry);
+  p.ctx.sp = window_va() + layout::kstack_top(p.index());
+  p.ctx.s[1] = reinterpret_cast<u64>(fn);
+  p.ctx.s[2] = arg;
+}
+
+void enter(Process& p) { enter_fresh(&p.ctx, 0); }
+
+void return_to_user_first(Process& p) {
+  TrapFrame* tf = frame_of(p);
+  tf->user_satp = p.space.satp();
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP);
+  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+  user_return_full(tf);
+}
+
+void copy_from_user(AddressSpace& space, void* dst, u64 user_src, size_t len) {
+  walk_user(space, user_src, len, [&](u8* p, size_t at, size_t n) { memcpy(static_cast<u8*>(dst) + at, p, n); });
+}
+
+void copy_to_user(AddressSpace& space, u64 user_dst, const void* src, size_t len) {
+  walk_user(space, user_dst, len, [&](u8* p, size_t at, size_t n) { memcpy(p, static_cast<const u8*>(src) + at, n); });
+}
+
+u64 window_base(const AddressSpace&) { return layout::LINK_WINDOW; }
+u64 slot_entropy_millibits() { return 0; }
+
+}  // namespace scheme

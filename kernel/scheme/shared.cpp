@@ -1,0 +1,102 @@
+// Scheme 2: one table per process holding its user mappings and the kernel window, at the same
+// VA in every process. The kernel half of each root points at the master table's level-1
+// tables, so all processes share the kernel's page-table pages (and, with ASIDs, its TLB
+// entries: they are global). Traps never write satp; a switch to another process writes it once.
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "mm/kmap.hpp"
+#include "mm/tlb.hpp"
+#include "proc/process.hpp"
+
+extern "C" {
+void switch_context(Context* from, Context* to, u64 satp);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp);
+[[noreturn]] void user_return_full(TrapFrame* tf);
+void fresh_entry();
+}
+
+namespace {
+PhysPageNum master_root;
+u64 master_pt_pages = 0;
+constexpr unsigned KERNEL_HALF_FIRST = 256;  // root entries 256..511 are the kernel half
+}  // namespace
+
+namespace scheme {
+
+void init_kernel_space() {
+  auto root = frames::alloc_zeroed();
+  if (!root.ok()) panic("no memory for the kernel table");
+  master_root = root.value();
+  master_pt_pages = 1;
+  PteFlags global = config::asid ? PteFlags::G : PteFlags::None;
+  kmap::build_window(master_root, layout::LINK_WINDOW, global, master_pt_pages);
+  kmap::activate(riscv::make_satp(master_root.value, 0));
+}
+
+Error attach_kernel(Process&, AddressSpace& space) {
+  Pte* from = table_entries(master_root);
+  Pte* to = table_entries(space.table().root());
+  for (unsigned i = KERNEL_HALF_FIRST; i < 512; i++) to[i] = from[i];
+  return Error::None;
+}
+
+void detach_kernel(AddressSpace& space) {
+  Pte* entries = table_entries(space.table().root());
+  for (unsigned i = KERNEL_HALF_FIRST; i < 512; i++) entries[i].bits = 0;
+}
+
+Error init_process(Process&) { return Error::None; }
+void release_process(Process&) {}
+
+TrapFrame* trapframe(Process& p) {
+  return reinterpret_cast<TrapFrame*>(window_va() + layout::kstack_top(p.index()) - sizeof(TrapFrame));
+}
+
+void switch_to(Process& from, Process& to) {
+  if (config::stats) {
+    to.counters.context_switches++;
+    to.counters.satp_writes++;
+    if (!config::asid) to.counters.sfence_all++;
+  }
+  switch_context(&from.ctx, &to.ctx, to.space.satp());
+}
+
+void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
+  p.ctx = {};
+  p.ctx.ra = reinterpret_cast<u64>(fresh_entry);
+  p.ctx.sp = reinterpret_cast<u64>(trapframe(p));
+  p.ctx.s[1] = reinterpret_cast<u64>(fn);
+  p.ctx.s[2] = arg;
+}
+
+void enter(Process& p) {
+  if (config::stats) {
+    p.counters.satp_writes++;
+    if (!config::asid) p.counters.sfence_all++;
+  }
+  enter_fresh(&p.ctx, p.space.satp());
+}
+
+void return_to_user_first(Process& p) {
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP | riscv::SSTATUS_SUM);
+  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+  user_return_full(trapframe(p));
+}
+
+// The user's pages are mapped in the running table: copy directly, with SUM set only for the copy.
+void copy_from_user(AddressSpace&, void* dst, u64 user_src, size_t len) {
+  CSR_SET(sstatus, riscv::SSTATUS_SUM);
+  memcpy(dst, reinterpret_cast<const void*>(user_src), len);
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+}
+
+void copy_to_user(AddressSpace&, u64 user_dst, const void* src, size_t len) {
+  CSR_SET(sstatus, riscv::SSTATUS_SUM);
+  memcpy(reinterpret_cast<void*>(user_dst), src, len);
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+}
+
+u64 window_base(const AddressSpace&) { return layout::LINK_WINDOW; }
+u64 slot_entropy_millibits() { return 0; }
+
+}  // namespace scheme

@@ -1,0 +1,199 @@
+// System calls. Each one validates every argument and answers bad input with an error code:
+// nothing a user program passes can make the kernel fault or panic.
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "mm/frame.hpp"
+#include "mm/tlb.hpp"
+#include "proc/loader.hpp"
+#include "trap/trap.hpp"
+#include "trap/usercopy.hpp"
+
+using namespace uapi;
+
+namespace {
+
+u64 timebase_hz = 10000000;
+
+constexpr size_t IO_CHUNK = 1024;
+constexpr size_t ECHO_MAX = 65536;
+constexpr int ARGV_MAX = 32;
+constexpr size_t ARGV_BYTES = 4096;
+constexpr size_t NAME_MAX = 64;
+
+// Kernel buffers. The kernel is not preemptible and these are never held across a switch.
+char io_buf[IO_CHUNK];
+char echo_buf[ECHO_MAX];
+char argv_buf[ARGV_BYTES];
+
+AddressSpace& space() { return proc::current().space; }
+
+long sys_write(long fd, u64 buf, u64 len) {
+  if (fd != 1 && fd != 2) return error_code(Error::BadFd);
+  if (!space().range_ok(buf, len, PROT_READ)) return error_code(Error::Fault);
+  for (u64 done = 0; done < len;) {
+    size_t n = min<u64>(len - done, IO_CHUNK);
+    usercopy::copy_in(space(), io_buf, buf + done, n);
+    console_write(io_buf, n);
+    done += n;
+  }
+  return static_cast<long>(len);
+}
+
+long sys_read(long fd, u64 buf, u64 len) {
+  if (fd != 0) return error_code(Error::BadFd);
+  if (!space().range_ok(buf, len, PROT_WRITE)) return error_code(Error::Fault);
+  if (len == 0) return 0;
+  for (;;) {
+    size_t want = min<u64>(len, IO_CHUNK);
+    sbi::Ret r = sbi::console_read(virt_to_phys(io_buf).value, want);
+    if (r.error == 0 && r.value > 0) {
+      usercopy::copy_out(space(), buf, io_buf, r.value);
+      return r.value;
+    }
+    // Nothing typed yet: poll again after a tick.
+    sched::sleep_until(riscv::rdtime() + timebase_hz / config::timer_hz);
+  }
+}
+
+long sys_exec(u64 upath, u64 uargv) {
+  char name[NAME_MAX];
+  auto n = usercopy::string_in(space(), name, upath, sizeof name);
+  if (!n.ok()) return error_code(n.error());
+  // Gather argv into one kernel buffer: the old address space is gone once the new one runs.
+  const char* argv[ARGV_MAX + 1];
+  int argc = 0;
+  size_t used = 0;
+  for (; uargv; argc++) {
+    u64 ptr;
+    if (usercopy::copy_in(space(), &ptr, uargv + argc * sizeof ptr, sizeof ptr) != Error::None)
+      return error_code(Error::Fault);
+    if (!ptr) break;
+    if (argc == ARGV_MAX) return error_code(Error::TooBig);
+    auto len = usercopy::string_in(space(), argv_buf + used, ptr, ARGV_BYTES - used);
+    if (!len.ok()) return error_code(len.error() == Error::NameTooLong ? Error::TooBig : len.error());
+    argv[argc] = argv_buf + used;
+    used += len.value() + 1;
+  }
+  if (argc == 0) argv[argc++] = name;  // no argv: argv[0] is the program name
+  argv[argc] = nullptr;
+  return proc::exec(name, argv, argc);
+}
+
+long sys_mmap(u64 addr, u64 len, long prot) {
+  if (addr & (layout::PAGE_SIZE - 1) || len == 0) return error_code(Error::Invalid);
+  if (prot & ~long(PROT_READ | PROT_WRITE | PROT_EXEC) || prot == 0) return error_code(Error::Invalid);
+  if ((prot & PROT_WRITE) && !(prot & PROT_READ)) return error_code(Error::Invalid);
+  if (len > layout::USER_TOP) return error_code(Error::NoMemory);
+  len = align_up(len, layout::PAGE_SIZE);
+  if (len / layout::PAGE_SIZE > frames::free_count()) return error_code(Error::NoMemory);
+  if (addr == 0) {
+    addr = space().find_free(len);
+    if (!addr) return error_code(Error::NoMemory);
+  } else if (addr < layout::USER_BASE || addr + len > layout::USER_TOP || addr + len < addr) {
+    return error_code(Error::Invalid);
+  }
+  Error e = space().map_anonymous(addr, addr + len, static_cast<u8>(prot), AreaKind::Mmap);
+  return e == Error::None ? static_cast<long>(addr) : error_code(e);
+}
+
+long sys_munmap(u64 addr, u64 len) {
+  if (addr & (layout::PAGE_SIZE - 1) || len == 0) return error_code(Error::Invalid);
+  if (len > layout::USER_TOP || addr + len > layout::USER_TOP) return error_code(Error::Invalid);
+  Error e = space().unmap_range(addr, addr + align_up(len, layout::PAGE_SIZE));
+  return e == Error::None ? 0 : error_code(e);
+}
+
+long sys_stats(u64 out) {
+  Process& p = proc::current();
+  KernelStats s{};
+  proc::counters_of(p, s.self);
+  proc::global_counters(s.global);
+  s.frames_free = frames::free_count();
+  s.frames_total = frames::total_count();
+  s.heap_bytes_used = heap::bytes_in_use();
+  s.scheme = scheme::number;
+  s.asid_enabled = tlb::asids_enabled();
+  s.timebase_hz = timebase_hz;
+  return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
+}
+
+long sys_programs(u64 buf, u64 len) {
+  size_t total = list_programs(nullptr, 0);
+  size_t n = min<u64>(len, total);
+  if (!space().range_ok(buf, n, PROT_WRITE)) return error_code(Error::Fault);
+  if (n > sizeof echo_buf) return error_code(Error::Invalid);
+  list_programs(echo_buf, n);
+  usercopy::copy_out(space(), buf, echo_buf, n);
+  return static_cast<long>(total);
+}
+
+long sys_bench_echo(u64 in, u64 out, u64 len) {
+  if (len > ECHO_MAX) return error_code(Error::Invalid);
+  if (Error e = usercopy::copy_in(space(), echo_buf, in, len); e != Error::None) return error_code(e);
+  if (Error e = usercopy::copy_out(space(), out, echo_buf, len); e != Error::None) return error_code(e);
+  return static_cast<long>(len);
+}
+
+long sys_diag(long op, u64 arg) {
+  AddressSpace& s = space();
+  switch (op) {
+    case DIAG_KERNEL_SLOT:
+      return static_cast<long>(scheme::window_base(s));
+    case DIAG_KERNEL_ADDR:
+      // The process's own kernel stack, as this address space sees it.
+      return static_cast<long>(scheme::window_base(s) + layout::kstack_top(proc::current_index()) - 8);
+    case DIAG_IS_KERNEL_MAPPED: {
+      PhysAddr pa;
+      PteFlags flags;
+      if (!s.table().translate(VirtAddr(arg), &pa, &flags)) return 0;
+      return any(flags & PteFlags::U) ? 0 : 1;
+    }
+    case DIAG_SLOT_ENTROPY_MILLIBITS:
+      return static_cast<long>(scheme::slot_entropy_millibits());
+    case DIAG_PT_PAGES:
+      return static_cast<long>(s.pt_pages());
+    default:
+      return error_code(Error::Invalid);
+  }
+}
+
+}  // namespace
+
+void syscalls_init(u64 hz) { timebase_hz = hz; }
+
+long do_syscall(TrapFrame* tf) {
+  u64* a = &tf->x[10];
+  switch (tf->x[17]) {
+    case SYS_getpid: return proc::current().pid;
+    case SYS_getppid: {
+      int parent = proc::current().parent;
+      return parent >= 0 ? proc::at(parent).pid : 0;
+    }
+    case SYS_write: return sys_write(a[0], a[1], a[2]);
+    case SYS_read: return sys_read(a[0], a[1], a[2]);
+    case SYS_exit: proc::exit(static_cast<int>(a[0]));
+    case SYS_yield: sched::yield(); return 0;
+    case SYS_fork: return proc::fork();
+    case SYS_exec: return sys_exec(a[0], a[1]);
+    case SYS_waitpid: return proc::waitpid(a[0], a[1], a[2]);
+    case SYS_get_time: return static_cast<long>(riscv::rdtime() * (1000000000 / timebase_hz));
+    case SYS_sleep: {
+      long ns = static_cast<long>(a[0]);
+      if (ns < 0) return error_code(Error::Invalid);
+      u64 ticks = (static_cast<u64>(ns) * (timebase_hz / 1000000) + 999) / 1000;
+      sched::sleep_until(riscv::rdtime() + ticks);
+      return 0;
+    }
+    case SYS_sbrk: {
+      auto r = space().grow_break(static_cast<long>(a[0]));
+      return r.ok() ? static_cast<long>(r.value()) : error_code(r.error());
+    }
+    case SYS_mmap: return sys_mmap(a[0], a[1], a[2]);
+    case SYS_munmap: return sys_munmap(a[0], a[1]);
+    case SYS_stats: return sys_stats(a[0]);
+    case SYS_programs: return sys_programs(a[0], a[1]);
+    case SYS_bench_echo: return sys_bench_echo(a[0], a[1], a[2]);
+    case SYS_diag: return sys_diag(a[0], a[1]);
+    default: return error_code(Error::NoSys);
+  }
+}
