@@ -69,7 +69,8 @@ COMMON_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
   -fno-use-cxa-atexit -fno-stack-protector -fno-asynchronous-unwind-tables \
   -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
 SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
-KERNEL_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax \
+# -fno-tree-switch-conversion: no tables of pointers (absolute addresses; see scripts/check_relocs.py).
+KERNEL_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
   -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) -DSCHEME_HEADER='"scheme/$(SCHEME_NAME).hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
   -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax
@@ -77,6 +78,11 @@ USER_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(SRC)/user/lib/user.ld
 
 # ---------------------------------------------------------------- generated sources
+# Objects depend on the compiler flags too: a changed flag rebuilds everything.
+$(GEN)/flags.txt: FORCE
+	@mkdir -p $(GEN)
+	@echo '$(KERNEL_CXXFLAGS) $(USER_CXXFLAGS)' | cmp -s - $@ || echo '$(KERNEL_CXXFLAGS) $(USER_CXXFLAGS)' > $@
+
 $(GEN)/config.hpp: $(O)/.config scripts/genconfig.py Kconfig
 	@mkdir -p $(GEN)
 	$(PYTHON) scripts/genconfig.py Kconfig $(O)/.config $@
@@ -95,10 +101,10 @@ USER_LIB_OBJS := $(patsubst %,$(O)/%.o,$(USER_LIB_SRCS))
 USER_PROG_SRCS := $(wildcard user/*.cpp user/bench/*.cpp)
 USER_PROGS := $(patsubst %.cpp,$(O)/%.elf,$(USER_PROG_SRCS))
 
-$(O)/user/%.cpp.o: user/%.cpp
+$(O)/user/%.cpp.o: user/%.cpp $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
-$(O)/user/%.S.o: user/%.S
+$(O)/user/%.S.o: user/%.S $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
 $(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
@@ -113,13 +119,13 @@ SCHEME_SRC := kernel/scheme/$(SCHEME_NAME).cpp
 KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
 KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
 
-$(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/config.hpp $(GEN)/trap_layout.h
+$(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/config.hpp $(GEN)/trap_layout.h $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
-$(O)/kernel/%.S.o: kernel/%.S $(GEN)/config.hpp $(GEN)/trap_layout.h
+$(O)/kernel/%.S.o: kernel/%.S $(GEN)/config.hpp $(GEN)/trap_layout.h $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
-$(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/config.hpp
+$(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/config.hpp $(GEN)/flags.txt
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 
 $(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld scripts/check_relocs.py

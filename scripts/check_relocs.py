@@ -36,13 +36,14 @@ def check(path: str) -> list[str]:
                 if kind not in ABSOLUTE:
                     continue
                 sym = symtab.get_symbol(rel["r_info_sym"])
-                value = sym["st_value"] + rel.get("r_addend", 0)
+                addend = rel["r_addend"] if rel.is_RELA() else 0
+                value = sym["st_value"] + addend
                 if sym["st_shndx"] == "SHN_ABS" or value < KERNEL_HALF:
                     continue  # a constant, not an address in the kernel
                 name = sym.name or f"section {sym['st_shndx']}"
                 problems.append(
                     f"{target.name}+0x{rel['r_offset'] - target['sh_addr']:x}: {ABSOLUTE[kind]} "
-                    f"-> {name}+0x{rel.get('r_addend', 0):x} (absolute kernel address 0x{value:x})")
+                    f"-> {name}+0x{addend:x} (absolute kernel address 0x{value:x})")
     return problems
 
 

@@ -9,7 +9,8 @@ struct VirtPageNum;
 
 struct PhysAddr {
   u64 value;
-  constexpr explicit PhysAddr(u64 v = 0) : value(v) {}
+  constexpr PhysAddr() : value(0) {}
+  constexpr explicit PhysAddr(u64 v) : value(v) {}
   constexpr PhysPageNum page() const;
   constexpr u64 page_offset() const { return value & (layout::PAGE_SIZE - 1); }
   constexpr bool page_aligned() const { return page_offset() == 0; }
@@ -20,7 +21,8 @@ struct PhysAddr {
 
 struct VirtAddr {
   u64 value;
-  constexpr explicit VirtAddr(u64 v = 0) : value(v) {}
+  constexpr VirtAddr() : value(0) {}
+  constexpr explicit VirtAddr(u64 v) : value(v) {}
   constexpr VirtPageNum page() const;
   constexpr u64 page_offset() const { return value & (layout::PAGE_SIZE - 1); }
   constexpr bool page_aligned() const { return page_offset() == 0; }
@@ -31,7 +33,8 @@ struct VirtAddr {
 
 struct PhysPageNum {
   u64 value;
-  constexpr explicit PhysPageNum(u64 v = 0) : value(v) {}
+  constexpr PhysPageNum() : value(0) {}
+  constexpr explicit PhysPageNum(u64 v) : value(v) {}
   constexpr PhysAddr addr() const { return PhysAddr(value << 12); }
   constexpr bool operator==(const PhysPageNum&) const = default;
   constexpr bool operator<(const PhysPageNum& o) const { return value < o.value; }
@@ -39,7 +42,8 @@ struct PhysPageNum {
 
 struct VirtPageNum {
   u64 value;
-  constexpr explicit VirtPageNum(u64 v = 0) : value(v) {}
+  constexpr VirtPageNum() : value(0) {}
+  constexpr explicit VirtPageNum(u64 v) : value(v) {}
   constexpr VirtAddr addr() const {
     // Sign-extend bit 38: Sv39 addresses are canonical.
     u64 va = value << 12;

@@ -20,7 +20,7 @@ void switch_context(Context* from, Context* to, u64 satp);
 [[noreturn]] void enter_fresh(Context* ctx, u64 satp);
 [[noreturn]] void user_return_full(TrapFrame* tf);
 void fresh_entry();
-char kernelvec[];
+extern char kernelvec[];
 }
 
 namespace {

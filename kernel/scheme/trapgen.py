@@ -36,6 +36,8 @@ ALL_BUT_SP = [1] + list(range(3, 32))
 
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
+USERRET_OFFSET = 0x400       # scheme 1: offsets of the exits inside the trampoline page
+USERRET_FULL_OFFSET = 0x800
 
 
 def read_config(path: str) -> dict[str, str]:
@@ -185,6 +187,7 @@ trampoline_start:
 uservec:
     csrrw a0, sscratch, a0         # a0 = TRAPFRAME, sscratch = user a0""")
         self.save_user_regs("a0", skip=10)
+        e("    sd sp, 16(a0)")
         e(f"""\
     csrr t0, sscratch
     sd t0, {8 * 10}(a0)                  # user a0
@@ -201,6 +204,7 @@ uservec:
     jr t0                          # user_trap_entry
 
 # userret(a0 = TRAPFRAME, a1 = user satp): called at its TRAMPOLINE VA from the kernel table.
+    .org {USERRET_OFFSET}                      # fixed offsets: the kernel jumps to TRAMPOLINE + offset
     .globl userret
 userret:
     csrw satp, a1                  # satp write 2 of 2: back to the process table""")
@@ -208,12 +212,13 @@ userret:
         self.flush_after_satp("a0")
         e("# Only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are never touched.")
         self.restore_regs("a0", [r for r in CALLER_SAVED if r != 10])
-        e("""\
+        e(f"""\
     ld sp, 16(a0)
     ld a0, 80(a0)
     sret
 
 # userret_full(a0 = TRAPFRAME, a1 = user satp): the first return of a new or exec'd process.
+    .org {USERRET_FULL_OFFSET}
     .globl userret_full
 userret_full:
     csrw satp, a1""")
@@ -252,7 +257,7 @@ user_return:                       # (a0 = trap frame kernel VA)
     csrw sepc, t2
     ld a1, {off('USER_SATP')}(a0)
     mv a0, t1
-    li t0, {TRAMPOLINE} + (userret - trampoline_start)
+    li t0, {TRAMPOLINE + USERRET_OFFSET}     # userret at its trampoline VA
     jr t0
 
 # user_return_full(a0 = trap frame kernel VA): never returns.
@@ -266,7 +271,7 @@ user_return_full:
     csrw sepc, t2
     ld a1, {off('USER_SATP')}(a0)
     mv a0, t1
-    li t0, {TRAMPOLINE} + (userret_full - trampoline_start)
+    li t0, {TRAMPOLINE + USERRET_FULL_OFFSET}     # userret_full at its trampoline VA
     jr t0
 """)
 
