@@ -90,7 +90,7 @@ $(GEN)/config.hpp: $(O)/.config scripts/genconfig.py Kconfig
 
 $(GEN)/trap.S $(GEN)/trap_layout.h &: $(O)/.config kernel/scheme/trapgen.py
 	@mkdir -p $(GEN)
-	$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
+	$(Q)$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
 
 $(GEN)/kernel.ld: kernel/kernel.ld.in $(GEN)/config.hpp
 	$(CXX) -E -P -x c -I$(GEN) -I$(SRC)/kernel $< -o $@
@@ -112,7 +112,9 @@ $(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
 
 $(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
 	@mkdir -p $(GEN)
-	$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
+	$(Q)$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
+# programs.S .incbin's the programs: its object is stale whenever one of them changes.
+$(O)/generated/programs.S.o: $(USER_PROGS)
 
 # ---------------------------------------------------------------- kernel
 SCHEME_SRC := kernel/scheme/$(SCHEME_NAME).cpp

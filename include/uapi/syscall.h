@@ -10,25 +10,27 @@
 namespace uapi {
 #endif
 
+// Numbers are dense so that the kernel's dispatch is one bounds check and one jump table.
 enum Sys : long {
-  SYS_read = 63,      // read(fd, buf, len) -> bytes read (fd 0 = console)
-  SYS_write = 64,     // write(fd, buf, len) -> bytes written (fd 1, 2 = console)
-  SYS_exit = 93,      // exit(status) -> does not return
-  SYS_sleep = 101,    // sleep(nanoseconds) -> 0
-  SYS_get_time = 169, // get_time() -> nanoseconds since boot (from the timebase)
-  SYS_yield = 124,    // yield() -> 0
-  SYS_getpid = 172,   // getpid() -> pid
-  SYS_getppid = 173,  // getppid() -> parent pid (0 when the parent is gone)
-  SYS_sbrk = 214,     // sbrk(increment) -> previous program break
-  SYS_munmap = 215,   // munmap(addr, len) -> 0
-  SYS_fork = 220,     // fork() -> child pid in the parent, 0 in the child
-  SYS_exec = 221,     // exec(path, argv) -> does not return on success
-  SYS_mmap = 222,     // mmap(addr, len, prot) -> mapped address (anonymous, zero-filled)
-  SYS_waitpid = 260,  // waitpid(pid, status*, options) -> pid of the reaped child
-  SYS_stats = 500,    // stats(KernelStats*) -> 0
-  SYS_programs = 501, // programs(buf, len) -> bytes: NUL-separated names of embedded programs
-  SYS_bench_echo = 502, // bench_echo(in, out, len) -> len: copy len bytes in, then out (bench_copy)
-  SYS_diag = 503,     // diag(DiagOp, arg) -> value: harness/test diagnostics (see DiagOp)
+  SYS_read = 1,         // read(fd, buf, len) -> bytes read (fd 0 = console)
+  SYS_write = 2,        // write(fd, buf, len) -> bytes written (fd 1, 2 = console)
+  SYS_exit = 3,         // exit(status) -> does not return
+  SYS_yield = 4,        // yield() -> 0
+  SYS_getpid = 5,       // getpid() -> pid
+  SYS_getppid = 6,      // getppid() -> parent pid (init's parent: 0)
+  SYS_fork = 7,         // fork() -> child pid in the parent, 0 in the child
+  SYS_exec = 8,         // exec(path, argv) -> does not return on success
+  SYS_waitpid = 9,      // waitpid(pid, status*, options) -> pid of the reaped child
+  SYS_get_time = 10,    // get_time() -> nanoseconds since boot (from the timebase)
+  SYS_sleep = 11,       // sleep(nanoseconds) -> 0
+  SYS_mmap = 12,        // mmap(addr, len, prot) -> mapped address (anonymous, zero-filled)
+  SYS_munmap = 13,      // munmap(addr, len) -> 0
+  SYS_sbrk = 14,        // sbrk(increment) -> previous program break
+  SYS_stats = 15,       // stats(KernelStats*) -> 0
+  SYS_programs = 16,    // programs(buf, len) -> bytes: NUL-separated names of embedded programs
+  SYS_bench_echo = 17,  // bench_echo(in, out, len) -> len: copy len bytes in, then out (bench_copy)
+  SYS_diag = 18,        // diag(DiagOp, arg) -> value: harness/test diagnostics (see DiagOp)
+  SYS_COUNT = 19,
 };
 
 // Errors are returned as negative values: -EFAULT etc.
@@ -76,6 +78,7 @@ struct KernelStats {
   uint64_t frames_free; // physical 4 KiB frames free now
   uint64_t frames_total;
   uint64_t heap_bytes_used; // kernel heap in use
+  uint64_t heap_pages;  // frames the kernel heap holds (it keeps them once taken)
   uint64_t scheme;      // 1, 2 or 3
   uint64_t asid_enabled;
   uint64_t timebase_hz; // rdtime frequency

@@ -13,6 +13,7 @@ struct FreeBlock {
 };
 KPtr<FreeBlock> free_lists[CLASSES];
 u64 in_use = 0;
+u64 pages = 0;
 
 constexpr size_t class_size(int c) { return 16ul << c; }
 
@@ -25,6 +26,7 @@ int class_for(size_t n) {
 bool refill(int c) {
   auto frame = frames::alloc_zeroed();
   if (!frame.ok()) return false;
+  pages++;
   u8* page = phys_to_virt<u8>(frame.value().addr());
   for (size_t off = 0; off + class_size(c) <= layout::PAGE_SIZE; off += class_size(c)) {
     auto* b = reinterpret_cast<FreeBlock*>(page + off);
@@ -61,5 +63,6 @@ void free(void* p) {
 }
 
 u64 bytes_in_use() { return in_use; }
+u64 pages_held() { return pages; }
 
 }  // namespace heap

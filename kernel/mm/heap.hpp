@@ -10,6 +10,7 @@ inline constexpr size_t MAX_ALLOC = 2048;
 void* alloc(size_t n);
 void free(void* p);
 u64 bytes_in_use();
+u64 pages_held();
 
 }  // namespace heap
 

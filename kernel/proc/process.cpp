@@ -7,17 +7,23 @@
 #include "proc/loader.hpp"
 #include "trap/usercopy.hpp"
 
+namespace proc {
+Process table[NPROC];
+int running = -1;  // index of the current process
+}  // namespace proc
+
+using proc::table;
+using proc::running;
+
 namespace {
 
-Process table[proc::NPROC];
-int running = -1;          // index of the current process
 int next_pid = 1;
 uapi::Counters boot_counters;     // events before the first process
 uapi::Counters retired_counters;  // processes already reaped
 constexpr int INIT = 0;           // init is always slot 0
 
 void add_counters(uapi::Counters& sum, const uapi::Counters& c) {
-  sum.traps += c.traps;
+  sum.traps += c.syscalls + c.interrupts + c.faults;
   sum.syscalls += c.syscalls;
   sum.interrupts += c.interrupts;
   sum.faults += c.faults;
@@ -39,6 +45,8 @@ Process* alloc_process() {
     p.counters = {};
     p.ctx = {};
     if (scheme::init_process(p) != Error::None) return nullptr;
+    TrapFrame* tf = scheme::trapframe(p);  // may be the last occupant's: reset its counters
+    tf->satp_writes = tf->sfence_all = tf->syscalls = 0;
     p.state = ProcState::Blocked;  // not runnable until fully built
     return &p;
   }
@@ -80,15 +88,13 @@ int Process::index() const { return static_cast<int>(this - table); }
 
 namespace proc {
 
-Process& at(int index) { return table[index]; }
-Process& current() { return table[running]; }
-int current_index() { return running; }
-void set_current(int index) { running = index; }
 uapi::Counters& counters_now() { return running >= 0 ? table[running].counters : boot_counters; }
 
 void counters_of(Process& p, uapi::Counters& out) {
   out = p.counters;
   TrapFrame* tf = scheme::trapframe(p);
+  out.syscalls += tf->syscalls;
+  out.traps = out.syscalls + out.interrupts + out.faults;
   out.satp_writes += tf->satp_writes;
   out.sfence_all += tf->sfence_all;
   out.pt_pages = p.space.pt_pages();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mm/addrspace.hpp"
+#include "trap_layout.h"
 #include "uapi/syscall.h"
 
 enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
@@ -18,8 +19,14 @@ struct TrapFrame {
   u64 x[32];  // x[0] unused
   u64 epc;
   u64 kernel_satp, kernel_sp, kernel_trap, kernel_tf, user_satp;  // scheme 1 only
-  u64 satp_writes, sfence_all;  // counted by the generated trap path
+  u64 satp_writes, sfence_all, syscalls;  // counted by the generated trap path
+  u64 pad;
 };
+static_assert(sizeof(TrapFrame) == TF_SIZE && __builtin_offsetof(TrapFrame, epc) == TF_EPC &&
+              __builtin_offsetof(TrapFrame, user_satp) == TF_USER_SATP &&
+              __builtin_offsetof(TrapFrame, syscalls) == TF_SYSCALLS,
+              "TrapFrame must match generated/trap_layout.h");
+static_assert(uapi::SYS_COUNT == TRAPGEN_SYS_COUNT, "trapgen.py's SYS_COUNT must match the ABI");
 
 struct Process {
   ProcState state = ProcState::Free;
@@ -42,10 +49,14 @@ namespace proc {
 
 inline constexpr int NPROC = config::nproc;
 
-Process& at(int index);
-Process& current();
-int current_index();
-void set_current(int index);
+// The table and the running process's index live in process.cpp; these are inline because
+// the trap path asks for the current process on every trap.
+extern Process table[];
+extern int running;
+inline Process& at(int index) { return table[index]; }
+inline Process& current() { return table[running]; }
+inline int current_index() { return running; }
+inline void set_current(int index) { running = index; }
 // The counters that events happening now are charged to (the current process; boot events
 // before the first process go to a boot record).
 uapi::Counters& counters_now();

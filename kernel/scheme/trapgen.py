@@ -26,8 +26,9 @@ FIELDS = [
     ("USER_SATP", 296),    # scheme 1: the process table's satp
     ("SATP_WRITES", 304),  # satp writes done by the trap path (counter)
     ("SFENCE_ALL", 312),   # sfence.vma zero,zero done by the trap path (counter)
+    ("SYSCALLS", 320),     # system calls dispatched (counter)
 ]
-TRAPFRAME_SIZE = 320
+TRAPFRAME_SIZE = 336
 # Context saved by a context switch: ra, sp, s0..s11.
 CONTEXT_REGS = ["ra", "sp"] + [f"s{i}" for i in range(12)]
 
@@ -36,6 +37,7 @@ ALL_BUT_SP = [1] + list(range(3, 32))
 
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
+SYS_COUNT = 19              # include/uapi/syscall.h: SYS_COUNT (checked by the C++ build)
 USERRET_OFFSET = 0x400       # scheme 1: offsets of the exits inside the trampoline page
 USERRET_FULL_OFFSET = 0x800
 
@@ -97,6 +99,39 @@ class Scheme:
     def restore_regs(self, base: str, regs: list[int]) -> None:
         for i in regs:
             self.e(f"    ld x{i}, {8 * i}({base})")
+
+    def dispatch(self, tf: str, reload_a0: bool) -> None:
+        """Route a trap: an ecall goes straight to its handler through syscall_table with the
+        user's a0..a5 as arguments (a7 = number); anything else goes to user_trap(tf) in C++.
+        Ends with the result stored and the trap frame in `tf`, ready for the exit path."""
+        e = self.e
+        e(f"""\
+    csrr t0, scause
+    li t1, 8                       # environment call from U-mode
+    bne t0, t1, 1f
+    ld t0, {off('EPC')}({tf})
+    addi t0, t0, 4                 # return past the ecall
+    sd t0, {off('EPC')}({tf})""")
+        if self.stats:
+            self.count(tf, "SYSCALLS", "t0")
+        if reload_a0:
+            e(f"    ld a0, 80({tf})                # the user's a0 (the entry used the register)")
+        e(f"""\
+    li t1, {SYS_COUNT}
+    bgeu a7, t1, 2f                # unknown number: entry 0 (sys_nosys)
+    slli t1, a7, 2
+    j 3f
+2:  li t1, 0
+3:  lla t0, syscall_table
+    add t1, t0, t1
+    lw t1, 0(t1)
+    add t1, t0, t1                 # sys_<name>: the table holds offsets, not addresses
+    jalr t1
+    sd a0, 80({tf})                # the result
+    j 4f
+1:  mv a0, {tf}
+    call user_trap                 # interrupts and faults
+4:""")
 
     def save_context(self, reg: str) -> None:
         for i, r in enumerate(CONTEXT_REGS):
@@ -242,9 +277,12 @@ user_trap_entry:
     la t0, kernelvec
     csrw stvec, t0
     addi sp, sp, -16
-    sd a0, 0(sp)
-    call user_trap
-    ld a0, 0(sp)
+    sd s1, 0(sp)                   # s1 is the user's: keep it while s1 holds the frame
+    mv s1, a0""")
+        self.dispatch("s1", reload_a0=True)
+        e(f"""\
+    mv a0, s1
+    ld s1, 0(sp)
     addi sp, sp, 16
     # fall through: return to user mode
     .globl user_return
@@ -321,10 +359,10 @@ uservec:
     csrr t0, sepc
     sd t0, {off('EPC')}(sp)
     la t0, kernelvec
-    csrw stvec, t0
-    mv a0, sp
-    call user_trap                 # the C++ stack grows down from the trap frame
-    # fall through: return to user mode; sp is the trap frame again
+    csrw stvec, t0""")
+        self.dispatch("sp", reload_a0=False)
+        e(f"""\
+    # return to user mode; sp is the trap frame again (the C++ stack grew down from it)
     .globl user_return_fast
 user_return_fast:
     la t0, uservec
@@ -442,7 +480,8 @@ def layout_header() -> str:
              f"#define TF_SIZE {TRAPFRAME_SIZE}",
              f"#define CONTEXT_REGS {len(CONTEXT_REGS)}",
              f"#define TRAMPOLINE_VA 0x{TRAMPOLINE:x}ul",
-             f"#define TRAPFRAME_VA 0x{TRAPFRAME:x}ul"]
+             f"#define TRAPFRAME_VA 0x{TRAPFRAME:x}ul",
+             f"#define TRAPGEN_SYS_COUNT {SYS_COUNT}"]
     lines += [f"#define TF_{name} {offset}" for name, offset in FIELDS]
     return "\n".join(lines) + "\n"
 

@@ -5,7 +5,7 @@
 #include "mm/frame.hpp"
 #include "mm/tlb.hpp"
 #include "proc/loader.hpp"
-#include "trap/trap.hpp"
+#include "trap/syscalls.hpp"
 #include "trap/usercopy.hpp"
 
 using namespace uapi;
@@ -26,6 +26,10 @@ char echo_buf[ECHO_MAX];
 char argv_buf[ARGV_BYTES];
 
 AddressSpace& space() { return proc::current().space; }
+
+}  // namespace
+
+extern "C" {
 
 long sys_write(long fd, u64 buf, u64 len) {
   if (fd != 1 && fd != 2) return error_code(Error::BadFd);
@@ -111,6 +115,7 @@ long sys_stats(u64 out) {
   s.frames_free = frames::free_count();
   s.frames_total = frames::total_count();
   s.heap_bytes_used = heap::bytes_in_use();
+  s.heap_pages = heap::pages_held();
   s.scheme = scheme::number;
   s.asid_enabled = tlb::asids_enabled();
   s.timebase_hz = timebase_hz;
@@ -157,43 +162,68 @@ long sys_diag(long op, u64 arg) {
   }
 }
 
+long sys_getppid() {
+  int parent = proc::current().parent;
+  return parent >= 0 ? proc::at(parent).pid : 0;
+}
+
+long sys_yield() {
+  sched::yield();
+  return 0;
+}
+
+long sys_sleep(long ns) {
+  if (ns < 0) return error_code(Error::Invalid);
+  u64 ticks = (static_cast<u64>(ns) * (timebase_hz / 1000000) + 999) / 1000;
+  sched::sleep_until(riscv::rdtime() + ticks);
+  return 0;
+}
+
+long sys_sbrk(long increment) {
+  auto r = space().grow_break(increment);
+  return r.ok() ? static_cast<long>(r.value()) : error_code(r.error());
+}
+
+long sys_getpid() { return proc::current().pid; }
+long sys_exit(long status) { proc::exit(static_cast<int>(status)); }
+long sys_fork() { return proc::fork(); }
+long sys_waitpid(long pid, u64 status, long options) { return proc::waitpid(pid, status, options); }
+long sys_get_time() { return static_cast<long>(riscv::rdtime() * (1000000000 / timebase_hz)); }
+long sys_nosys() { return error_code(Error::NoSys); }
+
+}  // extern "C"
+
+// The system-call table, in number order, read by the generated trap entry (trap.S): entry n
+// holds the offset of sys_<name> from the table, so the table has no absolute addresses.
+#define SYSCALLS(X)                                                                            \
+  X(read) X(write) X(exit) X(yield) X(getpid) X(getppid) X(fork) X(exec) X(waitpid) X(get_time) \
+  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag)
+
+namespace {
+constexpr long numbers_in_table_order[] = {
+#define NUMBER(name) SYS_##name,
+    SYSCALLS(NUMBER)
+#undef NUMBER
+};
+constexpr bool table_is_in_number_order() {
+  for (long i = 0; i < long(sizeof numbers_in_table_order / sizeof(long)); i++)
+    if (numbers_in_table_order[i] != i + 1) return false;
+  return sizeof numbers_in_table_order / sizeof(long) + 1 == SYS_COUNT;
+}
+static_assert(table_is_in_number_order(), "SYSCALLS must list the calls in the order of their numbers");
 }  // namespace
+
+#define ENTRY(name) "    .word sys_" #name " - syscall_table\n"
+asm(R"(
+    .section .rodata
+    .balign 4
+    .globl syscall_table
+syscall_table:
+    .word sys_nosys - syscall_table
+)" SYSCALLS(ENTRY) R"(
+    .text
+)");
+#undef ENTRY
 
 void syscalls_init(u64 hz) { timebase_hz = hz; }
 
-long do_syscall(TrapFrame* tf) {
-  u64* a = &tf->x[10];
-  switch (tf->x[17]) {
-    case SYS_getpid: return proc::current().pid;
-    case SYS_getppid: {
-      int parent = proc::current().parent;
-      return parent >= 0 ? proc::at(parent).pid : 0;
-    }
-    case SYS_write: return sys_write(a[0], a[1], a[2]);
-    case SYS_read: return sys_read(a[0], a[1], a[2]);
-    case SYS_exit: proc::exit(static_cast<int>(a[0]));
-    case SYS_yield: sched::yield(); return 0;
-    case SYS_fork: return proc::fork();
-    case SYS_exec: return sys_exec(a[0], a[1]);
-    case SYS_waitpid: return proc::waitpid(a[0], a[1], a[2]);
-    case SYS_get_time: return static_cast<long>(riscv::rdtime() * (1000000000 / timebase_hz));
-    case SYS_sleep: {
-      long ns = static_cast<long>(a[0]);
-      if (ns < 0) return error_code(Error::Invalid);
-      u64 ticks = (static_cast<u64>(ns) * (timebase_hz / 1000000) + 999) / 1000;
-      sched::sleep_until(riscv::rdtime() + ticks);
-      return 0;
-    }
-    case SYS_sbrk: {
-      auto r = space().grow_break(static_cast<long>(a[0]));
-      return r.ok() ? static_cast<long>(r.value()) : error_code(r.error());
-    }
-    case SYS_mmap: return sys_mmap(a[0], a[1], a[2]);
-    case SYS_munmap: return sys_munmap(a[0], a[1]);
-    case SYS_stats: return sys_stats(a[0]);
-    case SYS_programs: return sys_programs(a[0], a[1]);
-    case SYS_bench_echo: return sys_bench_echo(a[0], a[1], a[2]);
-    case SYS_diag: return sys_diag(a[0], a[1]);
-    default: return error_code(Error::NoSys);
-  }
-}

@@ -27,34 +27,34 @@ const char* fault_name(u64 cause) {
   }
 }
 
-}  // namespace
 
-extern "C" void user_trap(TrapFrame* tf) {
+// Interrupts and faults: the rare causes, kept out of the system-call path.
+[[gnu::noinline]] void user_interrupt_or_fault(TrapFrame* tf, u64 cause) {
   Process& p = proc::current();
-  u64 cause = CSR_READ(scause);
-  if (config::stats) p.counters.traps++;
-  if (cause == u64(Exception::UserEcall)) {
-    if (config::stats) p.counters.syscalls++;
-    tf->epc += 4;
-    tf->x[10] = do_syscall(tf);
-  } else if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_TIMER)) {
+  if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_TIMER)) {
     if (config::stats) p.counters.interrupts++;
     sched::on_timer_interrupt();
-  } else {
-    if (config::stats) p.counters.faults++;
-    const char* reason = fault_name(cause);
-    u64 stval = CSR_READ(stval);
-    if ((cause == u64(Exception::LoadPageFault) || cause == u64(Exception::StorePageFault) ||
-         cause == u64(Exception::InstructionPageFault)) &&
-        stval >= layout::KERNEL_HALF)
-      reason = "access to a kernel address";
-    else if ((cause == u64(Exception::StorePageFault) || cause == u64(Exception::LoadPageFault)) &&
-             stval < layout::USER_STACK_TOP - layout::USER_STACK_SIZE &&
-             stval >= layout::USER_STACK_TOP - layout::USER_STACK_SIZE - layout::PAGE_SIZE)
-      reason = "user stack overflow (guard page)";
-    proc::kill_current(reason, cause, stval, tf->epc);
+    return;
   }
+  if (config::stats) p.counters.faults++;
+  const char* reason = fault_name(cause);
+  u64 stval = CSR_READ(stval);
+  if ((cause == u64(Exception::LoadPageFault) || cause == u64(Exception::StorePageFault) ||
+       cause == u64(Exception::InstructionPageFault)) &&
+      stval >= layout::KERNEL_HALF)
+    reason = "access to a kernel address";
+  else if ((cause == u64(Exception::StorePageFault) || cause == u64(Exception::LoadPageFault)) &&
+           stval < layout::USER_STACK_TOP - layout::USER_STACK_SIZE &&
+           stval >= layout::USER_STACK_TOP - layout::USER_STACK_SIZE - layout::PAGE_SIZE)
+    reason = "user stack overflow (guard page)";
+  proc::kill_current(reason, cause, stval, tf->epc);
 }
+
+}  // namespace
+
+// Traps from user mode other than system calls (the generated entry code dispatches those
+// itself through syscall_table): timer interrupts and faults.
+extern "C" void user_trap(TrapFrame* tf) { user_interrupt_or_fault(tf, CSR_READ(scause)); }
 
 // Probe instructions that are allowed to fault in the kernel: the fault skips them and sets
 // `probe_faulted`. Used to try CSRs the firmware may not grant (the Zkr seed CSR).
