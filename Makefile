@@ -31,6 +31,8 @@ endif
 .DEFAULT_GOAL := all
 .PHONY: all menuconfig olddefconfig setconfig savedefconfig run gdb test reproduce bench deps clean FORCE
 .SUFFIXES:
+# Keep intermediate objects (user .o files) so that a second make does nothing.
+.SECONDARY:
 
 # ---------------------------------------------------------------- configuration
 %_defconfig: configs/%_defconfig

@@ -72,8 +72,10 @@ void init_kernel_space() {
   kmap::activate(riscv::make_satp(master_root.value, 0));
 }
 
-Error attach_kernel(Process&, AddressSpace& space) {
+Error attach_kernel(Process& p, AddressSpace& space) {
   u64 window = layout::KERNEL_HALF + rng::below(SLOTS) * layout::MEGA_SIZE;
+  LOG_DEBUG("pid %d: kernel window at %p (gdb: kslot %p)\n", p.pid, reinterpret_cast<void*>(window),
+            reinterpret_cast<void*>(window));
   Pte* root = table_entries(space.table().root());
   SpaceState& k = space.kernel;
   k.window = window;

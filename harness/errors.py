@@ -1,0 +1,42 @@
+"""Exceptions. Every error that concerns one QEMU run or one build names the variant, the exact
+command line and the log file, so that a failure can be reproduced by hand."""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+
+def format_command(command: Union[str, Sequence[str]]) -> str:
+    if isinstance(command, str):
+        return command
+    return shlex.join(str(c) for c in command)
+
+
+class HarnessError(Exception):
+    """Base class of all harness errors."""
+
+
+class RunError(HarnessError):
+    """A build or a QEMU run failed, or its output could not be used."""
+
+    def __init__(self, reason: str, *, variant: str, command: Union[str, Sequence[str]],
+                 log: Optional[Path]) -> None:
+        self.reason = reason
+        self.variant = variant
+        self.command = format_command(command)
+        self.log = log
+        super().__init__(
+            f"{reason}\n  variant: {variant}\n  command: {self.command}\n  log:     {log}")
+
+
+class BuildError(RunError):
+    """`make` failed for a variant."""
+
+
+class QemuError(RunError):
+    """QEMU exited with a non-zero status or timed out."""
+
+
+class BenchParseError(RunError):
+    """The console output had no, malformed or failing benchmark lines."""

@@ -1,0 +1,45 @@
+"""Shared helpers for the harness tests. Unit tests use hand-made fixtures and fakes only; the
+real kernel is booted by test_kernel.py alone."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict
+
+import pandas as pd
+import pytest
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+FAKES = HERE / "fakes"
+FAKE_QEMU = FAKES / "fake_qemu.py"
+
+
+@pytest.fixture
+def fixture_df() -> pd.DataFrame:
+    from harness.tidy import read_csv
+    return read_csv(FIXTURES / "measurements.csv")
+
+
+@pytest.fixture
+def fixture_facts() -> Dict[str, Any]:
+    return json.loads((FIXTURES / "facts.json").read_text())
+
+
+@pytest.fixture
+def fake_repo(tmp_path: Path) -> Path:
+    """A directory laid out like the repository, with the fake Makefile (scheme 3 fails)."""
+    repo = tmp_path / "repo"
+    (repo / "configs").mkdir(parents=True)
+    for s in (1, 2, 3):
+        (repo / "configs" / f"scheme{s}_defconfig").write_text(
+            f"CONFIG_SCHEME={s}\nCONFIG_ASID=y\nCONFIG_KERNEL_WINDOW_RAM_MB=512\n")
+    shutil.copy(FAKES / "Makefile", repo / "Makefile")
+    shutil.copy(FAKES / "gen_trap.sh", repo / "gen_trap.sh")
+    scheme = repo / "kernel" / "scheme"
+    scheme.mkdir(parents=True)
+    (scheme / "separate.cpp").write_text("// scheme 1\n#include <x>\n\nint a;\n/* two\nlines */\n"
+                                         "int b; // trailing\n")
+    (scheme / "shared.cpp").write_text("int a;\n")
+    return repo

@@ -1,0 +1,64 @@
+"""Source-size counting, trap.S per-scheme part, slot-entropy helpers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.facts import (collision_estimate, count_code_lines, documented_slots,
+                           read_dotconfig, trap_specific_lines)
+
+CPP = """// header comment
+#include "x.hpp"
+
+/* block
+   comment */ int a = 1;
+int b; // trailing comment counts as code
+   /* one-line block */
+namespace x {  }
+"""
+
+
+def test_cpp_lines() -> None:
+    assert count_code_lines(CPP) == 4  # #include, int a (after the block), int b, namespace
+
+
+def test_asm_lines() -> None:
+    text = "# a comment\n#include \"t.h\"\n#define X 1\n\n  csrw satp, t0  # why\n// c\n"
+    assert count_code_lines(text, asm=True) == 3
+
+
+COMMON = ".globl trap_entry\ntrap_entry:\n  csrrw sp, sscratch, sp\n  sret\n"
+
+
+def test_trap_specific_by_difference() -> None:
+    s1 = COMMON + "  csrw satp, t0\n  sfence.vma zero, zero\n"
+    got = trap_specific_lines({"s1-asid": s1, "s2-asid": COMMON, "s3-asid": COMMON + "  nop\n"})
+    assert got["s1-asid"][0] == 2 and got["s2-asid"][0] == 0 and got["s3-asid"][0] == 1
+    assert "not common" in got["s1-asid"][1]
+
+
+def test_trap_specific_markers_and_single_file() -> None:
+    marked = COMMON + "# @scheme-begin\n  csrw satp, t0\n# note\n# @scheme-end\n  ret\n"
+    got = trap_specific_lines({"a": marked, "b": COMMON})
+    assert got["a"] == (1, "lines between @scheme-begin/@scheme-end markers")
+    only = trap_specific_lines({"a": COMMON})
+    assert only["a"][0] == 4 and "whole file" in only["a"][1]
+
+
+def test_collision_estimate() -> None:
+    pairs, bits, text = collision_estimate([hex(i) for i in range(64)])
+    assert pairs == 0 and bits is None and "no collision among 64" in text
+    pairs, bits, _ = collision_estimate(["0x1"] * 64)
+    assert pairs == 64 * 63 // 2 and bits == 0.0
+    pairs, bits, _ = collision_estimate(["0x1", "0x1", "0x2", "0x3"])
+    assert pairs == 1 and bits is not None and abs(bits - 2.585) < 0.01
+
+
+def test_dotconfig_and_documented_slots(tmp_path: Path) -> None:
+    p = tmp_path / ".config"
+    p.write_text("CONFIG_SCHEME=3\n# CONFIG_ASID is not set\nCONFIG_KERNEL_WINDOW_RAM_MB=512\n"
+                 'CONFIG_INIT_DEFAULT="sh"\n')
+    cfg = read_dotconfig(p)
+    assert cfg == {"SCHEME": "3", "ASID": "n", "KERNEL_WINDOW_RAM_MB": "512",
+                   "INIT_DEFAULT": "sh"}
+    assert documented_slots(cfg) == 130304  # (255 GiB - 512 MiB) / 2 MiB: about 17 bits
+    assert documented_slots({}) is None

@@ -1,0 +1,220 @@
+"""Building and booting code paths, exercised with a fake Makefile and a fake QEMU (no kernel).
+No wall-clock thresholds: the timeout test only checks that a hung run is killed and reported."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.benchspec import BENCH_BY_NAME
+from harness.build import build_variant
+from harness.cli import main
+from harness.errors import BuildError, QemuError
+from harness.measure import RunOptions, measure_bench, probe_kaslr
+from harness.qemu import qemu_command, run_qemu
+from harness.tidy import read_csv
+from harness.variants import variant_by_name
+
+from .conftest import FAKE_QEMU
+
+
+def test_qemu_command_line() -> None:
+    k = Path("build/variants/s1-asid/kernel.elf")
+    assert qemu_command(k, ["bench_null", "100000"], icount=False) == [
+        "qemu-system-riscv64", "-machine", "virt", "-nographic", "-bios", "default", "-m",
+        "128M", "-kernel", "build/variants/s1-asid/kernel.elf",
+        "-append", "init=bench_null 100000"]
+    ic = qemu_command(k, ["bench_timer"], icount=True, qemu="q")
+    assert ic[ic.index("-icount") + 1] == "shift=0,sleep=off"
+    assert ic[-2:] == ["-append", "init=bench_timer"]
+
+
+def test_build_variants(fake_repo: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    v = variant_by_name("s1-noasid")
+    res = build_variant(v, fake_repo, logs)
+    assert res.ok, res.log.read_text()
+    assert res.kernel == fake_repo / "build/variants/s1-noasid/kernel.elf"
+    assert "# CONFIG_ASID is not set" in res.kernel.read_text()
+    assert res.commands == ["make O=build/variants/.staging/s1-noasid scheme1_defconfig",
+                            "make O=build/variants/.staging/s1-noasid setconfig SET=ASID=n",
+                            "make O=build/variants/s1-noasid scheme1_defconfig",
+                            "make O=build/variants/s1-noasid setconfig SET=ASID=n",
+                            "make O=build/variants/s1-noasid -j2"]
+    assert res.log == logs / "build-s1-noasid.log"
+    # second build: the configuration is unchanged, so it is not re-applied (incremental make)
+    again = build_variant(v, fake_repo, logs)
+    assert again.ok and again.commands[-1] == "make O=build/variants/s1-noasid -j2"
+    assert len(again.commands) == 3
+    assert "already scheme1_defconfig + ASID=n" in again.log.read_text()
+
+
+def test_failed_build_is_reported(fake_repo: Path, tmp_path: Path) -> None:
+    res = build_variant(variant_by_name("s3-asid"), fake_repo, tmp_path / "logs")
+    assert not res.ok and "status 2" in (res.error or "")
+    assert "randomized.cpp" in res.log.read_text()
+    with pytest.raises(BuildError) as info:
+        res.check()
+    msg = str(info.value)
+    assert "s3-asid" in msg and "make O=build/variants/s3-asid -j2" in msg
+    assert str(res.log) in msg
+
+
+@pytest.fixture
+def built(fake_repo: Path, tmp_path: Path) -> RunOptions:
+    for name in ("s1-asid", "s2-asid"):
+        build_variant(variant_by_name(name), fake_repo, tmp_path / "logs").check()
+    return RunOptions(repo=fake_repo, results=tmp_path / "results", quick=True, reps=2,
+                      timeout=60, qemu=str(FAKE_QEMU), progress=False)
+
+
+def test_measure_bench_rows_and_logs(built: RunOptions) -> None:
+    v = variant_by_name("s1-asid")
+    rows = pd.DataFrame(measure_bench(v, BENCH_BY_NAME["bench_ctx"], built))
+    assert set(rows["mode"]) == {"icount", "wall"}
+    assert set(rows[rows["mode"] == "wall"]["metric"]) == {"ns_per_op"}
+    assert sorted(rows[rows["mode"] == "wall"]["repetition"].unique()) == [0, 1]
+    logs = sorted(p.name for p in (built.log_root / "s1-asid").iterdir())
+    assert logs == ["bench_ctx-icount-0.log", "bench_ctx-wall-0.log", "bench_ctx-wall-1.log"]
+    assert "init=bench_ctx 50 2 0 16" in (built.log_root / "s1-asid" /
+                                           "bench_ctx-icount-0.log").read_text()
+
+
+def test_kaslr_probe(built: RunOptions) -> None:
+    f = probe_kaslr(variant_by_name("s2-asid"), built)
+    assert f["processes"] == 64 and f["distinct"] == 1 and f["documented_slots"] == 130304
+
+
+def test_nonzero_exit_names_variant_command_log(built: RunOptions, tmp_path: Path) -> None:
+    cmd = qemu_command(Path("build/variants/s2-asid/kernel.elf"), ["nosuchprogram"],
+                       icount=False, qemu=str(FAKE_QEMU))
+    log = tmp_path / "nosuch.log"
+    with pytest.raises(QemuError) as info:
+        run_qemu(cmd, variant="s2-asid", log=log, cwd=built.repo, timeout=60)
+    msg = str(info.value)
+    assert "status 1" in msg and "s2-asid" in msg and str(log) in msg
+    assert "init=nosuchprogram" in msg and "no such program" in msg
+
+
+def test_bench_error_and_garbage(built: RunOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.errors import RunError
+    v = variant_by_name("s2-asid")
+    monkeypatch.setenv("FAKE_QEMU_MODE", "bench-error")
+    with pytest.raises(RunError, match="status 3"):
+        measure_bench(v, BENCH_BY_NAME["bench_null"], built)
+    monkeypatch.setenv("FAKE_QEMU_MODE", "garbage")
+    with pytest.raises(RunError, match="malformed @bench JSON") as info:
+        measure_bench(v, BENCH_BY_NAME["bench_null"], built)
+    assert "bench_null-icount-0.log" in str(info.value)
+
+
+def _alive_with(marker: str) -> list:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(pid)
+    return found
+
+
+def test_timeout_kills_process_group(built: RunOptions, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_QEMU_MODE", "timeout")
+    kernel = built.repo / "build/variants/s2-asid/kernel.elf"
+    marker = tmp_path / "unique-kernel.elf"
+    marker.write_bytes(kernel.read_bytes())
+    cmd = qemu_command(marker, ["bench_null", "1"], icount=False, qemu=str(FAKE_QEMU))
+    log = tmp_path / "hang.log"
+    with pytest.raises(QemuError) as info:
+        run_qemu(cmd, variant="s2-asid", log=log, timeout=1.0)
+    assert "timed out" in str(info.value) and str(log) in str(info.value)
+    assert "timed out after 1 s" in log.read_text()
+    assert _alive_with(str(marker)) == []
+
+
+def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    rc = main(["reproduce", "--quick", "--repo", str(fake_repo), "--results", str(results),
+               "--qemu", str(FAKE_QEMU), "--no-progress"])
+    assert rc == 0  # scheme 3 is missing (not built), which is reported but not a failure
+    df = read_csv(results / "measurements.csv")
+    assert sorted(df["variant"].unique()) == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid"]
+    assert set(df["bench"]) == set(BENCH_BY_NAME)
+    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 4 * 14
+    meta = json.loads((results / "metadata.json").read_text())
+    assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-noasid"]
+    assert meta["variants_built"] == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid"]
+    assert {"qemu", "compiler", "git", "machine", "date", "command_line",
+            "elapsed_seconds"} <= set(meta)
+    facts = json.loads((results / "facts.json").read_text())
+    assert facts["variants"]["s2-asid"]["kaslr"]["distinct"] == 1
+    assert facts["variants"]["s1-asid"]["loc"]["scheme_src"] == 3
+    assert facts["variants"]["s1-asid"]["loc"]["trap_s_specific"] == 2
+    assert facts["variants"]["s3-asid"]["built"] is False
+    md = (results / "comparison.md").read_text()
+    assert "asid: *not built*<br>noasid: *not built*<br>**measured: not built**" in md
+    plots = sorted(p.name for p in (results / "plots").iterdir())
+    assert plots == ["copy_vs_size.png", "ctx_vs_working_set.png", "null_syscall.png",
+                     "satp_sfence_per_op.png", "tlb_pollution.png"]
+    assert (results / "logs" / "build-s3-asid.log").is_file()
+    assert (results / "logs" / "s2-noasid" / "bench_timer-wall-1.log").is_file()
+    # report regenerates the same table from the files alone
+    md_before = md
+    assert main(["report", "--repo", str(fake_repo), "--results", str(results)]) == 0
+    assert (results / "comparison.md").read_text() == md_before
+
+
+def test_failed_run_makes_exit_status_1(fake_repo: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_QEMU_MODE", "bench-error")
+    results = tmp_path / "results"
+    rc = main(["bench", "--quick", "--repo", str(fake_repo), "--results", str(results),
+               "--qemu", str(FAKE_QEMU), "--no-progress", "-V", "s2-asid", "-B", "bench_null",
+               "--no-kaslr"])
+    assert rc == 1
+    facts = json.loads((results / "facts.json").read_text())
+    fail = facts["variants"]["s2-asid"]["run_failures"]
+    assert fail[0]["bench"] == "bench_null" and "bench-error" in fail[0]["error"]
+    assert read_csv(results / "measurements.csv").empty
+
+
+def test_kill_running_stops_a_hung_run(built: RunOptions, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from harness.qemu import allow_runs, kill_running
+
+    monkeypatch.setenv("FAKE_QEMU_MODE", "timeout")
+    cmd = qemu_command(Path("build/variants/s2-asid/kernel.elf"), ["bench_null", "1"],
+                       icount=False, qemu=str(FAKE_QEMU))
+    errors: list = []
+    log = tmp_path / "hung.log"
+
+    def target() -> None:
+        try:
+            run_qemu(cmd, variant="s2-asid", log=log, cwd=built.repo, timeout=600)
+        except QemuError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    try:
+        for _ in range(600):  # until the fake has started and printed its banner
+            if log.exists() and "sv39lab" in log.read_text():
+                break
+            t.join(0.05)
+        assert kill_running() == 1
+        t.join(60)
+        assert not t.is_alive() and errors and "status -9" in str(errors[0])
+        with pytest.raises(QemuError, match="harness is stopping"):
+            run_qemu(cmd, variant="s2-asid", log=tmp_path / "x.log", cwd=built.repo)
+    finally:
+        allow_runs()

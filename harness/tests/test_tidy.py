@@ -1,0 +1,73 @@
+"""The tidy table: CSV round trip, dtypes, never mixing icount and wall values."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+
+from harness.parse import Context, parse_bench_output
+from harness.tidy import (make_frame, params_string, read_csv, rows_from_output, wall_summary,
+                          write_csv)
+from harness.variants import variant_by_name
+
+from .conftest import FIXTURES
+from .test_parse import GOOD, line
+
+
+def test_params_string_is_stable() -> None:
+    assert params_string({"ws_kb": 4, "procs": 2}) == "procs=2,ws_kb=4"
+    assert params_string({}) == ""
+
+
+def parsed_frame() -> pd.DataFrame:
+    ctx = Context("s1-noasid", ["q"], Path("x.log"))
+    v = variant_by_name("s1-noasid")
+    rows = []
+    out = parse_bench_output(GOOD, ctx)
+    rows += rows_from_output(v, "bench_copy", out, mode="icount", repetition=0)
+    for rep in range(3):
+        rows += rows_from_output(v, "bench_copy", out, mode="wall", repetition=rep)
+    null = parse_bench_output(line(bench="bench_null", params="{}"), ctx)
+    rows += rows_from_output(v, "bench_null", null, mode="icount", repetition=0)
+    return make_frame(rows)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    df = parsed_frame()
+    assert list(df.columns) == ["variant", "scheme", "asid", "bench", "params", "param_size",
+                                "mode", "metric", "value", "repetition"]
+    path = tmp_path / "m.csv"
+    write_csv(df, path)
+    back = read_csv(path)
+    pdt.assert_frame_equal(df, back)
+    # rows without params: empty params string and a missing (NA) param column
+    null = back[back["bench"] == "bench_null"]
+    assert (null["params"] == "").all() and null["param_size"].isna().all()
+    assert str(back["param_size"].dtype) == "Int64"
+    assert back["asid"].dtype == bool and not back["asid"].any()
+
+
+def test_fixture_round_trip(tmp_path: Path) -> None:
+    df = read_csv(FIXTURES / "measurements.csv")
+    write_csv(df, tmp_path / "again.csv")
+    pdt.assert_frame_equal(df, read_csv(tmp_path / "again.csv"))
+
+
+def test_modes_never_mixed(fixture_df: pd.DataFrame) -> None:
+    wall = fixture_df[fixture_df["mode"] == "wall"]
+    ic = fixture_df[fixture_df["mode"] == "icount"]
+    assert set(wall["metric"]) == {"ns_per_op"}
+    assert "ns_per_op" not in set(ic["metric"])
+    assert (ic["repetition"] == 0).all()
+
+
+def test_wall_summary(fixture_df: pd.DataFrame) -> None:
+    s = wall_summary(fixture_df)
+    row = s[(s["variant"] == "s1-asid") & (s["bench"] == "bench_null")].iloc[0]
+    assert (row["median"], row["min"], row["max"], row["n"]) == (1210, 1190, 1250, 3)
+
+
+def test_empty_frame() -> None:
+    df = make_frame([])
+    assert df.empty and "metric" in df.columns

@@ -1,0 +1,156 @@
+"""The tidy measurement table: one row per measured value.
+
+Columns: variant, scheme, asid, bench, params (stable string such as ``procs=2,ws_kb=0``; empty
+when the line has no params), one ``param_<name>`` column per parameter name (nullable ints),
+mode (``icount`` or ``wall``), metric, value, repetition.
+
+- mode ``icount`` rows come from the single ``-icount shift=0,sleep=off`` run (deterministic):
+  iters, insns_per_op, the counters (satp/sfence/traps/switches per op), any extra numeric key of
+  the @bench line, and pt_pages / pt_pages_kernel from an @mem line. ns_per_op of an icount run
+  is virtual time and is dropped.
+- mode ``wall`` rows come from the repeated runs without icount: ns_per_op only.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+import pandas as pd
+
+from .parse import WALL_METRIC, ConsoleOutput
+from .variants import Variant
+
+BASE_COLUMNS = ["variant", "scheme", "asid", "bench", "params"]
+TAIL_COLUMNS = ["mode", "metric", "value", "repetition"]
+MODES = ("icount", "wall")
+PARAM_PREFIX = "param_"
+
+
+def params_string(params: Mapping[str, int]) -> str:
+    return ",".join(f"{k}={params[k]}" for k in sorted(params))
+
+
+def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode: str,
+                     repetition: int) -> List[Dict[str, Any]]:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    rows: List[Dict[str, Any]] = []
+
+    def add(bench: str, params: Mapping[str, int], metric: str, value: float) -> None:
+        row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
+                               "asid": variant.asid, "bench": bench,
+                               "params": params_string(params), "mode": mode,
+                               "metric": metric, "value": float(value),
+                               "repetition": repetition}
+        for k, v in params.items():
+            row[PARAM_PREFIX + k] = v
+        rows.append(row)
+
+    for rec in out.benches:
+        for metric, value in rec.values.items():
+            if (mode == "wall") == (metric == WALL_METRIC):
+                add(rec.bench, rec.params, metric, value)
+    if out.mem and mode == "icount":
+        for metric, value in out.mem.items():
+            add(program, {}, metric, value)
+    return rows
+
+
+def make_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(list(rows))
+    if df.empty:
+        df = pd.DataFrame(columns=BASE_COLUMNS + TAIL_COLUMNS)
+    return normalise(df)
+
+
+def normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Column order and dtypes, deterministic row order."""
+    df = df.copy()
+    missing = [c for c in BASE_COLUMNS + TAIL_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"measurement table lacks column(s): {', '.join(missing)}")
+    param_cols = sorted(c for c in df.columns if c.startswith(PARAM_PREFIX))
+    extra = [c for c in df.columns
+             if c not in BASE_COLUMNS + TAIL_COLUMNS and c not in param_cols]
+    if extra:
+        raise ValueError(f"unexpected column(s) in measurement table: {', '.join(extra)}")
+    df = df[BASE_COLUMNS + param_cols + TAIL_COLUMNS]
+    df["variant"] = df["variant"].astype(str)
+    df["scheme"] = df["scheme"].astype("int64")
+    df["asid"] = df["asid"].map(_to_bool).astype(bool)
+    df["bench"] = df["bench"].astype(str)
+    df["params"] = df["params"].fillna("").astype(str)
+    for c in param_cols:
+        df[c] = pd.to_numeric(df[c]).astype("Int64")
+    df["mode"] = df["mode"].astype(str)
+    df["metric"] = df["metric"].astype(str)
+    df["value"] = df["value"].astype("float64")
+    df["repetition"] = df["repetition"].astype("int64")
+    df = df.sort_values(["variant", "bench", "params", "mode", "metric", "repetition"],
+                        kind="mergesort").reset_index(drop=True)
+    return df
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, str):
+        if v.strip().lower() in ("true", "1", "yes"):
+            return True
+        if v.strip().lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"not a boolean: {v!r}")
+    return bool(v)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    normalise(df).to_csv(path, index=False, float_format="%.10g")
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"params": str}, keep_default_na=False,
+                     na_values={c: [""] for c in ("value",)}, comment="#")
+    for c in df.columns:
+        if c.startswith(PARAM_PREFIX):
+            df[c] = df[c].replace("", pd.NA)
+    return normalise(df)
+
+
+def wall_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Median and spread of the wall-time repetitions, per variant/bench/params."""
+    wall = df[(df["mode"] == "wall") & (df["metric"] == WALL_METRIC)]
+    cols = ["variant", "scheme", "asid", "bench", "params"]
+    if wall.empty:
+        return pd.DataFrame(columns=cols + ["median", "min", "max", "q1", "q3", "n"])
+    g = wall.groupby(cols, sort=True)["value"]
+    out = pd.DataFrame({
+        "median": g.median(), "min": g.min(), "max": g.max(),
+        "q1": g.quantile(0.25), "q3": g.quantile(0.75), "n": g.count()}).reset_index()
+    return out
+
+
+def icount_table(df: pd.DataFrame) -> pd.DataFrame:
+    """icount metrics as a wide table: one row per variant/bench/params, one column per metric."""
+    ic = df[df["mode"] == "icount"]
+    cols = ["variant", "scheme", "asid", "bench", "params"]
+    if ic.empty:
+        return pd.DataFrame(columns=cols)
+    return ic.pivot_table(index=cols, columns="metric", values="value",
+                          aggfunc="first").reset_index()
+
+
+def param_value(params: str, name: str) -> Optional[int]:
+    for part in params.split(","):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            if k == name:
+                return int(v)
+    return None
+
+
+def parse_params(params: str) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for part in params.split(","):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out[k] = int(v)
+    return out

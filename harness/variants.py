@@ -1,0 +1,50 @@
+"""The six kernel variants: every scheme with ASIDs on and off."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, List
+
+SCHEME_NAMES = {
+    1: "separate kernel table",
+    2: "shared table, same kernel VA",
+    3: "shared table, per-process kernel VA",
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    scheme: int
+    asid: bool
+
+    @property
+    def name(self) -> str:
+        return f"s{self.scheme}-{'asid' if self.asid else 'noasid'}"
+
+    @property
+    def defconfig(self) -> str:
+        return f"scheme{self.scheme}_defconfig"
+
+    @property
+    def setconfig(self) -> List[str]:
+        """Options changed with `make setconfig SET=...` after the defconfig."""
+        return [] if self.asid else ["ASID=n"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ALL_VARIANTS: List[Variant] = [Variant(s, a) for s in (1, 2, 3) for a in (True, False)]
+VARIANT_NAMES: List[str] = [v.name for v in ALL_VARIANTS]
+
+
+def variant_by_name(name: str) -> Variant:
+    for v in ALL_VARIANTS:
+        if v.name == name:
+            return v
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(VARIANT_NAMES)}")
+
+
+def select_variants(names: Iterable[str] | None) -> List[Variant]:
+    if not names:
+        return list(ALL_VARIANTS)
+    return [variant_by_name(n) for n in names]
