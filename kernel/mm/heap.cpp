@@ -7,7 +7,7 @@
 
 namespace {
 
-constexpr int CLASSES = 8;  // 16 .. 2048 (block size including the header)
+constexpr int CLASSES = 9;  // 16 .. 4096 (block size including the header)
 struct FreeBlock {
   KPtr<FreeBlock> next;
 };

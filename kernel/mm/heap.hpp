@@ -1,11 +1,11 @@
-// The kernel heap: power-of-two size classes from 16 B to 2 KiB, carved out of frames.
+// The kernel heap: power-of-two size classes from 16 B to 4 KiB (a whole frame), carved out of frames.
 #pragma once
 
 #include "mm/kview.hpp"
 
 namespace heap {
 
-inline constexpr size_t MAX_ALLOC = 2048;
+inline constexpr size_t MAX_ALLOC = 4096 - 8;  // one frame minus the block header
 // nullptr when out of memory or when n > MAX_ALLOC.
 void* alloc(size_t n);
 void free(void* p);
@@ -70,9 +70,10 @@ class KVector {
   }
 
  private:
+  static constexpr size_t MAX_ELEMENTS = heap::MAX_ALLOC / sizeof(T);
   bool grow() {
-    size_t cap = cap_ ? cap_ * 2 : 4;
-    if (cap * sizeof(T) > heap::MAX_ALLOC) return false;
+    if (cap_ == MAX_ELEMENTS) return false;
+    size_t cap = min(cap_ ? cap_ * 2 : 4, MAX_ELEMENTS);
     T* d = static_cast<T*>(heap::alloc(cap * sizeof(T)));
     if (!d) return false;
     if (size_) memcpy(d, data_.get(), size_ * sizeof(T));
