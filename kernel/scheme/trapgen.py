@@ -195,8 +195,12 @@ fresh_entry:
 
     def generate(self) -> str:
         self.header()
+        # The markers delimit what only this scheme has (the harness counts these lines as the
+        # scheme's trap-path complexity); kernelvec and fresh_entry are common to all.
+        self.e("# @scheme-begin")
         self.trap_path()
         self.switch_path()
+        self.e("# @scheme-end")
         self.kernelvec()
         self.fresh_entry()
         return self.e.text()
