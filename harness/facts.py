@@ -120,13 +120,45 @@ def read_dotconfig(path: Path) -> Dict[str, str]:
     return out
 
 
+KERNEL_HALF = 0xFFFFFFC000000000
+SLOT_ALIGN = 2 << 20
+
+
 def documented_slots(config: Mapping[str, str]) -> Optional[int]:
-    """Kconfig's documented slot count for scheme 3: (255 GiB - window) / 2 MiB."""
+    """The slot count docs/scheme3.md derives for scheme 3: (255 GiB - window) / 2 MiB + 1, the
+    window being the RAM map plus the kernel stacks (NPROC * (KSTACK_PAGES + 1) pages, rounded
+    up to 2 MiB) plus 2 MiB for the device page."""
     try:
         window_mb = int(config["KERNEL_WINDOW_RAM_MB"])
+        nproc = int(config.get("NPROC", "128"))
+        kstack_pages = int(config.get("KSTACK_PAGES", "4"))
     except (KeyError, ValueError):
         return None
-    return (255 * 1024 - window_mb) // 2
+    stacks = -(-nproc * (kstack_pages + 1) * 4096 // SLOT_ALIGN) * SLOT_ALIGN
+    window = (window_mb << 20) + stacks + SLOT_ALIGN
+    return (255 * (1 << 30) - window) // SLOT_ALIGN + 1
+
+
+def varying_bits(slots: List[str]) -> Tuple[Optional[int], str]:
+    """An empirical entropy check: how many bits of the slot index ((slot - kernel half) / 2 MiB)
+    take both values among the observed slots. Uniform draws over 2^b slots make each of the b
+    bits vary with probability 1 - 2^-(n-1) for n samples, so b varying bits are what a b-bit
+    source shows; a narrower or biased source shows fewer. (A birthday estimate does not apply:
+    the kernel never gives two live processes overlapping windows, so there are no collisions.)"""
+    values = [int(s, 16) for s in slots]
+    if len(values) < 2:
+        return None, "too few samples"
+    if any(v < KERNEL_HALF or (v - KERNEL_HALF) % SLOT_ALIGN for v in values):
+        return 0, "a slot outside the kernel half or not 2 MiB-aligned"
+    index = [(v - KERNEL_HALF) // SLOT_ALIGN for v in values]
+    ones = 0
+    zeros = 0
+    for i in index:
+        ones |= i
+        zeros |= ~i
+    width = max(index).bit_length()
+    bits = sum(1 for b in range(width) if (ones >> b) & 1 and (zeros >> b) & 1)
+    return bits, f"{bits} slot-index bits vary across {len(values)} processes"
 
 
 def kaslr_facts(slots: List[int], *, processes: int, kernel: Optional[Mapping[str, float]],
@@ -143,21 +175,6 @@ def kaslr_facts(slots: List[int], *, processes: int, kernel: Optional[Mapping[st
         "documented_slots": documented_slots(config),
         "log": log,
     }
-
-
-def collision_estimate(slots: List[str]) -> Tuple[int, Optional[float], str]:
-    """Birthday estimate of the slot count from colliding pairs among the observed slots:
-    N ~ n(n-1) / (2 * pairs). Returns (colliding pairs, bits or None, text)."""
-    n = len(slots)
-    pairs = sum(c * (c - 1) // 2 for c in Counter(slots).values())
-    if n < 2:
-        return pairs, None, "too few samples"
-    if pairs == 0:
-        bound = math.log2(n * (n - 1) / 2)
-        return 0, None, f"no collision among {n}: consistent with > ~{bound:.0f} bits"
-    bits = math.log2(n * (n - 1) / (2 * pairs))
-    return pairs, bits, f"{pairs} colliding pair(s) among {n}: ~{bits:.1f} bits"
-
 
 def source_loc(repo: Path, variant: Variant, trap_specific: Optional[Tuple[int, str]],
                trap_total: Optional[int]) -> Dict[str, Any]:

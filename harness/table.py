@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import pandas as pd
 
 from . import select as sel
-from .facts import collision_estimate
+from .facts import varying_bits
 
 SCHEMES = (1, 2, 3)
 SCHEME_TITLES = {1: "Scheme 1 (separate table)", 2: "Scheme 2 (shared, same VA)",
@@ -163,11 +163,12 @@ def security_score(vf: Mapping[str, Any]) -> Tuple[Optional[float], str]:
     elif k.get("documented_slots"):
         theory, source = (math.log2(k["documented_slots"]),
                           f"log2 of {k['documented_slots']} documented slots")
-    pairs, est, est_text = collision_estimate(list(k.get("slots", [])))
+    est, est_text = varying_bits(list(k.get("slots", [])))
     text = f"kernel mapped; {distinct}/{n} distinct slots"
     score: Optional[float] = theory
     if est is not None:
-        score = est if score is None else min(score, est)
+        # The observation caps the claim: a source cannot have more bits than vary.
+        score = float(est) if score is None else min(score, float(est) + 1.0)
     if theory is not None:
         text += f"; {theory:.1f} bits ({source})"
     text += f"; {est_text}"
@@ -490,7 +491,7 @@ def _render_definitions(tol: Mapping[str, float]) -> str:
         f"- **Security/isolation**: whether the kernel is mapped in user page tables (scheme "
         f"design), whether every process sees the same kernel VA (`kaslr_probe 64`: one `@slot` "
         f"per process) and the entropy of the per-process slot (kernel-reported, else log2 of the "
-        f"documented slot count, capped by a birthday estimate from observed collisions). "
+        f"documented slot count, capped by the number of slot-index bits that vary across the observed processes). "
         f"Ranking: no kernel mapping in user tables > randomized slot (more bits better) > the "
         f"same VA everywhere; tie {t['security']}.",
         f"- **Implementation complexity**: non-blank, non-comment lines of the scheme's "

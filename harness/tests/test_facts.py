@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.facts import (collision_estimate, count_code_lines, documented_slots,
+from harness.facts import (varying_bits, count_code_lines, documented_slots,
                            read_dotconfig, trap_specific_lines)
 
 CPP = """// header comment
@@ -44,14 +44,18 @@ def test_trap_specific_markers_and_single_file() -> None:
     assert only["a"][0] == 4 and "whole file" in only["a"][1]
 
 
-def test_collision_estimate() -> None:
-    pairs, bits, text = collision_estimate([hex(i) for i in range(64)])
-    assert pairs == 0 and bits is None and "no collision among 64" in text
-    pairs, bits, _ = collision_estimate(["0x1"] * 64)
-    assert pairs == 64 * 63 // 2 and bits == 0.0
-    pairs, bits, _ = collision_estimate(["0x1", "0x1", "0x2", "0x3"])
-    assert pairs == 1 and bits is not None and abs(bits - 2.585) < 0.01
-
+def test_varying_bits() -> None:
+    base = 0xFFFFFFC000000000
+    slot = lambda i: hex(base + i * (2 << 20))  # noqa: E731
+    bits, text = varying_bits([slot(i) for i in range(64)])  # indices 0..63: 6 bits vary
+    assert bits == 6 and "6 slot-index bits" in text
+    bits, _ = varying_bits([slot(5)] * 64)  # a constant: nothing varies
+    assert bits == 0
+    bits, _ = varying_bits([slot(0), slot(1 << 16)])  # only bit 16 varies
+    assert bits == 1
+    bits, text = varying_bits([slot(1), hex(base + 4096)])  # not 2 MiB-aligned
+    assert bits == 0 and "aligned" in text
+    assert varying_bits([slot(1)])[0] is None
 
 def test_dotconfig_and_documented_slots(tmp_path: Path) -> None:
     p = tmp_path / ".config"
@@ -60,5 +64,5 @@ def test_dotconfig_and_documented_slots(tmp_path: Path) -> None:
     cfg = read_dotconfig(p)
     assert cfg == {"SCHEME": "3", "ASID": "n", "KERNEL_WINDOW_RAM_MB": "512",
                    "INIT_DEFAULT": "sh"}
-    assert documented_slots(cfg) == 130304  # (255 GiB - 512 MiB) / 2 MiB: about 17 bits
+    assert documented_slots(cfg) == 130302  # (255 GiB - 518 MiB window) / 2 MiB + 1: 16.99 bits
     assert documented_slots({}) is None

@@ -150,7 +150,7 @@ long fork() {
   ctf->x[10] = 0;  // fork returns 0 in the child
   child->parent = parent.index();
   scheme::prepare_fresh(*child, fork_child_start, 0);
-  child->state = ProcState::Runnable;
+  sched::wake(*child);
   LOG_DEBUG("fork: pid %d -> pid %d\n", parent.pid, child->pid);
   return child->pid;
 }

@@ -34,6 +34,7 @@ struct Process {
   int pid = 0;
   int parent = -1;  // index in the process table (never a pointer: see KPtr)
   int exit_status = 0;
+  int run_next = -1;  // next in the run queue (sched.cpp)
   u64 wake_at = 0;  // rdtime value, when sleeping
   char name[32] = {};
   Context ctx{};
@@ -83,7 +84,8 @@ void global_counters(uapi::Counters& out);
 namespace sched {
 
 void init_timer(u64 timebase_hz);
-// The current process gives up the CPU; it must have set its state first.
+// The current process gives up the CPU; it must have set its state first (a Runnable
+// process must be queued with wake()).
 void schedule();
 void yield();
 void sleep_until(u64 when);

@@ -17,14 +17,25 @@ void wake_sleepers(u64 now) {
   }
 }
 
-// The next runnable process after the current one, round robin; -1 if none.
+// The run queue: a FIFO of runnable processes linked through Process::run_next (indices, so
+// it means the same in every address space). It holds exactly the Runnable processes.
+int run_head = -1, run_tail = -1;
+
+void enqueue(Process& p) {
+  p.run_next = -1;
+  if (run_tail < 0) run_head = p.index();
+  else proc::at(run_tail).run_next = p.index();
+  run_tail = p.index();
+}
+
+// The next runnable process, round robin; -1 if none.
 int pick_next() {
-  int start = proc::current_index();
-  for (int k = 1; k <= proc::NPROC; k++) {
-    int i = (start + k) % proc::NPROC;
-    if (proc::at(i).state == ProcState::Runnable) return i;
+  int i = run_head;
+  if (i >= 0) {
+    run_head = proc::at(i).run_next;
+    if (run_head < 0) run_tail = -1;
   }
-  return -1;
+  return i;
 }
 
 }  // namespace
@@ -40,6 +51,7 @@ void init_timer(u64 timebase_hz) {
 void wake(Process& p) {
   p.state = ProcState::Runnable;
   p.waiting = WaitReason::None;
+  enqueue(p);
 }
 
 void schedule() {
@@ -67,8 +79,8 @@ void schedule() {
 }
 
 void yield() {
-  Process& me = proc::current();
-  me.state = ProcState::Runnable;
+  if (run_head < 0) return;  // nobody else wants the CPU
+  wake(proc::current());
   schedule();
 }
 

@@ -43,6 +43,19 @@ T* at_window(T* p, u64 window) {
   return reinterpret_cast<T*>(reinterpret_cast<u64>(p) - window_va() + window);
 }
 
+bool window_in_use(u64 window, const AddressSpace& self) {
+  for (int i = 0; i < 2 * proc::NPROC; i++) {
+    Process& p = proc::at(i / 2);
+    const AddressSpace* other = i % 2 ? &p.retired_space : &p.space;
+    {
+      u64 w = other->kernel.window;
+      if (other == &self || !other->live() || w == 0) continue;
+      if (window < w + layout::WINDOW_SIZE && w < window + layout::WINDOW_SIZE) return true;
+    }
+  }
+  return false;
+}
+
 u64 log2_millibits(u64 n) {
   // floor(log2 n) plus the fraction, bit by bit (fixed point, 10 fractional bits).
   u64 bits = 63 - __builtin_clzll(n);
@@ -73,7 +86,12 @@ void init_kernel_space() {
 }
 
 Error attach_kernel(Process& p, AddressSpace& space) {
-  u64 window = layout::KERNEL_HALF + rng::below(SLOTS) * layout::MEGA_SIZE;
+  // A uniform slot whose window overlaps no other live address space's window, so that a
+  // kernel VA of one process is never a kernel mapping in another (at most NPROC * 2 windows
+  // are live: they cover under half of the kernel half, so the loop ends quickly).
+  u64 window;
+  do window = layout::KERNEL_HALF + rng::below(SLOTS) * layout::MEGA_SIZE;
+  while (window_in_use(window, space));
   LOG_DEBUG("pid %d: kernel window at %p (gdb: kslot %p)\n", p.pid, reinterpret_cast<void*>(window),
             reinterpret_cast<void*>(window));
   Pte* root = table_entries(space.table().root());
@@ -112,6 +130,7 @@ void detach_kernel(AddressSpace& space) {
   }
   root[VirtAddr(layout::TRAMPOLINE).page().index(2)].bits = 0;
   k.l1[0] = k.l1[1] = PhysPageNum(0);
+  k.window = 0;
 }
 
 Error init_process(Process&) { return Error::None; }

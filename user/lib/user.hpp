@@ -37,7 +37,7 @@ long syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 int printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 int snprintf(char* buf, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char* buf, size_t size, const char* fmt, va_list ap);
-// %d %i %u %x %p %s %c %% with l/ll/z length modifiers and width/zero-padding.
+// %d %i %u %x %p %s %c %% with l/ll/z length modifiers, width, zero-padding, - and #.
 
 // ---- strings and memory ----
 extern "C" {

@@ -1,0 +1,421 @@
+#include "model.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+
+namespace tlbm {
+
+const char* repl_name(Repl r) {
+  switch (r) {
+    case Repl::Lru: return "lru";
+    case Repl::Fifo: return "fifo";
+    case Repl::Random: return "random";
+  }
+  return "?";
+}
+
+void Counters::add(const Counters& o) {
+  // Counters is a plain block of uint64_t fields.
+  static_assert(sizeof(Counters) % sizeof(uint64_t) == 0, "Counters must hold only uint64_t");
+  auto* d = reinterpret_cast<uint64_t*>(this);
+  auto* s = reinterpret_cast<const uint64_t*>(&o);
+  for (size_t i = 0; i < sizeof(Counters) / sizeof(uint64_t); i++) d[i] += s[i];
+}
+
+// ------------------------------------------------------------------ Shadow
+Shadow::~Shadow() {
+  if (mem_) munmap(mem_, size_);
+}
+
+bool Shadow::init(uint64_t base, uint64_t size) {
+  // Try the requested size, then smaller ones (a machine with strict overcommit may refuse).
+  for (uint64_t sz = size; sz >= (64ull << 20); sz /= 2) {
+    void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      mem_ = static_cast<uint8_t*>(p);
+      base_ = base;
+      size_ = sz;
+      return true;
+    }
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------ Geometry
+std::string Geometry::describe() const {
+  if (infinite) return "infinite";
+  if (entries == 0) return "none";
+  char buf[64];
+  if (ways == 0 || ways == entries)
+    std::snprintf(buf, sizeof buf, "%u entries, fully associative", entries);
+  else if (ways == 1)
+    std::snprintf(buf, sizeof buf, "%u entries, direct-mapped", entries);
+  else
+    std::snprintf(buf, sizeof buf, "%u entries, %u-way", entries, ways);
+  return buf;
+}
+
+// ------------------------------------------------------------------ Tlb
+Tlb::Tlb(const Geometry& g, Repl repl, uint64_t seed, bool asid_on)
+    : geo_(g), repl_(repl), asid_on_(asid_on), rng_(seed ? seed : 0x9e3779b97f4a7c15ull) {
+  if (!g.infinite) {
+    ways_ = (g.ways == 0 || g.ways > g.entries) ? g.entries : g.ways;
+    if (ways_ == 0) ways_ = 1;
+    sets_ = g.entries / ways_;
+    if (sets_ == 0) sets_ = 1;
+    slots_.resize(size_t(sets_) * ways_);
+  }
+}
+
+uint64_t Tlb::key_of(uint64_t vpn, uint8_t level, bool global, uint16_t asid) const {
+  uint64_t a = (global || !asid_on_) ? 0 : asid;
+  return (uint64_t(level) << 44) | (uint64_t(global) << 43) | (a << 27) | (vpn & ((1u << 27) - 1));
+}
+
+uint64_t Tlb::rand_next() {
+  // xorshift64*: deterministic for a given seed
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  return rng_ * 0x2545f4914f6cdd1dull;
+}
+
+void Tlb::remember(uint64_t va39, int idx) {
+  Slot& s = cache_[(va39 >> 12) & (kCache - 1)];
+  s.vpage = va39 >> 12;
+  s.idx = idx;
+  s.fill_id = slots_[idx].fill_id;
+}
+
+int Tlb::find(uint64_t va, uint16_t asid) {
+  const uint64_t va39 = va & kVaMask;
+  const Slot& s = cache_[(va39 >> 12) & (kCache - 1)];
+  if (s.vpage == (va39 >> 12) && size_t(s.idx) < slots_.size()) {
+    const Entry& e = slots_[s.idx];
+    if (e.fill_id == s.fill_id && matches(e, va39, asid)) return s.idx;
+  }
+  int found = -1;
+  if (geo_.infinite) {
+    for (unsigned lvl = 0; lvl < 3 && found < 0; lvl++) {
+      const uint64_t vpn = va39 >> page_shift(lvl);
+      auto it = map_.find(key_of(vpn, uint8_t(lvl), true, 0));
+      if (it == map_.end()) it = map_.find(key_of(vpn, uint8_t(lvl), false, asid));
+      if (it != map_.end() && matches(slots_[it->second], va39, asid)) found = it->second;
+    }
+  } else if (sets_ == 1) {
+    for (size_t i = 0; i < slots_.size(); i++)
+      if (matches(slots_[i], va39, asid)) {
+        found = int(i);
+        break;
+      }
+  } else {
+    uint64_t seen[3];
+    unsigned nseen = 0;
+    for (unsigned lvl = 0; lvl < 3 && found < 0; lvl++) {
+      const uint64_t set = (va39 >> page_shift(lvl)) % sets_;
+      bool dup = false;
+      for (unsigned k = 0; k < nseen; k++) dup |= seen[k] == set;
+      if (dup) continue;
+      seen[nseen++] = set;
+      const size_t first = size_t(set) * ways_;
+      for (size_t i = first; i < first + ways_; i++)
+        if (matches(slots_[i], va39, asid)) {
+          found = int(i);
+          break;
+        }
+    }
+  }
+  if (found >= 0) remember(va39, found);
+  return found;
+}
+
+void Tlb::touch(int idx, uint64_t va) {
+  if (repl_ == Repl::Lru) slots_[idx].stamp = ++clock_;
+  remember(va & kVaMask, idx);
+}
+
+int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_flush) {
+  const bool global = t.flags & PTE_G;
+  const uint16_t a = asid_on_ ? asid : 0;
+  const uint64_t key = key_of(t.vpn, t.level, global, a);
+  *after_flush = !flushed_.empty() && flushed_.erase(key) > 0;
+
+  int idx;
+  if (geo_.infinite) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      idx = it->second;
+    } else {
+      if (!free_.empty()) {
+        idx = free_.back();
+        free_.pop_back();
+      } else {
+        idx = int(slots_.size());
+        slots_.emplace_back();
+      }
+      map_.emplace(key, idx);
+    }
+  } else {
+    const size_t first = size_t(t.vpn % sets_) * ways_;
+    idx = -1;
+    for (size_t i = first; i < first + ways_; i++)
+      if (!slots_[i].valid) {
+        idx = int(i);
+        break;
+      }
+    if (idx < 0) {
+      if (repl_ == Repl::Random) {
+        idx = int(first + rand_next() % ways_);
+      } else {  // LRU and FIFO both evict the smallest stamp (last use / fill time)
+        idx = int(first);
+        for (size_t i = first + 1; i < first + ways_; i++)
+          if (slots_[i].stamp < slots_[idx].stamp) idx = int(i);
+      }
+    }
+  }
+  Entry& e = slots_[idx];
+  e.vpn = t.vpn;
+  e.pa_base = t.pa_base;
+  e.level = t.level;
+  e.flags = t.flags;
+  e.asid = a;
+  e.valid = true;
+  e.fill_id = ++fills_;
+  e.stamp = ++clock_;
+  remember(va & kVaMask, idx);
+  return idx;
+}
+
+void Tlb::kill(int idx) {
+  Entry& e = slots_[idx];
+  if (geo_.infinite) {
+    map_.erase(key_of(e));
+    free_.push_back(idx);
+  }
+  e.valid = false;
+}
+
+template <class Pred>
+size_t Tlb::flush_if(Pred pred) {
+  size_t n = 0;
+  for (size_t i = 0; i < slots_.size(); i++) {
+    Entry& e = slots_[i];
+    if (e.valid && pred(e)) {
+      flushed_.insert(key_of(e));
+      kill(int(i));
+      n++;
+    }
+  }
+  return n;
+}
+
+size_t Tlb::flush_all() {
+  return flush_if([](const Entry&) { return true; });
+}
+
+size_t Tlb::flush_asid(uint16_t asid) {
+  return flush_if([&](const Entry& e) { return !e.global() && (!asid_on_ || e.asid == asid); });
+}
+
+size_t Tlb::flush_va(uint64_t va) {
+  const uint64_t va39 = va & kVaMask;
+  return flush_if([&](const Entry& e) { return (va39 >> page_shift(e.level)) == e.vpn; });
+}
+
+size_t Tlb::flush_va_asid(uint64_t va, uint16_t asid) {
+  const uint64_t va39 = va & kVaMask;
+  return flush_if([&](const Entry& e) {
+    return !e.global() && (va39 >> page_shift(e.level)) == e.vpn && (!asid_on_ || e.asid == asid);
+  });
+}
+
+size_t Tlb::flush_nonglobal() {
+  return flush_if([](const Entry& e) { return !e.global(); });
+}
+
+size_t Tlb::valid_count() const {
+  size_t n = 0;
+  for (const Entry& e : slots_) n += e.valid;
+  return n;
+}
+
+// ------------------------------------------------------------------ walker
+WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va) {
+  WalkResult r;
+  // Bits 63..39 must equal bit 38.
+  const uint64_t top = va >> 38;
+  if (top != 0 && top != (1ull << 26) - 1) return r;
+  uint64_t table = root_pa;
+  for (int lvl = 2; lvl >= 0; lvl--) {
+    const uint64_t idx = (va >> page_shift(unsigned(lvl))) & 511;
+    uint64_t pte;
+    r.refs++;
+    if (!mem.read64(table + idx * 8, &pte)) return r;
+    if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W))) return r;
+    const uint64_t ppn = (pte >> 10) & kPpnMask;
+    if (pte & (PTE_R | PTE_X)) {
+      const uint64_t low = (1ull << (9 * lvl)) - 1;
+      if (ppn & low) return r;  // misaligned superpage
+      r.ok = true;
+      r.t.level = uint8_t(lvl);
+      r.t.vpn = (va & kVaMask) >> page_shift(unsigned(lvl));
+      r.t.pa_base = ppn << 12;
+      r.t.flags = uint8_t(pte & 0xff);
+      return r;
+    }
+    table = ppn << 12;
+  }
+  return r;  // a pointer at level 0
+}
+
+// ------------------------------------------------------------------ Config
+bool Config::apply_preset(const std::string& name) {
+  if (name == "u54") {  // SiFive U54: 32+32 fully associative L1, 128-entry L2 (direct-mapped)
+    l1i = {32, 0, false};
+    l1d = {32, 0, false};
+    l2 = {128, 1, false};
+  } else if (name == "u74") {  // SiFive U74 (JH7110): 40+40 fully associative L1, no L2
+    l1i = {40, 0, false};
+    l1d = {40, 0, false};
+    l2 = {0, 0, false};
+  } else if (name == "c906") {  // T-Head C906: 10+10 fully associative uTLB, 512-entry 4-way jTLB
+    l1i = {10, 0, false};
+    l1d = {10, 0, false};
+    l2 = {512, 4, false};
+  } else if (name == "ideal") {  // unbounded L1s: only compulsory and flush-caused misses
+    l1i = {0, 0, true};
+    l1d = {0, 0, true};
+    l2 = {0, 0, false};
+  } else {
+    return false;
+  }
+  preset = name;
+  return true;
+}
+
+// ------------------------------------------------------------------ Mmu
+Mmu::Mmu(const Config& cfg, const Shadow* mem)
+    : cfg_(cfg),
+      mem_(mem),
+      l1i_(cfg.l1i, cfg.repl, cfg.seed, cfg.asid_on),
+      l1d_(cfg.l1d, cfg.repl, cfg.seed * 3 + 1, cfg.asid_on) {
+  if (cfg.l2.present()) l2_ = std::make_unique<Tlb>(cfg.l2, cfg.repl, cfg.seed * 7 + 2, cfg.asid_on);
+}
+
+size_t Mmu::flush_each(size_t (Tlb::*fn)()) {
+  size_t n = (l1i_.*fn)() + (l1d_.*fn)();
+  if (l2_) n += ((*l2_).*fn)();
+  return n;
+}
+
+void Mmu::set_satp(uint64_t satp, Counters& c) {
+  c.satp_changes++;
+  const uint64_t mode = satp >> 60;
+  sv39_ = mode == 8;
+  const uint64_t root = (satp & kPpnMask) << 12;
+  if (cfg_.asid_on) {
+    asid_ = uint16_t((satp >> 44) & 0xffff);
+  } else {
+    asid_ = 0;
+    if (sv39_ && have_root_ && root != root_ && cfg_.satp_flush) {
+      c.entries_flushed += flush_each(&Tlb::flush_nonglobal);
+      c.satp_flushes++;
+    }
+  }
+  if (sv39_) {
+    root_ = root;
+    have_root_ = true;
+  }
+  satp_ = satp;
+  gen_++;
+}
+
+AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
+  const uint64_t va39 = va & kVaMask;
+  Tlb& l1 = ifetch ? l1i_ : l1d_;
+  Fast& fast = ifetch ? fi_ : fd_;
+  int idx = l1.find(va, asid_);
+  if (idx >= 0) {
+    l1.touch(idx, va);
+    const Entry& e = l1.at(idx);
+    set_fast(fast, e);
+    return {true, e.pa_base + (va39 - e.va_base()), e.flags};
+  }
+  (ifetch ? c.l1i_misses : c.l1d_misses)++;
+  Translation t;
+  bool have = false, after_flush = false;
+  if (l2_) {
+    const int j = l2_->find(va, asid_);
+    if (j >= 0) {
+      l2_->touch(j, va);
+      const Entry& e = l2_->at(j);
+      t.vpn = e.vpn;
+      t.pa_base = e.pa_base;
+      t.level = e.level;
+      t.flags = e.flags;
+      have = true;
+      (ifetch ? c.l2i_hits : c.l2d_hits)++;
+    } else {
+      (ifetch ? c.l2i_misses : c.l2d_misses)++;
+    }
+  }
+  if (!have) {
+    const WalkResult w = walk_sv39(*mem_, root_, va);
+    c.walks++;
+    c.walk_refs += w.refs;
+    (ifetch ? c.walk_refs_i : c.walk_refs_d) += w.refs;
+    if (!w.ok) {
+      c.walk_faults++;
+      return {};
+    }
+    t = w.t;
+    if (l2_) {
+      l2_->insert(t, asid_, va, &after_flush);
+      if (after_flush) c.l2_misses_after_flush++;
+    }
+  }
+  idx = l1.insert(t, asid_, va, &after_flush);
+  if (after_flush) (ifetch ? c.l1i_misses_after_flush : c.l1d_misses_after_flush)++;
+  const Entry& e = l1.at(idx);
+  set_fast(fast, e);
+  return {true, e.pa_base + (va39 - e.va_base()), e.flags};
+}
+
+void Mmu::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid, Counters& c) {
+  const uint16_t a = uint16_t(asid & 0xffff);
+  size_t n = 0;
+  auto each = [&](auto&& fn) {
+    n += fn(l1i_) + fn(l1d_);
+    if (l2_) n += fn(*l2_);
+  };
+  if (!has_va && !has_asid) {
+    each([](Tlb& t) { return t.flush_all(); });
+    c.sfence_all++;
+  } else if (!has_va) {
+    each([&](Tlb& t) { return t.flush_asid(a); });
+    c.sfence_asid++;
+  } else if (!has_asid) {
+    each([&](Tlb& t) { return t.flush_va(va); });
+    c.sfence_va++;
+  } else {
+    each([&](Tlb& t) { return t.flush_va_asid(va, a); });
+    c.sfence_va_asid++;
+  }
+  c.entries_flushed += n;
+  gen_++;
+}
+
+int Mmu::peek(bool ifetch, uint64_t va) {
+  Tlb& l1 = ifetch ? l1i_ : l1d_;
+  int idx = l1.find(va, asid_);
+  if (idx >= 0) return l1.at(idx).flags;
+  if (l2_) {
+    idx = l2_->find(va, asid_);
+    if (idx >= 0) return l2_->at(idx).flags;
+  }
+  return -1;
+}
+
+}  // namespace tlbm

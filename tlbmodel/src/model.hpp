@@ -1,0 +1,264 @@
+// The TLB model proper: TLB structures, the Sv39 walker over a shadow of guest RAM, the
+// hierarchy (L1 ITLB + L1 DTLB + optional shared L2) and its counters. Nothing here depends on
+// QEMU: tests/unit/test_model.cpp drives it directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace tlbm {
+
+constexpr uint64_t kVaMask = (1ull << 39) - 1;  // Sv39: 39 significant VA bits
+constexpr uint64_t kPpnMask = (1ull << 44) - 1;
+constexpr uint64_t kKernelHalf = 0xffffffc000000000ull;  // first VA of the upper half
+constexpr uint64_t kNoPa = ~0ull;
+
+inline constexpr unsigned page_shift(unsigned level) { return 12 + 9 * level; }
+
+enum PteBits : uint8_t {
+  PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_G = 32, PTE_A = 64, PTE_D = 128
+};
+
+enum class Repl : uint8_t { Lru, Fifo, Random };
+const char* repl_name(Repl r);
+
+// ------------------------------------------------------------------ counters
+// One block per (region, mode). All fields are event counts; derived values (hits of the
+// instruction side, totals) are computed when the report is written.
+struct Counters {
+  uint64_t insns = 0;                  // instructions executed
+  uint64_t insns_translated = 0;       // of which with Sv39 on, in S or U mode
+  uint64_t loads = 0, stores = 0;      // translated data accesses
+  uint64_t untranslated = 0;           // data accesses with no Sv39 translation (bare or M)
+  uint64_t l1i_lookups = 0;            // ITLB lookups (one per TB and page, see docs)
+  uint64_t l1i_misses = 0, l1d_misses = 0;
+  uint64_t l2i_hits = 0, l2i_misses = 0, l2d_hits = 0, l2d_misses = 0;
+  uint64_t walks = 0, walk_refs = 0, walk_faults = 0;
+  uint64_t walk_refs_i = 0, walk_refs_d = 0;
+  uint64_t l1i_misses_after_flush = 0, l1d_misses_after_flush = 0, l2_misses_after_flush = 0;
+  uint64_t sfence_all = 0, sfence_asid = 0, sfence_va = 0, sfence_va_asid = 0;
+  uint64_t satp_writes = 0, satp_changes = 0, satp_flushes = 0;
+  uint64_t entries_flushed = 0;
+  uint64_t mismatches = 0;
+  uint64_t checked_data = 0, checked_fetch = 0, unchecked_data = 0, unchecked_fetch = 0;
+  uint64_t user_kernel_probes = 0, user_hits_on_kernel_entries = 0;
+
+  void add(const Counters& o);
+};
+
+// ------------------------------------------------------------------ shadow of guest RAM
+// A copy of guest physical memory built from the stores the guest makes (and, optionally, the
+// bytes of the loaded kernel image). Reserved lazily: untouched pages cost nothing.
+class Shadow {
+ public:
+  Shadow() = default;
+  ~Shadow();
+  Shadow(const Shadow&) = delete;
+  Shadow& operator=(const Shadow&) = delete;
+  // Reserves [base, base + size). Returns false when no reservation could be made.
+  bool init(uint64_t base, uint64_t size);
+  bool contains(uint64_t pa, uint64_t len) const {
+    return pa >= base_ && pa - base_ < size_ && len <= size_ - (pa - base_);
+  }
+  void write(uint64_t pa, const void* src, uint64_t len) {
+    if (contains(pa, len)) __builtin_memcpy(mem_ + (pa - base_), src, len);
+  }
+  bool read64(uint64_t pa, uint64_t* out) const {
+    if (!contains(pa, 8)) return false;
+    __builtin_memcpy(out, mem_ + (pa - base_), 8);
+    return true;
+  }
+  uint64_t base() const { return base_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  uint8_t* mem_ = nullptr;
+  uint64_t base_ = 0, size_ = 0;
+};
+
+// ------------------------------------------------------------------ one TLB structure
+struct Translation {
+  uint64_t vpn = 0;      // (va & kVaMask) >> page_shift(level)
+  uint64_t pa_base = 0;  // physical address of the first byte of the page
+  uint8_t level = 0;     // 0: 4 KiB, 1: 2 MiB, 2: 1 GiB
+  uint8_t flags = 0;     // PTE bits 7..0 (V R W X U G A D)
+};
+
+struct Entry {
+  uint64_t vpn = 0;
+  uint64_t pa_base = 0;
+  uint64_t stamp = 0;    // LRU: time of last use; FIFO: time of fill
+  uint64_t fill_id = 0;  // unique per fill: validates the lookup cache
+  uint16_t asid = 0;
+  uint8_t level = 0;
+  uint8_t flags = 0;
+  bool valid = false;
+  bool global() const { return flags & PTE_G; }
+  uint64_t va_base() const { return vpn << page_shift(level); }
+  uint64_t size() const { return 1ull << page_shift(level); }
+};
+
+struct Geometry {
+  uint32_t entries = 0;   // 0 with infinite = unbounded
+  uint32_t ways = 0;      // 0: fully associative
+  bool infinite = false;
+  bool present() const { return infinite || entries > 0; }
+  std::string describe() const;
+};
+
+class Tlb {
+ public:
+  Tlb(const Geometry& g, Repl repl, uint64_t seed, bool asid_on);
+
+  // Index of an entry translating va (any 64-bit VA; only the low 39 bits count) in address
+  // space asid, or -1. Changes no replacement state.
+  int find(uint64_t va, uint16_t asid);
+  // Records a use of entry idx (LRU bookkeeping) for an access to va.
+  void touch(int idx, uint64_t va);
+  // Fills a translation for address space asid, evicting per the replacement policy.
+  // *after_flush tells whether this translation had been removed by a flush and not refilled.
+  int insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_flush);
+  const Entry& at(int idx) const { return slots_[idx]; }
+
+  size_t flush_all();
+  size_t flush_asid(uint16_t asid);             // non-global entries of asid
+  size_t flush_va(uint64_t va);                 // entries translating va: every ASID, globals too
+  size_t flush_va_asid(uint64_t va, uint16_t asid);  // non-global entries translating va in asid
+  size_t flush_nonglobal();                     // every non-global entry
+
+  size_t valid_count() const;
+  const Geometry& geometry() const { return geo_; }
+
+ private:
+  bool matches(const Entry& e, uint64_t va39, uint16_t asid) const {
+    return e.valid && (va39 >> page_shift(e.level)) == e.vpn &&
+           (!asid_on_ || e.global() || e.asid == asid);
+  }
+  uint64_t key_of(uint64_t vpn, uint8_t level, bool global, uint16_t asid) const;
+  uint64_t key_of(const Entry& e) const { return key_of(e.vpn, e.level, e.global(), e.asid); }
+  void remember(uint64_t va39, int idx);
+  void kill(int idx);
+  template <class Pred> size_t flush_if(Pred pred);
+  uint64_t rand_next();
+
+  Geometry geo_;
+  Repl repl_;
+  bool asid_on_;
+  uint32_t sets_ = 1, ways_ = 1;
+  uint64_t clock_ = 0, fills_ = 0, rng_;
+  std::vector<Entry> slots_;
+  // infinite TLBs: key -> slot, and a free list of slots
+  std::unordered_map<uint64_t, int> map_;
+  std::vector<int> free_;
+  // translations removed by a flush and not refilled since (keys)
+  std::unordered_set<uint64_t> flushed_;
+  // direct-mapped lookup cache: 4 KiB VPN -> slot
+  struct Slot {
+    uint64_t vpage = ~0ull;
+    uint64_t fill_id = 0;
+    int idx = 0;
+  };
+  static constexpr unsigned kCache = 256;
+  Slot cache_[kCache];
+};
+
+// ------------------------------------------------------------------ the Sv39 walker
+struct WalkResult {
+  bool ok = false;
+  Translation t;
+  uint32_t refs = 0;  // page-table entries read (1 per level visited)
+};
+WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va);
+
+// ------------------------------------------------------------------ the hierarchy
+struct Config {
+  std::string preset = "u54";
+  Geometry l1i{32, 0, false}, l1d{32, 0, false}, l2{128, 1, false};
+  Repl repl = Repl::Lru;
+  uint64_t seed = 1;
+  bool asid_on = true;
+  bool satp_flush = true;  // asid off: a satp write that changes the root flushes non-global
+  // Applies a preset by name; false when unknown.
+  bool apply_preset(const std::string& name);
+};
+
+struct AccessResult {
+  bool ok = false;      // false: the walk found no valid leaf
+  uint64_t pa = kNoPa;
+  uint8_t flags = 0;
+};
+
+class Mmu {
+ public:
+  Mmu(const Config& cfg, const Shadow* mem);
+
+  // satp value observed (after a write). Counts into c.
+  void set_satp(uint64_t satp, Counters& c);
+  bool sv39() const { return sv39_; }
+  uint64_t satp() const { return satp_; }
+  uint16_t asid() const { return asid_; }
+
+  // A translated access by the current address space.
+  AccessResult access(bool ifetch, uint64_t va, Counters& c);
+
+  // Fast paths: the last entry used by each side, valid until anything may have invalidated it.
+  bool fast_d(uint64_t va, uint64_t* pa) const {
+    uint64_t off = (va & kVaMask) - fd_.base;
+    if (fd_.gen == gen_ && off < fd_.size) {
+      *pa = fd_.pa + off;
+      return true;
+    }
+    return false;
+  }
+  bool fast_i(uint64_t va, uint64_t* pa) const {
+    uint64_t off = (va & kVaMask) - fi_.base;
+    if (fi_.gen == gen_ && off < fi_.size) {
+      *pa = fi_.pa + off;
+      return true;
+    }
+    return false;
+  }
+
+  // sfence.vma: rs1 == x0 means no address, rs2 == x0 means no ASID.
+  void sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid, Counters& c);
+
+  // Would an access to va by the current address space hit an entry (L1 of that side, then L2)?
+  // Changes nothing. Returns the entry's PTE flags, or -1 on a miss.
+  int peek(bool ifetch, uint64_t va);
+
+  const Config& config() const { return cfg_; }
+  Tlb& l1i() { return l1i_; }
+  Tlb& l1d() { return l1d_; }
+  Tlb* l2() { return l2_.get(); }
+
+ private:
+  struct Fast {
+    uint64_t base = 0, size = 0, pa = 0, gen = ~0ull;
+  };
+  size_t flush_each(size_t (Tlb::*fn)());
+  void set_fast(Fast& f, const Entry& e) {
+    f.base = e.va_base();
+    f.size = e.size();
+    f.pa = e.pa_base;
+    f.gen = gen_;
+  }
+
+  Config cfg_;
+  const Shadow* mem_;
+  Tlb l1i_, l1d_;
+  std::unique_ptr<Tlb> l2_;
+  uint64_t satp_ = 0;
+  bool sv39_ = false;
+  uint16_t asid_ = 0;
+  uint64_t root_ = 0;
+  bool have_root_ = false;
+  uint64_t gen_ = 0;
+  Fast fi_, fd_;
+};
+
+}  // namespace tlbm

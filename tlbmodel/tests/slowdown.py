@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Measures the TLB-model plugin's slowdown against plain QEMU on loop-heavy guest runs.
+
+    /usr/bin/python3 tlbmodel/tests/slowdown.py [--repeat N] [--passes P]
+
+Each configuration runs N times; the best wall time counts. "net" subtracts a boot-only run
+(OpenSBI + the guest's setup, same plugin arguments) from both sides, so it shows the cost
+per guest instruction of the measured loop; "total" is the plain ratio of whole runs.
+"""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tlbmodel_guest as g  # noqa: E402
+
+
+def best(fn, n):
+    return min(fn() for _ in range(n))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--passes", type=int, default=20000)
+    ap.add_argument("--configs", default="preset=u54;preset=u54,check=lookup;preset=c906;preset=ideal")
+    a = ap.parse_args()
+    g.build()
+    tmp = Path(tempfile.mkdtemp())
+    workloads = {
+        "memory loop (64 pages, 1 load + 1 store per 11 insns)": g.params("loop", k=64, passes=a.passes),
+        "page walk (40 pages cycled, 1 load per 4 insns)": g.params("pages", k=40, passes=a.passes * 16),
+    }
+    boot = g.params("pages", k=1)
+    plain_boot = best(lambda: g.run_plain(boot), a.repeat)
+    print(f"boot only, plain QEMU: {plain_boot:.2f} s")
+    for name, words in workloads.items():
+        plain = best(lambda: g.run_plain(words), a.repeat)
+        insns = g.run_guest(tmp, words, "preset=u54").report["totals"]["insns"]
+        print(f"\n{name}: {insns / 1e6:.0f} M guest instructions, plain QEMU {plain:.2f} s")
+        for cfg in a.configs.split(";"):
+            t = best(lambda: g.run_guest(tmp, words, cfg).seconds, a.repeat)
+            tb = best(lambda: g.run_guest(tmp, boot, cfg).seconds, a.repeat)
+            net = (t - tb) / max(plain - plain_boot, 1e-3)
+            print(f"  {cfg:28s} {t:6.2f} s   total x{t / plain:5.1f}   net x{net:5.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
