@@ -9,7 +9,7 @@ packages=(
   python3-kconfiglib python3-pytest python3-pytest-xdist python3-pandas python3-matplotlib
   python3-pyelftools python3-tqdm libglib2.0-dev pkg-config make
 )
-backport_packages=(qemu-system-misc qemu-system-riscv opensbi)
+backport_packages=(qemu-system-riscv opensbi)
 
 have_all() {
   local p

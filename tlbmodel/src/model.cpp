@@ -60,13 +60,19 @@ std::string Geometry::describe() const {
 // ------------------------------------------------------------------ Tlb
 Tlb::Tlb(const Geometry& g, Repl repl, uint64_t seed, bool asid_on)
     : geo_(g), repl_(repl), asid_on_(asid_on), rng_(seed ? seed : 0x9e3779b97f4a7c15ull) {
+  size_t buckets = 1024;
   if (!g.infinite) {
     ways_ = (g.ways == 0 || g.ways > g.entries) ? g.entries : g.ways;
     if (ways_ == 0) ways_ = 1;
     sets_ = g.entries / ways_;
     if (sets_ == 0) sets_ = 1;
+    set_mask_ = (sets_ & (sets_ - 1)) == 0 ? sets_ - 1 : 0;
     slots_.resize(size_t(sets_) * ways_);
+    stamp_.assign(slots_.size(), 0);
+    buckets = 16;
+    while (buckets < 2 * slots_.size()) buckets *= 2;
   }
+  rehash(buckets);
 }
 
 uint64_t Tlb::key_of(uint64_t vpn, uint8_t level, bool global, uint16_t asid) const {
@@ -80,6 +86,38 @@ uint64_t Tlb::rand_next() {
   rng_ ^= rng_ << 25;
   rng_ ^= rng_ >> 27;
   return rng_ * 0x2545f4914f6cdd1dull;
+}
+
+void Tlb::rehash(size_t buckets) {
+  unsigned bits = 0;
+  while ((size_t(1) << bits) < buckets) bits++;
+  bucket_shift_ = 64 - bits;
+  bucket_.assign(size_t(1) << bits, -1);
+  for (size_t i = 0; i < slots_.size(); i++)
+    if (slots_[i].valid) {
+      size_t b = bucket_of(slots_[i].vpn, slots_[i].level);
+      slots_[i].next = bucket_[b];
+      bucket_[b] = int(i);
+    }
+}
+
+void Tlb::link(int idx) {
+  Entry& e = slots_[idx];
+  const size_t b = bucket_of(e.vpn, e.level);
+  e.next = bucket_[b];
+  bucket_[b] = idx;
+  level_count_[e.level]++;
+  live_++;
+}
+
+void Tlb::unlink(int idx) {
+  Entry& e = slots_[idx];
+  int* p = &bucket_[bucket_of(e.vpn, e.level)];
+  while (*p != idx) p = &slots_[*p].next;
+  *p = e.next;
+  e.next = -1;
+  level_count_[e.level]--;
+  live_--;
 }
 
 void Tlb::remember(uint64_t va39, int idx) {
@@ -96,84 +134,69 @@ int Tlb::find(uint64_t va, uint16_t asid) {
     const Entry& e = slots_[s.idx];
     if (e.fill_id == s.fill_id && matches(e, va39, asid)) return s.idx;
   }
-  int found = -1;
-  if (geo_.infinite) {
-    for (unsigned lvl = 0; lvl < 3 && found < 0; lvl++) {
-      const uint64_t vpn = va39 >> page_shift(lvl);
-      auto it = map_.find(key_of(vpn, uint8_t(lvl), true, 0));
-      if (it == map_.end()) it = map_.find(key_of(vpn, uint8_t(lvl), false, asid));
-      if (it != map_.end() && matches(slots_[it->second], va39, asid)) found = it->second;
-    }
-  } else if (sets_ == 1) {
-    for (size_t i = 0; i < slots_.size(); i++)
-      if (matches(slots_[i], va39, asid)) {
-        found = int(i);
-        break;
+  for (unsigned lvl = 0; lvl < 3; lvl++) {
+    if (!level_count_[lvl]) continue;
+    const uint64_t vpn = va39 >> page_shift(lvl);
+    for (int i = bucket_[bucket_of(vpn, lvl)]; i >= 0; i = slots_[i].next) {
+      const Entry& e = slots_[i];
+      if (e.vpn == vpn && e.level == lvl && (!asid_on_ || e.global() || e.asid == asid)) {
+        remember(va39, i);
+        return i;
       }
-  } else {
-    uint64_t seen[3];
-    unsigned nseen = 0;
-    for (unsigned lvl = 0; lvl < 3 && found < 0; lvl++) {
-      const uint64_t set = (va39 >> page_shift(lvl)) % sets_;
-      bool dup = false;
-      for (unsigned k = 0; k < nseen; k++) dup |= seen[k] == set;
-      if (dup) continue;
-      seen[nseen++] = set;
-      const size_t first = size_t(set) * ways_;
-      for (size_t i = first; i < first + ways_; i++)
-        if (matches(slots_[i], va39, asid)) {
-          found = int(i);
-          break;
-        }
     }
   }
-  if (found >= 0) remember(va39, found);
-  return found;
+  return -1;
 }
 
 void Tlb::touch(int idx, uint64_t va) {
-  if (repl_ == Repl::Lru) slots_[idx].stamp = ++clock_;
+  if (repl_ == Repl::Lru && !geo_.infinite) stamp_[idx] = ++clock_;
   remember(va & kVaMask, idx);
 }
 
 int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_flush) {
   const bool global = t.flags & PTE_G;
   const uint16_t a = asid_on_ ? asid : 0;
-  const uint64_t key = key_of(t.vpn, t.level, global, a);
-  *after_flush = !flushed_.empty() && flushed_.erase(key) > 0;
+  *after_flush = !flushed_.empty() && flushed_.erase(key_of(t.vpn, t.level, global, a)) > 0;
 
-  int idx;
+  int idx = -1;
   if (geo_.infinite) {
-    auto it = map_.find(key);
-    if (it != map_.end()) {
-      idx = it->second;
-    } else {
-      if (!free_.empty()) {
-        idx = free_.back();
-        free_.pop_back();
-      } else {
-        idx = int(slots_.size());
-        slots_.emplace_back();
-      }
-      map_.emplace(key, idx);
-    }
-  } else {
-    const size_t first = size_t(t.vpn % sets_) * ways_;
-    idx = -1;
-    for (size_t i = first; i < first + ways_; i++)
-      if (!slots_[i].valid) {
-        idx = int(i);
+    // The same translation may already be here (a stale one, under another flag set): reuse.
+    for (int i = bucket_[bucket_of(t.vpn, t.level)]; i >= 0; i = slots_[i].next) {
+      const Entry& e = slots_[i];
+      if (e.vpn == t.vpn && e.level == t.level && e.global() == global && e.asid == a) {
+        idx = i;
         break;
       }
-    if (idx < 0) {
-      if (repl_ == Repl::Random) {
-        idx = int(first + rand_next() % ways_);
-      } else {  // LRU and FIFO both evict the smallest stamp (last use / fill time)
-        idx = int(first);
-        for (size_t i = first + 1; i < first + ways_; i++)
-          if (slots_[i].stamp < slots_[idx].stamp) idx = int(i);
-      }
     }
+    if (idx >= 0) {
+      unlink(idx);
+    } else if (!free_.empty()) {
+      idx = free_.back();
+      free_.pop_back();
+    } else {
+      idx = int(slots_.size());
+      slots_.emplace_back();
+      if (slots_.size() * 2 > bucket_.size()) rehash(bucket_.size() * 2);
+    }
+  } else {
+    const size_t set = set_mask_ ? (t.vpn & set_mask_) : (t.vpn % sets_);
+    const size_t first = set * ways_;
+    if (repl_ == Repl::Random) {
+      for (size_t i = first; i < first + ways_; i++)
+        if (!slots_[i].valid) {
+          idx = int(i);
+          break;
+        }
+      if (idx < 0) idx = int(first + rand_next() % ways_);
+    } else {  // LRU and FIFO evict the smallest stamp (last use / fill time); free slots are 0
+      const uint64_t* st = stamp_.data();
+      size_t best = first;
+      for (size_t i = first + 1; i < first + ways_; i++)
+        if (st[i] < st[best]) best = i;
+      idx = int(best);
+    }
+    if (slots_[idx].valid) unlink(idx);
+    stamp_[idx] = ++clock_;
   }
   Entry& e = slots_[idx];
   e.vpn = t.vpn;
@@ -183,23 +206,24 @@ int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_fl
   e.asid = a;
   e.valid = true;
   e.fill_id = ++fills_;
-  e.stamp = ++clock_;
+  link(idx);
   remember(va & kVaMask, idx);
   return idx;
 }
 
 void Tlb::kill(int idx) {
-  Entry& e = slots_[idx];
-  if (geo_.infinite) {
-    map_.erase(key_of(e));
+  unlink(idx);
+  slots_[idx].valid = false;
+  if (geo_.infinite)
     free_.push_back(idx);
-  }
-  e.valid = false;
+  else
+    stamp_[idx] = 0;
 }
 
 template <class Pred>
 size_t Tlb::flush_if(Pred pred) {
   size_t n = 0;
+  if (live_ == 0) return 0;
   for (size_t i = 0; i < slots_.size(); i++) {
     Entry& e = slots_[i];
     if (e.valid && pred(e)) {
@@ -235,11 +259,7 @@ size_t Tlb::flush_nonglobal() {
   return flush_if([](const Entry& e) { return !e.global(); });
 }
 
-size_t Tlb::valid_count() const {
-  size_t n = 0;
-  for (const Entry& e : slots_) n += e.valid;
-  return n;
-}
+size_t Tlb::valid_count() const { return live_; }
 
 // ------------------------------------------------------------------ walker
 WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va) {

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -92,8 +91,8 @@ struct Translation {
 struct Entry {
   uint64_t vpn = 0;
   uint64_t pa_base = 0;
-  uint64_t stamp = 0;    // LRU: time of last use; FIFO: time of fill
   uint64_t fill_id = 0;  // unique per fill: validates the lookup cache
+  int next = -1;         // hash-chain link
   uint16_t asid = 0;
   uint8_t level = 0;
   uint8_t flags = 0;
@@ -141,6 +140,12 @@ class Tlb {
   }
   uint64_t key_of(uint64_t vpn, uint8_t level, bool global, uint16_t asid) const;
   uint64_t key_of(const Entry& e) const { return key_of(e.vpn, e.level, e.global(), e.asid); }
+  size_t bucket_of(uint64_t vpn, unsigned level) const {
+    return size_t(((vpn + (uint64_t(level) << 40)) * 0x9e3779b97f4a7c15ull) >> bucket_shift_);
+  }
+  void link(int idx);
+  void unlink(int idx);
+  void rehash(size_t buckets);
   void remember(uint64_t va39, int idx);
   void kill(int idx);
   template <class Pred> size_t flush_if(Pred pred);
@@ -149,12 +154,17 @@ class Tlb {
   Geometry geo_;
   Repl repl_;
   bool asid_on_;
-  uint32_t sets_ = 1, ways_ = 1;
+  uint32_t sets_ = 1, ways_ = 1, set_mask_ = 0;  // set_mask_: sets_ - 1 when a power of two
   uint64_t clock_ = 0, fills_ = 0, rng_;
   std::vector<Entry> slots_;
-  // infinite TLBs: key -> slot, and a free list of slots
-  std::unordered_map<uint64_t, int> map_;
-  std::vector<int> free_;
+  std::vector<uint64_t> stamp_;  // LRU: last use; FIFO: fill time; 0: free (finite TLBs)
+  // Every valid entry is on the chain of the bucket of its (level, vpn): a miss costs at most
+  // three short chain walks, whatever the size.
+  std::vector<int> bucket_;
+  unsigned bucket_shift_ = 60;
+  uint32_t level_count_[3] = {0, 0, 0};
+  size_t live_ = 0;
+  std::vector<int> free_;  // infinite TLBs: free slots
   // translations removed by a flush and not refilled since (keys)
   std::unordered_set<uint64_t> flushed_;
   // direct-mapped lookup cache: 4 KiB VPN -> slot
