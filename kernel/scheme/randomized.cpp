@@ -31,10 +31,13 @@ constexpr u64 WINDOW_L1_ENTRIES = layout::WINDOW_SIZE / layout::MEGA_SIZE;
 // Slots: every 2 MiB-aligned window start in [KERNEL_HALF, FIXED_REGION - WINDOW_SIZE].
 constexpr u64 SLOTS = (layout::FIXED_REGION - layout::KERNEL_HALF - layout::WINDOW_SIZE) / layout::MEGA_SIZE + 1;
 
-// The template: the window's level-1 entries as built in the master table at LINK_WINDOW.
-Pte window_l1(u64 i) {
-  Pte root_entry = table_entries(master_root)[VirtAddr(layout::LINK_WINDOW + i * layout::MEGA_SIZE).page().index(2)];
-  return table_entries(root_entry.ppn())[VirtAddr(layout::LINK_WINDOW + i * layout::MEGA_SIZE).page().index(1)];
+static_assert(layout::WINDOW_SIZE <= layout::GIGA_SIZE && (layout::LINK_WINDOW & (layout::GIGA_SIZE - 1)) == 0,
+              "the master window must sit in one level-1 table, from its first entry");
+
+// The template: the window's level-1 entries, the first WINDOW_L1_ENTRIES entries of the
+// master table's level-1 table at LINK_WINDOW.
+const Pte* window_template() {
+  return table_entries(table_entries(master_root)[VirtAddr(layout::LINK_WINDOW).page().index(2)].ppn());
 }
 
 // The VA of kernel object `p` (at the running slot) as seen from the window at `window`.
@@ -98,18 +101,19 @@ Error attach_kernel(Process& p, AddressSpace& space) {
   SpaceState& k = space.kernel;
   k.window = window;
   k.l1[0] = k.l1[1] = PhysPageNum(0);
-  for (u64 i = 0; i < WINDOW_L1_ENTRIES; i++) {
-    VirtPageNum vpn = VirtAddr(window + i * layout::MEGA_SIZE).page();
+  // Copy the template into one level-1 table, or two when the window crosses a 1 GiB line.
+  for (u64 done = 0; done < WINDOW_L1_ENTRIES;) {
+    VirtPageNum vpn = VirtAddr(window + done * layout::MEGA_SIZE).page();
     Pte& r = root[vpn.index(2)];
-    if (!r.valid()) {
-      auto l1 = frames::alloc_zeroed();
-      if (!l1.ok()) return Error::NoMemory;  // destroy() frees what was attached
-      r = Pte::make(l1.value(), PteFlags::None);
-      k.l1[k.l1[0].value ? 1 : 0] = l1.value();
-      space.pt_pages_ref()++;
-      space.pt_pages_kernel_ref()++;
-    }
-    table_entries(r.ppn())[vpn.index(1)] = window_l1(i);
+    auto l1 = frames::alloc_zeroed();
+    if (!l1.ok()) return Error::NoMemory;  // destroy() frees what was attached
+    r = Pte::make(l1.value(), PteFlags::None);
+    k.l1[done ? 1 : 0] = l1.value();
+    space.pt_pages_ref()++;
+    space.pt_pages_kernel_ref()++;
+    u64 n = min<u64>(WINDOW_L1_ENTRIES - done, 512 - vpn.index(1));
+    memcpy(&table_entries(l1.value())[vpn.index(1)], window_template() + done, n * sizeof(Pte));
+    done += n;
   }
   // The switch page: the master's top level-1/level-0 tables are shared by everyone.
   unsigned top = VirtAddr(layout::TRAMPOLINE).page().index(2);
@@ -120,10 +124,11 @@ Error attach_kernel(Process& p, AddressSpace& space) {
 void detach_kernel(AddressSpace& space) {
   Pte* root = table_entries(space.table().root());
   SpaceState& k = space.kernel;
-  for (PhysPageNum l1 : k.l1) {
+  unsigned first = VirtAddr(k.window).page().index(2);
+  for (int i = 0; i < 2; i++) {
+    PhysPageNum l1 = k.l1[i];
     if (!l1.value) continue;
-    for (unsigned i = 256; i < 512; i++)
-      if (root[i].valid() && root[i].ppn() == l1) root[i].bits = 0;
+    root[first + i].bits = 0;
     frames::free(l1);  // its entries point at shared tables: free only the page itself
     space.pt_pages_ref()--;
     space.pt_pages_kernel_ref()--;
