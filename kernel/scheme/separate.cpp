@@ -8,6 +8,7 @@
 #include "mm/kmap.hpp"
 #include "mm/tlb.hpp"
 #include "proc/process.hpp"
+#include "scheme/common.hpp"
 
 extern "C" {
 extern char trampoline_start[];
@@ -120,8 +121,7 @@ void enter(Process& p) { enter_fresh(&p.ctx, 0); }
 void return_to_user_first(Process& p) {
   TrapFrame* tf = frame_of(p);
   tf->user_satp = p.space.satp();
-  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP);
-  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+  common::prepare_sret_to_user();
   user_return_full(tf);
 }
 

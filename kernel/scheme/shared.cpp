@@ -7,6 +7,7 @@
 #include "mm/kmap.hpp"
 #include "mm/tlb.hpp"
 #include "proc/process.hpp"
+#include "scheme/common.hpp"
 
 extern "C" {
 void switch_context(Context* from, Context* to, u64 satp);
@@ -53,11 +54,8 @@ TrapFrame* trapframe(Process& p) {
 }
 
 void switch_to(Process& from, Process& to) {
-  if (config::stats) {
-    to.counters.context_switches++;
-    to.counters.satp_writes++;
-    if (!config::asid) to.counters.sfence_all++;
-  }
+  if (config::stats) to.counters.context_switches++;
+  common::count_satp_write(to);
   switch_context(&from.ctx, &to.ctx, to.space.satp());
 }
 
@@ -70,30 +68,22 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 }
 
 void enter(Process& p) {
-  if (config::stats) {
-    p.counters.satp_writes++;
-    if (!config::asid) p.counters.sfence_all++;
-  }
+  common::count_satp_write(p);
   enter_fresh(&p.ctx, p.space.satp());
 }
 
 void return_to_user_first(Process& p) {
-  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP | riscv::SSTATUS_SUM);
-  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+  common::prepare_sret_to_user();
   user_return_full(trapframe(p));
 }
 
 // The user's pages are mapped in the running table: copy directly, with SUM set only for the copy.
 void copy_from_user(AddressSpace&, void* dst, u64 user_src, size_t len) {
-  CSR_SET(sstatus, riscv::SSTATUS_SUM);
-  memcpy(dst, reinterpret_cast<const void*>(user_src), len);
-  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+  common::copy_with_sum(dst, reinterpret_cast<const void*>(user_src), len);
 }
 
 void copy_to_user(AddressSpace&, u64 user_dst, const void* src, size_t len) {
-  CSR_SET(sstatus, riscv::SSTATUS_SUM);
-  memcpy(reinterpret_cast<void*>(user_dst), src, len);
-  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+  common::copy_with_sum(reinterpret_cast<void*>(user_dst), src, len);
 }
 
 u64 window_base(const AddressSpace&) { return layout::LINK_WINDOW; }

@@ -1,0 +1,32 @@
+// Small pieces more than one scheme uses. Only kernel/scheme/*.cpp include this.
+#pragma once
+
+#include "arch/riscv.hpp"
+#include "proc/process.hpp"
+
+namespace scheme::common {
+
+// Schemes 2 and 3: the user's pages are mapped in the running table, so the kernel copies
+// directly, with sstatus.SUM (supervisor access to user pages) set only for the copy.
+inline void copy_with_sum(void* dst, const void* src, size_t len) {
+  CSR_SET(sstatus, riscv::SSTATUS_SUM);
+  memcpy(dst, src, len);
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
+}
+
+// Charge one satp write (and, without ASIDs, the full flush the generated code does after it)
+// to the process whose table is being loaded.
+inline void count_satp_write(Process& to) {
+  if (config::stats) {
+    to.counters.satp_writes++;
+    if (!config::asid) to.counters.sfence_all++;
+  }
+}
+
+// sret will enter user mode (SPP = 0) with interrupts enabled (SPIE = 1), and SUM is off.
+inline void prepare_sret_to_user() {
+  CSR_CLEAR(sstatus, riscv::SSTATUS_SPP | riscv::SSTATUS_SUM);
+  CSR_SET(sstatus, riscv::SSTATUS_SPIE);
+}
+
+}  // namespace scheme::common
