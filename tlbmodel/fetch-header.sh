@@ -84,6 +84,12 @@ trap 'rm -rf "$work"' EXIT
 )
 orig=$(ls "$work"/qemu_"$upstream"*.orig.tar.* 2>/dev/null | head -n1 || true)
 if [ -z "$orig" ]; then
+  # The archive may have moved on past the installed version: take what arrived (the plugin
+  # checks the API version when QEMU loads it).
+  orig=$(ls "$work"/qemu_*.orig.tar.* 2>/dev/null | head -n1 || true)
+  [ -n "$orig" ] && echo "fetch-header: warning: installed QEMU is $upstream, got $(basename "$orig")" >&2
+fi
+if [ -z "$orig" ]; then
   echo "fetch-header: no qemu_${upstream}*.orig.tar.* arrived; apt-get said:" >&2
   cat "$work/apt-source.log" >&2
   if [ -z "$(apt-cache showsrc -t bookworm-backports qemu 2>/dev/null | head -n1)" ]; then

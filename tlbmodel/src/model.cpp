@@ -66,9 +66,26 @@ Tlb::Tlb(const Geometry& g, Repl repl, uint64_t seed, bool asid_on)
     if (ways_ == 0) ways_ = 1;
     sets_ = g.entries / ways_;
     if (sets_ == 0) sets_ = 1;
-    set_mask_ = (sets_ & (sets_ - 1)) == 0 ? sets_ - 1 : 0;
+    sets_pow2_ = (sets_ & (sets_ - 1)) == 0;
+    set_mask_ = sets_ - 1;
+    ways_shift_ = -1;
+    for (int b = 0; b < 31; b++)
+      if ((1u << b) == ways_) ways_shift_ = b;
     slots_.resize(size_t(sets_) * ways_);
-    stamp_.assign(slots_.size(), 0);
+    prev_.assign(slots_.size(), -1);
+    next_.assign(slots_.size(), -1);
+    head_.assign(sets_, -1);
+    tail_.assign(sets_, -1);
+    for (size_t set = 0; set < sets_; set++) {
+      const int first = int(set * ways_);
+      for (uint32_t w = 0; w < ways_; w++) {
+        const int i = first + int(w);
+        prev_[i] = w ? i - 1 : -1;
+        next_[i] = w + 1 < ways_ ? i + 1 : -1;
+      }
+      head_[set] = first;
+      tail_[set] = first + int(ways_) - 1;
+    }
     buckets = 16;
     while (buckets < 2 * slots_.size()) buckets *= 2;
   }
@@ -99,6 +116,31 @@ void Tlb::rehash(size_t buckets) {
       slots_[i].next = bucket_[b];
       bucket_[b] = int(i);
     }
+}
+
+void Tlb::list_remove(int idx, size_t set) {
+  if (prev_[idx] >= 0) next_[prev_[idx]] = next_[idx]; else head_[set] = next_[idx];
+  if (next_[idx] >= 0) prev_[next_[idx]] = prev_[idx]; else tail_[set] = prev_[idx];
+}
+
+void Tlb::to_head(int idx) {
+  const size_t set = set_of_slot(idx);
+  if (head_[set] == idx) return;
+  list_remove(idx, set);
+  prev_[idx] = -1;
+  next_[idx] = head_[set];
+  prev_[head_[set]] = idx;
+  head_[set] = idx;
+}
+
+void Tlb::to_tail(int idx) {
+  const size_t set = set_of_slot(idx);
+  if (tail_[set] == idx) return;
+  list_remove(idx, set);
+  next_[idx] = -1;
+  prev_[idx] = tail_[set];
+  next_[tail_[set]] = idx;
+  tail_[set] = idx;
 }
 
 void Tlb::link(int idx) {
@@ -149,7 +191,7 @@ int Tlb::find(uint64_t va, uint16_t asid) {
 }
 
 void Tlb::touch(int idx, uint64_t va) {
-  if (repl_ == Repl::Lru && !geo_.infinite) stamp_[idx] = ++clock_;
+  if (repl_ == Repl::Lru && !geo_.infinite) to_head(idx);
   remember(va & kVaMask, idx);
 }
 
@@ -179,24 +221,11 @@ int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_fl
       if (slots_.size() * 2 > bucket_.size()) rehash(bucket_.size() * 2);
     }
   } else {
-    const size_t set = set_mask_ ? (t.vpn & set_mask_) : (t.vpn % sets_);
-    const size_t first = set * ways_;
-    if (repl_ == Repl::Random) {
-      for (size_t i = first; i < first + ways_; i++)
-        if (!slots_[i].valid) {
-          idx = int(i);
-          break;
-        }
-      if (idx < 0) idx = int(first + rand_next() % ways_);
-    } else {  // LRU and FIFO evict the smallest stamp (last use / fill time); free slots are 0
-      const uint64_t* st = stamp_.data();
-      size_t best = first;
-      for (size_t i = first + 1; i < first + ways_; i++)
-        if (st[i] < st[best]) best = i;
-      idx = int(best);
-    }
+    const size_t set = sets_pow2_ ? (t.vpn & set_mask_) : (t.vpn % sets_);
+    idx = tail_[set];  // a free entry if there is one, else the least recently used/filled
+    if (repl_ == Repl::Random && slots_[idx].valid) idx = int(set * ways_ + rand_next() % ways_);
     if (slots_[idx].valid) unlink(idx);
-    stamp_[idx] = ++clock_;
+    to_head(idx);
   }
   Entry& e = slots_[idx];
   e.vpn = t.vpn;
@@ -217,7 +246,7 @@ void Tlb::kill(int idx) {
   if (geo_.infinite)
     free_.push_back(idx);
   else
-    stamp_[idx] = 0;
+    to_tail(idx);
 }
 
 template <class Pred>
@@ -243,16 +272,45 @@ size_t Tlb::flush_asid(uint16_t asid) {
   return flush_if([&](const Entry& e) { return !e.global() && (!asid_on_ || e.asid == asid); });
 }
 
-size_t Tlb::flush_va(uint64_t va) {
+// Entries translating va can only be on three hash chains.
+template <class Pred>
+size_t Tlb::flush_va_if(uint64_t va, Pred pred) {
   const uint64_t va39 = va & kVaMask;
-  return flush_if([&](const Entry& e) { return (va39 >> page_shift(e.level)) == e.vpn; });
+  int victims[64];
+  size_t n = 0, total = 0;
+  for (unsigned lvl = 0; lvl < 3; lvl++) {
+    if (!level_count_[lvl]) continue;
+    const uint64_t vpn = va39 >> page_shift(lvl);
+    bool again = true;
+    while (again) {  // more than 64 matches (many ASIDs) take several rounds
+      again = false;
+      n = 0;
+      for (int i = bucket_[bucket_of(vpn, lvl)]; i >= 0; i = slots_[i].next) {
+        const Entry& e = slots_[i];
+        if (e.vpn == vpn && e.level == lvl && pred(e)) {
+          if (n == 64) {
+            again = true;
+            break;
+          }
+          victims[n++] = i;
+        }
+      }
+      for (size_t k = 0; k < n; k++) {
+        flushed_.insert(key_of(slots_[victims[k]]));
+        kill(victims[k]);
+      }
+      total += n;
+    }
+  }
+  return total;
+}
+
+size_t Tlb::flush_va(uint64_t va) {
+  return flush_va_if(va, [](const Entry&) { return true; });
 }
 
 size_t Tlb::flush_va_asid(uint64_t va, uint16_t asid) {
-  const uint64_t va39 = va & kVaMask;
-  return flush_if([&](const Entry& e) {
-    return !e.global() && (va39 >> page_shift(e.level)) == e.vpn && (!asid_on_ || e.asid == asid);
-  });
+  return flush_va_if(va, [&](const Entry& e) { return !e.global() && (!asid_on_ || e.asid == asid); });
 }
 
 size_t Tlb::flush_nonglobal() {
@@ -270,9 +328,11 @@ WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va) {
   uint64_t table = root_pa;
   for (int lvl = 2; lvl >= 0; lvl--) {
     const uint64_t idx = (va >> page_shift(unsigned(lvl))) & 511;
-    uint64_t pte;
+    uint64_t pte = 0;
     r.refs++;
-    if (!mem.read64(table + idx * 8, &pte)) return r;
+    r.pte_addr = table + idx * 8;
+    if (!mem.read64(r.pte_addr, &pte)) return r;
+    r.pte = pte;
     if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W))) return r;
     const uint64_t ppn = (pte >> 10) & kPpnMask;
     if (pte & (PTE_R | PTE_X)) {
@@ -388,7 +448,10 @@ AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
     (ifetch ? c.walk_refs_i : c.walk_refs_d) += w.refs;
     if (!w.ok) {
       c.walk_faults++;
-      return {};
+      AccessResult fail;
+      fail.pte_addr = w.pte_addr;
+      fail.pte = w.pte;
+      return fail;
     }
     t = w.t;
     if (l2_) {

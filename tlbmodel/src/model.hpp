@@ -149,15 +149,25 @@ class Tlb {
   void remember(uint64_t va39, int idx);
   void kill(int idx);
   template <class Pred> size_t flush_if(Pred pred);
+  template <class Pred> size_t flush_va_if(uint64_t va, Pred pred);
   uint64_t rand_next();
 
   Geometry geo_;
   Repl repl_;
   bool asid_on_;
   uint32_t sets_ = 1, ways_ = 1, set_mask_ = 0;  // set_mask_: sets_ - 1 when a power of two
-  uint64_t clock_ = 0, fills_ = 0, rng_;
+  bool sets_pow2_ = true;
+  uint64_t fills_ = 0, rng_;
   std::vector<Entry> slots_;
-  std::vector<uint64_t> stamp_;  // LRU: last use; FIFO: fill time; 0: free (finite TLBs)
+  // Finite TLBs: per set, a list from most to least recently used (LRU) or filled (FIFO);
+  // free entries sit at the tail, so the tail is always the victim. O(1) use, fill, eviction.
+  std::vector<int> prev_, next_;
+  std::vector<int> head_, tail_;
+  void to_head(int idx);
+  void to_tail(int idx);
+  void list_remove(int idx, size_t set);
+  size_t set_of_slot(int idx) const { return ways_shift_ >= 0 ? size_t(idx) >> ways_shift_ : size_t(idx) / ways_; }
+  int ways_shift_ = 0;  // log2(ways_) when a power of two, else -1
   // Every valid entry is on the chain of the bucket of its (level, vpn): a miss costs at most
   // three short chain walks, whatever the size.
   std::vector<int> bucket_;
@@ -181,7 +191,9 @@ class Tlb {
 struct WalkResult {
   bool ok = false;
   Translation t;
-  uint32_t refs = 0;  // page-table entries read (1 per level visited)
+  uint32_t refs = 0;         // page-table entries read (1 per level visited)
+  uint64_t pte_addr = kNoPa; // the last entry read, and its value (diagnostics)
+  uint64_t pte = 0;
 };
 WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va);
 
@@ -201,6 +213,7 @@ struct AccessResult {
   bool ok = false;      // false: the walk found no valid leaf
   uint64_t pa = kNoPa;
   uint8_t flags = 0;
+  uint64_t pte_addr = kNoPa, pte = 0;  // when !ok: the entry where the walk stopped
 };
 
 class Mmu {

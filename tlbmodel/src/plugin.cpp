@@ -55,6 +55,7 @@ struct Settings {
   uint64_t ram_base = kRamBase;
   uint64_t ram_size = 0;  // 0: from QEMU's -m, else 4 GiB of shadow
   unsigned max_samples = 16;
+  unsigned mismatch_exit = 0;  // non-zero: QEMU exits with this status after a mismatch
   bool check_all = true;  // check=all: every access; check=lookup: not repeats of the last page
 };
 // Global state lives on the heap and is never destroyed: QEMU calls the atexit callback after
@@ -69,6 +70,7 @@ qemu_plugin_register* g_reg_satp = nullptr;
 qemu_plugin_register* g_reg_priv = nullptr;
 qemu_plugin_register* g_reg_scause = nullptr;
 qemu_plugin_register* g_reg_stval = nullptr;
+qemu_plugin_register* g_reg_pc = nullptr;
 qemu_plugin_register* g_gpr[32] = {};
 std::atomic<bool> g_calibrated{false};
 std::atomic<uintptr_t> g_host_delta{0};  // host address of guest PA 0 of RAM (haddr - pa)
@@ -85,6 +87,7 @@ struct Sample {
   int region;
   const char* mode;
   uint64_t va, model_pa, qemu_pa, satp;
+  uint64_t pte_addr, pte;  // walk faults: where the model's walk stopped
 };
 std::mutex g_sample_lock;
 std::vector<Sample>& g_samples = *new std::vector<Sample>;
@@ -96,9 +99,15 @@ struct PageRec {
   uint64_t pa = kNoPa;
   uint8_t pa_state = 0;  // 0: not derived yet, 1: pa valid, 2: unavailable
 };
+// QEMU's RISC-V blocks are position independent (CF_PCREL): a block translated at one VA runs
+// at every VA that maps the same physical code (scheme 3's per-process kernel windows). The VA
+// it runs at is read from `pc` the first time it runs under a satp value, and kept for that satp.
 struct TbRec {
-  PageRec p0;
-  int8_t priv = -1;  // privilege of the block (part of QEMU's TB flags): read at first execution
+  PageRec p0;                 // vaddr: where it was translated
+  int8_t priv = -1;           // privilege of the block (part of QEMU's TB flags): read at first run
+  bool exec_known = false;
+  uint64_t exec_satp = 0;     // the satp it last ran under, and its VA there
+  uint64_t exec_va = 0;
 };
 struct SfenceRec {
   uint8_t rs1 = 0, rs2 = 0;
@@ -147,6 +156,8 @@ struct Vcpu {
   const uint64_t* insn_ctr = nullptr;  // this vCPU's entry of g_insn_board
   bool satp_dirty = true;
   uint64_t region_underflows = 0, region_overflows = 0;
+  uint64_t tb_delta = 0;       // running VA - translation VA of the current block
+  uint64_t pc_reads = 0;
 
   Counters& block(int region_id, int m) {
     auto& b = blocks[region_id];
@@ -206,26 +217,28 @@ uint64_t page_pa(PageRec& p) {
 }
 
 void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t model_pa,
-              uint64_t qemu_pa) {
+              uint64_t qemu_pa, const tlbm::AccessResult* walk = nullptr) {
   c.cur->mismatches++;
   std::lock_guard<std::mutex> g(g_sample_lock);
   if (g_samples.size() < g_set.max_samples) {
+    const uint64_t pte_addr = walk ? walk->pte_addr : kNoPa, pte = walk ? walk->pte : 0;
     g_samples.push_back({kind, vcpu, c.region, kModeNames[c.mode], va, model_pa, qemu_pa,
-                         c.mmu.satp()});
+                         c.mmu.satp(), pte_addr, pte});
     logf("tlbmodel: MISMATCH %s va=0x%" PRIx64 " model_pa=0x%" PRIx64 " qemu_pa=0x%" PRIx64
-         " satp=0x%" PRIx64 " mode=%s region=%d\n",
-         kind, va, model_pa, qemu_pa, c.mmu.satp(), kModeNames[c.mode], c.region);
+         " satp=0x%" PRIx64 " mode=%s region=%d pte@0x%" PRIx64 "=0x%" PRIx64 "\n",
+         kind, va, model_pa, qemu_pa, c.mmu.satp(), kModeNames[c.mode], c.region, pte_addr, pte);
   }
 }
 
-void ifetch(Vcpu& c, unsigned vcpu, PageRec& p) {
+void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
   Counters& k = *c.cur;
+  const uint64_t va = p.vaddr + delta;
   k.l1i_lookups++;
   uint64_t pa;
-  if (!c.mmu.fast_i(p.vaddr, &pa)) {
-    const tlbm::AccessResult r = c.mmu.access(true, p.vaddr, k);
+  if (!c.mmu.fast_i(va, &pa)) {
+    const tlbm::AccessResult r = c.mmu.access(true, va, k);
     if (!r.ok) {
-      mismatch(c, vcpu, "fetch-walk-fault", p.vaddr, kNoPa, page_pa(p));
+      mismatch(c, vcpu, "fetch-walk-fault", va, kNoPa, page_pa(p), &r);
       return;
     }
     pa = r.pa;
@@ -235,7 +248,7 @@ void ifetch(Vcpu& c, unsigned vcpu, PageRec& p) {
     k.unchecked_fetch++;
   } else {
     k.checked_fetch++;
-    if (q != pa) mismatch(c, vcpu, "fetch", p.vaddr, pa, q);
+    if (q != pa) mismatch(c, vcpu, "fetch", va, pa, q);
   }
 }
 
@@ -248,7 +261,7 @@ inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_
   if (!c.mmu.fast_d(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(false, va, k);
     if (!r.ok) {
-      mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va, kNoPa, q);
+      mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
@@ -283,9 +296,11 @@ void probe_check(Vcpu& c) {
 }
 
 void maybe_calibrate(Vcpu& c, TbRec* r, int priv) {
-  // Fetches by M mode, or with satp bare, are untranslated: PA == VA gives the host address
+  // Fetches by M mode are untranslated: PA == VA gives the host address
   // of guest RAM, used to learn the PA of every later fetch from the host address QEMU reports.
-  if (!r->p0.haddr || (priv != 3 && c.mmu.sv39()) || !in_ram(r->p0.vaddr)) return;
+  // Only M-mode blocks: the privilege is part of the block's flags, so an M-mode block never
+  // ran translated at another VA.
+  if (!r->p0.haddr || priv != 3 || !in_ram(r->p0.vaddr)) return;
   const uintptr_t delta = uintptr_t(r->p0.haddr) - uintptr_t(r->p0.vaddr);
   if (!g_calibrated.load(std::memory_order_acquire)) {
     g_host_delta.store(delta, std::memory_order_relaxed);
@@ -321,12 +336,22 @@ void tb_exec(unsigned vcpu, void* ud) {
     c.mode = mode;
     c.update_cur();
   }
-  if (mode <= MODE_S) ifetch(c, vcpu, r->p0);
+  if (mode <= MODE_S) {
+    const uint64_t satp = c.mmu.satp();
+    if (__builtin_expect(!r->exec_known || r->exec_satp != satp, 0)) {
+      r->exec_va = read_reg(g_reg_pc);
+      r->exec_satp = satp;
+      r->exec_known = true;
+      c.pc_reads++;
+    }
+    c.tb_delta = r->exec_va - r->p0.vaddr;
+    ifetch(c, vcpu, r->p0, c.tb_delta);
+  }
 }
 
 void page2_exec(unsigned vcpu, void* ud) {
   Vcpu& c = *g_vcpus[vcpu];
-  if (c.mode <= MODE_S) ifetch(c, vcpu, *static_cast<PageRec*>(ud));
+  if (c.mode <= MODE_S) ifetch(c, vcpu, *static_cast<PageRec*>(ud), c.tb_delta);
 }
 
 void csr_satp_exec(unsigned vcpu, void* ud) {
@@ -343,7 +368,8 @@ void sfence_exec(unsigned vcpu, void* ud) {
   const uint64_t asid = s->rs2 ? read_reg(g_gpr[s->rs2]) : 0;
   c.mmu.sfence(s->rs1 != 0, va, s->rs2 != 0, asid, *c.cur);
   // The rest of the block is fetched after the flush: look its page up again.
-  if (s->has_next && c.mode <= MODE_S) ifetch(c, vcpu, const_cast<SfenceRec*>(s)->next);
+  if (s->has_next && c.mode <= MODE_S)
+    ifetch(c, vcpu, const_cast<SfenceRec*>(s)->next, c.tb_delta);
 }
 
 void marker_exec(unsigned vcpu, void* ud) {
@@ -523,12 +549,13 @@ void vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
       else if (name == "priv") g_reg_priv = d.handle;
       else if (name == "scause") g_reg_scause = d.handle;
       else if (name == "stval") g_reg_stval = d.handle;
+      else if (name == "pc") g_reg_pc = d.handle;
       // x0..x31 are the first 32 registers of the core feature, in order.
       if (feature == "org.gnu.gdb.riscv.cpu" && gpr < 32) g_gpr[gpr++] = d.handle;
     }
     g_array_free(regs, TRUE);
-    if (!g_reg_satp || !g_reg_priv || !g_reg_scause || !g_reg_stval || gpr < 32) {
-      std::fprintf(stderr, "tlbmodel: QEMU does not expose satp/priv/scause/stval/x0..x31\n");
+    if (!g_reg_satp || !g_reg_priv || !g_reg_scause || !g_reg_stval || !g_reg_pc || gpr < 32) {
+      std::fprintf(stderr, "tlbmodel: QEMU does not expose satp/priv/scause/stval/pc/x0..x31\n");
       std::exit(1);
     }
   }
@@ -615,18 +642,19 @@ void geometry_json(tlbm::Json& j, const char* key, const tlbm::Geometry& g) {
   j.end_object();
 }
 
-void write_report() {
+uint64_t write_report() {
   const tlbm::Config& cfg = g_set.cfg;
   Counters totals, modes[NMODES];
   std::vector<Counters> region_total(kMaxRegion + 1);
   std::vector<std::array<Counters, NMODES>> region_mode(kMaxRegion + 1);
   std::vector<bool> region_seen(kMaxRegion + 1, false);
-  uint64_t underflows = 0, overflows = 0;
+  uint64_t underflows = 0, overflows = 0, pc_reads = 0;
   for (auto& vp : g_vcpus) {
     if (!vp) continue;
     Vcpu& c = *vp;
     underflows += c.region_underflows;
     overflows += c.region_overflows;
+    pc_reads += c.pc_reads;
     for (int r = 0; r <= kMaxRegion; r++) {
       if (!c.blocks[r]) continue;
       region_seen[r] = true;
@@ -701,6 +729,10 @@ void write_report() {
     j.kv_hex("model_pa", s.model_pa);
     j.kv_hex("qemu_pa", s.qemu_pa);
     j.kv_hex("satp", s.satp);
+    if (s.pte_addr != kNoPa) {
+      j.kv_hex("walk_stopped_at", s.pte_addr);
+      j.kv_hex("walk_pte", s.pte);
+    }
     j.end_object();
   }
   j.end_array();
@@ -717,6 +749,7 @@ void write_report() {
   j.kv("fetch_pa_calibration_conflicts", g_calib_conflicts.load());
   j.kv("blocks_translated", g_tbs.load());
   j.kv("page_crossing_stores", g_split_stores.load());
+  j.kv("block_va_reads", pc_reads);
   j.kv("region_underflows", underflows);
   j.kv("region_overflows", overflows);
   j.end_object();
@@ -732,9 +765,16 @@ void write_report() {
        " walks=%" PRIu64 " mismatches=%" PRIu64 " status=%s\n",
        cfg.preset.c_str(), cfg.asid_on ? "on" : "off", totals.insns, totals.l1i_misses,
        totals.l1d_misses, totals.walks, mism, mism ? "MISMATCH" : "ok");
+  return mism;
 }
 
-void at_exit(qemu_plugin_id_t, void*) { write_report(); }
+void at_exit(qemu_plugin_id_t, void*) {
+  const uint64_t mism = write_report();
+  if (mism && g_set.mismatch_exit) {
+    std::fflush(nullptr);
+    _exit(int(g_set.mismatch_exit));
+  }
+}
 
 // ------------------------------------------------------------------ arguments and setup
 bool parse_u64(const std::string& s, uint64_t* out) {
@@ -875,7 +915,7 @@ const char* const kUsage =
     "arguments: preset=u54|u74|c906|ideal l1i=N l1d=N l2=N|0 (N or inf) l1i_ways=W l1d_ways=W "
     "l2_ways=W (0: fully associative) repl=lru|fifo|random seed=N asid=on|off "
     "satp_flush=on|off check=all|lookup out=FILE kernel=auto|none|PATH ram_base=A ram_size=S "
-    "label=TEXT samples=N";
+    "label=TEXT samples=N mismatch_exit=CODE";
 
 }  // namespace
 
@@ -941,6 +981,9 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
     } else if (k == "check") {
       if (v != "all" && v != "lookup") return fail("check=all or check=lookup, not '%s'", v.c_str());
       g_set.check_all = v == "all";
+    } else if (k == "mismatch_exit") {
+      if (!parse_u64(v, &n) || n > 255) return fail("bad mismatch_exit '%s' (0..255)", v.c_str());
+      g_set.mismatch_exit = unsigned(n);
     } else if (k == "samples") {
       if (!parse_u64(v, &n)) return fail("bad samples '%s'", v.c_str());
       g_set.max_samples = unsigned(n);

@@ -1,5 +1,7 @@
 """Loading, arguments, the API version and the report's shape."""
+import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,22 @@ def test_presets(run, preset, l1, l2):
     if preset == "c906":
         assert cfg["l2"]["ways"] == 4
         assert u["l2d_hits"] == 2 * 48 and u["l2d_misses"] == 48
+
+
+def test_report_tool(run, tmp_path):
+    """tlbmodel/report.py prints the tables and fails on mismatches or a missing report."""
+    good = run("pages", "preset=u54", k=4, passes=2)
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(good.report))
+    tool = str(Path(__file__).resolve().parents[1] / "report.py")
+    p = subprocess.run(["/usr/bin/python3", tool, str(path)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "mode U" in p.stdout and "r2" in p.stdout
+    bad = run("asid", "preset=u74,asid=off,satp_flush=off", k=4)
+    bpath = tmp_path / "bad.json"
+    bpath.write_text(json.dumps(bad.report))
+    p = subprocess.run(["/usr/bin/python3", tool, str(bpath)], capture_output=True, text=True)
+    assert p.returncode == 1 and "mismatch" in p.stderr
+    p = subprocess.run(["/usr/bin/python3", tool, str(tmp_path / "absent.json")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1

@@ -117,3 +117,29 @@ def test_zero_mismatches_and_full_checking_everywhere(run):
             assert r.report["mismatches"] == 0, (pattern, preset)
             assert t["walk_faults"] == 0, (pattern, preset)
             assert t["unchecked_data"] == 0 and t["unchecked_fetch"] == 0, (pattern, preset)
+
+
+def test_mismatch_can_fail_the_qemu_run(run):
+    """mismatch_exit=N makes QEMU exit with status N after a run with mismatches (the report is
+    written first); a clean run keeps the guest's own exit status."""
+    bad = run("asid", "preset=u74,asid=off,satp_flush=off,mismatch_exit=7", check_rc=False, k=4)
+    assert bad.returncode == 7
+    assert bad.report["mismatches"] == 4
+    good = run("asid", "preset=u74,mismatch_exit=7", k=4)
+    assert good.returncode == 0 and good.report["status"] == "ok"
+
+
+@pytest.mark.parametrize("preset", ["u54", "c906"])
+def test_code_at_another_va(run, preset):
+    """QEMU's RISC-V blocks are position independent: code translated at one VA runs unchanged
+    at another VA mapping the same physical page (as the kernel does in scheme 3). The model
+    must follow the VA it runs at: new VAs miss once, then hit; nothing mismatches."""
+    k = 6
+    r = run("alias", f"preset={preset}", k=k)
+    assert r.report["mismatches"] == 0
+    assert r.region(1, "U")["l1i_misses"] == k
+    second, third = r.region(2, "U"), r.region(3, "U")
+    assert second["l1i_misses"] == k and second["walk_refs_i"] == 3 * k
+    assert third["l1i_misses"] == 0
+    assert r.report["totals"]["walk_faults"] == 0
+    assert r.report["diagnostics"]["block_va_reads"] > 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
 
 PARAM_PA = 0x80F00000
 MAGIC = 0x4D424C54
-PAT = {"pages": 1, "super": 2, "asid": 3, "sfence": 4, "probe": 5, "loop": 6, "seq": 7, "ifetch": 8}
+PAT = {"pages": 1, "super": 2, "asid": 3, "sfence": 4, "probe": 5, "loop": 6, "seq": 7, "ifetch": 8,
+       "alias": 9}
 F_FLUSH_SATP, F_KGLOBAL, F_PROBE_FLUSH = 1, 2, 4
 
 
@@ -52,6 +54,7 @@ class Run:
     console: str
     log: str
     seconds: float
+    cpu_seconds: float = 0.0
 
     def region(self, rid: int, mode: str = "total") -> dict:
         return self.report["regions"][str(rid)][mode]
@@ -77,21 +80,26 @@ def run_guest(tmp: Path, words: list[int], plugin_args: str = "preset=u54",
         if f.exists():
             f.unlink()
     args = f"{plugin_args},out={out}" if plugin_args else f"out={out}"
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _child_cpu()
     p = subprocess.run(qemu_cmd(words, args, log), stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
-    dt = time.monotonic() - t0
+    dt, cpu = time.monotonic() - t0, _child_cpu() - c0
     logtext = log.read_text() if log.exists() else ""
     if check_rc:
         assert p.returncode == 0, f"QEMU exit {p.returncode}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}\n{logtext}"
     report = json.loads(out.read_text()) if out.exists() else {}
-    return Run(p.returncode, report, p.stdout + p.stderr, logtext, dt)
+    return Run(p.returncode, report, p.stdout + p.stderr, logtext, dt, cpu)
 
 
-def run_plain(words: list[int], timeout: float = 300) -> float:
-    """Wall time of the same guest without the plugin."""
-    t0 = time.monotonic()
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_plain(words: list[int], timeout: float = 300, cpu: bool = False) -> float:
+    """Wall time (or, with cpu=True, CPU time) of the same guest without the plugin."""
+    t0, c0 = time.monotonic(), _child_cpu()
     p = subprocess.run(qemu_cmd(words, None, None), stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
     assert p.returncode == 0, p.stdout + p.stderr
-    return time.monotonic() - t0
+    return _child_cpu() - c0 if cpu else time.monotonic() - t0

@@ -21,6 +21,7 @@ enum {
   PAT_LOOP = 6,   /* U: a loop-heavy workload over K pages, PASSES times (region 1) */
   PAT_SEQ = 7,    /* U: pointer chase through the page sequence SEQ (regions 1 and 2) */
   PAT_IFETCH = 8, /* U: call K code pages in turn: region 1 one pass, region 2 PASSES */
+  PAT_ALIAS = 9,  /* U: call K code pages (1), switch to B where they sit at another VA (2, 3) */
 };
 enum {
   F_FLUSH_SATP = 1,  /* sfence.vma zero, zero after every satp write (a kernel without ASIDs) */
@@ -33,7 +34,8 @@ enum {
 #define USER_IMAGE_VA 0x40200000UL  /* 2 MiB, U: the whole image again, for the U-mode code */
 #define USER_PAGES_VA 0x40400000UL  /* 512 x 4 KiB, U: address space A -> PAGES_A_PA, B -> _B_ */
 #define USER_SUPER_VA 0x40800000UL  /* 2 MiB, U -> SUPER_PA */
-#define USER_STUB_VA 0x40a00000UL   /* 16 x 4 KiB, U|X: the stub code pages */
+#define USER_STUB_VA 0x40a00000UL   /* 16 x 4 KiB, U|X: the stub code pages (space A) */
+#define USER_STUB2_VA 0x40c00000UL  /* the same pages in space B (and only there) */
 #define USER_GIGA_VA 0x100000000UL  /* 1 GiB, U -> 0x80000000 */
 #define KERN_PAGES_VA 0xc0000000UL  /* 4 KiB pages, S only -> KERN_PAGES_PA, first K global */
 #define KHALF_VA 0xffffffc000000000UL /* 1 GiB, S only -> 0x80000000 */
@@ -55,6 +57,7 @@ enum {
 
 #define SYS_EXIT 1
 #define SYS_SWITCH 2
+#define SYS_TO_B 3
 
 /* Parameters copied where U-mode code can read them (the image is mapped for U too). */
 static u64 P[P_WORDS];
@@ -158,8 +161,9 @@ static void build_tables(void) {
     l1[vpn(USER_IMAGE_VA, 1)] = leaf(IMAGE_PA, PTE_R | PTE_W | PTE_X | PTE_U);
     l1[vpn(USER_PAGES_VA, 1)] = pointer(s ? l0_pages_b : l0_pages_a);
     l1[vpn(USER_SUPER_VA, 1)] = leaf(SUPER_PA, PTE_R | PTE_W | PTE_U);
-    l1[vpn(USER_STUB_VA, 1)] = pointer(l0_stubs);
   }
+  l1_user_a[vpn(USER_STUB_VA, 1)] = pointer(l0_stubs);
+  l1_user_b[vpn(USER_STUB2_VA, 1)] = pointer(l0_stubs);
   for (u64 i = 0; i < 512; i++) {
     l0_pages_a[i] = leaf(PAGES_A_PA + i * 4096, PTE_R | PTE_W | PTE_U);
     l0_pages_b[i] = leaf(PAGES_B_PA + i * 4096, PTE_R | PTE_W | PTE_U);
@@ -205,6 +209,29 @@ static void user_exit(u64 code) {
   asm volatile("ecall" ::"r"(a0), "r"(a7) : "memory");
   for (;;) {
   }
+}
+
+#define CALL_STUBS(region, base, k, rounds)                                              \
+  do {                                                                                   \
+    u64 r_ = (rounds);                                                                   \
+    asm volatile("slti x0, x0, " #region "\n"                                            \
+                 "1: mv t0, %[b]\n"                                                      \
+                 "   mv t1, %[n]\n"                                                      \
+                 "2: jalr ra, 0(t0)\n"                                                   \
+                 "   add t0, t0, %[s]\n"                                                 \
+                 "   addi t1, t1, -1\n"                                                  \
+                 "   bnez t1, 2b\n"                                                      \
+                 "   addi %[r], %[r], -1\n"                                              \
+                 "   bnez %[r], 1b\n"                                                    \
+                 "slti x0, x0, 0\n"                                                      \
+                 : [r] "+r"(r_)                                                          \
+                 : [b] "r"(base), [s] "r"(4096UL), [n] "r"(k)                            \
+                 : "t0", "t1", "ra", "memory");                                          \
+  } while (0)
+
+static void user_syscall(u64 nr) {
+  register u64 a7 asm("a7") = nr;
+  asm volatile("ecall" ::"r"(a7) : "memory", "a0");
 }
 
 static void user_switch(void) {
@@ -280,28 +307,18 @@ void user_main(u64 unused) {
                    : "memory");
       break;
     }
-    case PAT_IFETCH: {
-      for (int region = 1; region <= 2; region++) {
-        u64 rounds = region == 1 ? 1 : passes;
-        if (region == 1)
-          asm volatile("slti x0, x0, 1" ::: "memory");
-        else
-          asm volatile("slti x0, x0, 2" ::: "memory");
-        asm volatile("1: mv t0, %[b]\n"
-                     "   mv t1, %[n]\n"
-                     "2: jalr ra, 0(t0)\n"
-                     "   add t0, t0, %[s]\n"
-                     "   addi t1, t1, -1\n"
-                     "   bnez t1, 2b\n"
-                     "   addi %[r], %[r], -1\n"
-                     "   bnez %[r], 1b\n"
-                     "slti x0, x0, 0\n"
-                     : [r] "+r"(rounds)
-                     : [b] "r"(USER_STUB_VA), [s] "r"(4096UL), [n] "r"(k)
-                     : "t0", "t1", "ra", "memory");
-      }
+    case PAT_IFETCH:
+      CALL_STUBS(1, USER_STUB_VA, k, 1);
+      CALL_STUBS(2, USER_STUB_VA, k, passes);
       break;
-    }
+    case PAT_ALIAS:
+      /* QEMU runs the blocks translated at USER_STUB_VA again at USER_STUB2_VA (its blocks
+       * are position independent): the model must see the VA they run at. */
+      CALL_STUBS(1, USER_STUB_VA, k, 1);
+      user_syscall(SYS_TO_B);
+      CALL_STUBS(2, USER_STUB2_VA, k, 1);
+      CALL_STUBS(3, USER_STUB2_VA, k, 1);
+      break;
   }
   user_exit(0);
 }
@@ -331,6 +348,9 @@ void trap_handler(struct frame* f) {
         write_satp(satp_a);
         return;
       }
+      case SYS_TO_B:
+        write_satp(satp_b);
+        return;
     }
     fail("unknown ecall", f->x[17], epc);
   }
@@ -394,7 +414,7 @@ void guest_main(u64 hartid) {
   if (P[P_K] == 0) P[P_K] = 1;
   if (P[P_K] * P[P_STRIDE] > 512 && P[P_PATTERN] != PAT_SFENCE) fail("K*STRIDE > 512", P[P_K], P[P_STRIDE]);
   if (P[P_PATTERN] == PAT_SFENCE && P[P_K] > 256) fail("K > 256", P[P_K], 0);
-  if (P[P_PATTERN] == PAT_IFETCH && P[P_K] > 16) fail("K > 16", P[P_K], 0);
+  if ((P[P_PATTERN] == PAT_IFETCH || P[P_PATTERN] == PAT_ALIAS) && P[P_K] > 16) fail("K > 16", P[P_K], 0);
   if (P[P_PATTERN] == PAT_SEQ && (P[P_N] < 2 || P[P_N] > 256 || P[P_SPLIT] < 1 || P[P_SPLIT] >= P[P_N]))
     fail("bad sequence", P[P_N], P[P_SPLIT]);
 
@@ -416,6 +436,7 @@ void guest_main(u64 hartid) {
     case PAT_LOOP:
     case PAT_SEQ:
     case PAT_IFETCH:
+    case PAT_ALIAS:
       break;
     default:
       fail("unknown pattern", P[P_PATTERN], 0);
