@@ -60,7 +60,7 @@ $(O)/.config:
 	$(PYTHON) -m defconfig --kconfig Kconfig configs/scheme2_defconfig
 
 # Only the goals that build need the configuration read in.
-CONFIG_GOALS := $(filter-out %_defconfig menuconfig olddefconfig setconfig savedefconfig test reproduce bench deps clean,$(or $(MAKECMDGOALS),all))
+CONFIG_GOALS := $(filter-out %_defconfig menuconfig olddefconfig setconfig savedefconfig test reproduce bench deps clean tlbmodel,$(or $(MAKECMDGOALS),all))
 ifneq ($(CONFIG_GOALS),)
 -include $(O)/.config
 endif
@@ -151,12 +151,18 @@ gdb: $(O)/kernel.elf
 	$(PYTHON) scripts/gdbinit.py $(O) > $(O)/gdbinit
 	gdb-multiarch -x $(O)/gdbinit
 
+# ---------------------------------------------------------------- the TLB model (host plugin)
+# build/tlbmodel/libtlbmodel.so; the QEMU plugin header is fetched into build/tlbmodel/include.
+.PHONY: tlbmodel
+tlbmodel: deps
+	$(MAKE) -C tlbmodel O=build/tlbmodel
+
 # ---------------------------------------------------------------- tests and results
 deps:
 	bash scripts/install-deps.sh
 
 test: deps
-	$(PYTHON) -m pytest -q harness
+	$(PYTHON) -m pytest -q harness tlbmodel
 
 bench: deps
 	$(PYTHON) -m harness bench

@@ -88,7 +88,7 @@ struct KernelStats {
 // log line would; they exist so that tests can check layout facts from user mode.
 enum DiagOp : long {
   DIAG_KERNEL_SLOT = 1,       // -> the VA at which this process's page table maps the kernel window
-  DIAG_KERNEL_ADDR = 2,       // -> a kernel VA of a kernel object as seen in this process
+  DIAG_KERNEL_ADDR = 2,       // -> the VA, in this process's table, of kernel data every system call reads
   DIAG_IS_KERNEL_MAPPED = 3,  // (va) -> 1 if va is a kernel (non-U) mapping in this process's table
   DIAG_SLOT_ENTROPY_MILLIBITS = 4, // -> log2(number of possible kernel slots) * 1000
   DIAG_PT_PAGES = 5,          // -> page-table pages held by this process

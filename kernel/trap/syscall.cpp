@@ -145,8 +145,10 @@ long sys_diag(long op, u64 arg) {
     case DIAG_KERNEL_SLOT:
       return static_cast<long>(scheme::window_base(s));
     case DIAG_KERNEL_ADDR:
-      // The process's own kernel stack, as this address space sees it.
-      return static_cast<long>(scheme::window_base(s) + layout::kstack_top(proc::current_index()) - 8);
+      // Kernel data read on every system call (the index of the running process), at the VA
+      // this address space maps it: a kernel address the TLB is likely to hold.
+      return static_cast<long>(scheme::window_base(s) +
+                               (virt_to_phys(&proc::running).value - layout::RAM_BASE));
     case DIAG_IS_KERNEL_MAPPED: {
       PhysAddr pa;
       PteFlags flags;
