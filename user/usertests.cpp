@@ -483,6 +483,8 @@ bool t_wait_errors() {
     long r = waitpid(c, &st, o);
     CHECK(r == -EINVAL, "waitpid options %#x = %ld, want -EINVAL", o, r);
   }
+  EXPECT(waitpid(0, &st, 0), -EINVAL);   // no process groups
+  EXPECT(waitpid(-2, &st, 0), -EINVAL);
   EXPECT(waitpid(c, nullptr, 0), c);  // status may be null
   return true;
 }

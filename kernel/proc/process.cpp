@@ -205,7 +205,7 @@ void kill_current(const char* reason, u64 scause, u64 stval, u64 sepc) {
 }
 
 long waitpid(long pid, u64 user_status, long options) {
-  if (options & ~long(uapi::WNOHANG)) return error_code(Error::Invalid);
+  if (options & ~long(uapi::WNOHANG) || pid == 0 || pid < -1) return error_code(Error::Invalid);
   Process& me = current();
   for (;;) {
     bool have_child = false;
