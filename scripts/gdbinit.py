@@ -22,7 +22,7 @@ file {elf}
 target remote :{port}
 define kslot
   symbol-file
-  add-symbol-file {elf} -o ($arg0 - {LINK_WINDOW:#x})
+  eval "add-symbol-file {elf} -o %#lx", ($arg0 - {LINK_WINDOW:#x})
 end
 document kslot
 Load the kernel's symbols for the kernel window at VA $arg0 (scheme 3: a process's slot).
