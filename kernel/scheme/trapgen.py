@@ -32,6 +32,8 @@ TRAPFRAME_SIZE = 336
 # Context saved by a context switch: ra, sp, s0..s11.
 CONTEXT_REGS = ["ra", "sp"] + [f"s{i}" for i in range(12)]
 
+ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1"] + \
+    [f"a{i}" for i in range(8)] + [f"s{i}" for i in range(2, 12)] + ["t3", "t4", "t5", "t6"]
 CALLER_SAVED = [1] + [5, 6, 7] + list(range(10, 18)) + [28, 29, 30, 31]  # ra, t0-2, a0-7, t3-6
 ALL_BUT_SP = [1] + list(range(3, 32))
 
@@ -94,11 +96,11 @@ class Scheme:
     def save_user_regs(self, base: str, skip: int) -> None:
         for i in ALL_BUT_SP:
             if i != skip:
-                self.e(f"    sd x{i}, {8 * i}({base})")
+                self.e(f"    sd {ABI_NAMES[i]}, {8 * i}({base})")
 
     def restore_regs(self, base: str, regs: list[int]) -> None:
         for i in regs:
-            self.e(f"    ld x{i}, {8 * i}({base})")
+            self.e(f"    ld {ABI_NAMES[i]}, {8 * i}({base})")
 
     def dispatch(self, tf: str, reload_a0: bool) -> None:
         """Route a trap: an ecall goes straight to its handler through syscall_table with the
@@ -158,7 +160,7 @@ class Scheme:
     .globl kernelvec
     .balign 4
 kernelvec:
-    csrw sscratch, sp              # sscratch is not needed any more: this trap is fatal or a probe
+    csrw sscratch, sp              # sscratch is free: kernel traps are fatal, except the boot-time CSR probe (before any process)
     la sp, emergency_stack_top
     addi sp, sp, -272""")
         self.save_user_regs("sp", skip=0)
