@@ -53,3 +53,28 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
 # The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`.
 KASLR_PROBE = "kaslr_probe"
 KASLR_PROCESSES = 64
+
+
+# ------------------------------------------------------------------ TLB-model runs
+# One -icount run per (variant, preset) under the TLB-model plugin (harness/tlb.py) for each of
+# these, with the counts chosen for time (each run takes about 0.5 s under the plugin on the
+# project machine); per-op figures come from the benchmarks' region markers, so the counts
+# only set how many operations are averaged.
+TLB_BENCHES: List[BenchSpec] = [
+    BenchSpec("bench_null", ("2000",), ("200",)),
+    # procs 2 and 1 at ws 0 and 16 KiB: 4 lines (quick: ws 0 only, 2 lines)
+    BenchSpec("bench_ctx", ("200", "2", "0", "16"), ("20", "2", "0"), min_lines=4,
+              quick_min_lines=2),
+    # K = 1, 2, 4 ... 1024 pages: 11 lines
+    BenchSpec("bench_tlb", ("20",), ("3",), min_lines=11, quick_min_lines=11),
+]
+TLB_BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in TLB_BENCHES}
+# The Meltdown-style probe (user/kernel_probe.cpp): no arguments, no @bench lines.
+TLB_PROBE = "kernel_probe"
+TLB_PRESETS_DEFAULT = ("u54", "c906")
+
+
+def select_tlb_benches(benches: List[BenchSpec]) -> List[BenchSpec]:
+    """The TLB-model runs for a benchmark selection: those of the selected benchmarks."""
+    names = {b.name for b in benches}
+    return [t for t in TLB_BENCHES if t.name in names]

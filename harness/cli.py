@@ -8,11 +8,14 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .benchspec import BENCH_BY_NAME, select_benches
+from .benchspec import (BENCH_BY_NAME, TLB_PRESETS_DEFAULT, TLB_PROBE, select_benches,
+                        select_tlb_benches)
 from .build import BuildResult, build_all, variant_dir
 from .errors import HarnessError
 from .measure import RunOptions, boot, log_path, run_all, static_facts
 from .qemu import DEFAULT_QEMU, DEFAULT_TIMEOUT
+from .tlb import (CYCLE_MODEL, PLUGIN, PRESET_TEXT, PluginBuild, build_plugin,
+                  plugin_facts)
 from .variants import VARIANT_NAMES, Variant, select_variants, variant_by_name
 
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
@@ -51,7 +54,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="use the existing build/variants/*/kernel.elf")
         sp.add_argument("--no-kaslr", action="store_true", help="skip the kaslr_probe runs")
         sp.add_argument("--strict", action="store_true",
-                        help="exit non-zero when a variant is not built, too")
+                        help="exit non-zero when a variant (or the TLB plugin) is not built, "
+                             "too")
+        sp.add_argument("--tlb-presets", nargs="+", metavar="PRESET",
+                        default=list(TLB_PRESETS_DEFAULT), choices=sorted(PRESET_TEXT),
+                        help="TLB-model presets to run (default: %(default)s; see "
+                             "docs/tlbmodel.md)")
+        sp.add_argument("--no-tlb", action="store_true",
+                        help="skip the TLB-model runs (and the plugin build)")
 
     common(sub.add_parser("build", help="build the variants into build/variants/<name>"))
     measuring(sub.add_parser("bench", help="build, run the benchmarks, write "
@@ -68,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     run.add_argument("--results", type=Path, default=None)
     run.add_argument("--icount", action="store_true")
+    run.add_argument("--tlb", metavar="PRESET", default=None, choices=sorted(PRESET_TEXT),
+                     help="run under the TLB-model plugin with this preset (implies --icount; "
+                          "the plugin must be built)")
     run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     run.add_argument("--qemu", default=DEFAULT_QEMU)
     return p
@@ -121,10 +134,20 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
     missing = _report_builds(builds, repo)
     built = [b.variant for b in builds if b.ok]
     facts = static_facts(builds, variants, repo)
+    tlb_presets: List[str] = [] if args.no_tlb else list(dict.fromkeys(args.tlb_presets))
+    plugin = _plugin(args, repo, results) if tlb_presets and built else None
+    facts["tlbmodel"] = plugin_facts(plugin, tlb_presets, enabled=bool(tlb_presets),
+                                     repo=repo)
+    if plugin is not None and not plugin.ok:
+        print(f"TLB MODEL NOT BUILT: {plugin.error}; command: {plugin.command}; log: "
+              f"{plugin.log} (TLB rows say 'not measured')")
+    run_presets = tlb_presets if plugin is not None and plugin.ok else []
+    tlb_benches = select_tlb_benches(benches)
     opts = RunOptions(repo=repo, results=results, quick=args.quick, reps=reps,
                       timeout=args.timeout, qemu=args.qemu, workers=args.jobs,
                       progress=not args.no_progress)
-    df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr)
+    df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr,
+                 tlb_benches=tlb_benches, tlb_presets=run_presets, tlb_probe=True)
 
     from .tidy import write_csv
     results.mkdir(parents=True, exist_ok=True)
@@ -138,25 +161,46 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
     options = {"quick": args.quick, "reps": reps, "timeout": args.timeout,
                "workers": args.jobs, "make_jobs": args.make_jobs,
                "benches": {b.name: list(b.argv(args.quick)) for b in benches},
-               "variants": [v.name for v in variants], "kaslr": not args.no_kaslr}
+               "variants": [v.name for v in variants], "kaslr": not args.no_kaslr,
+               "tlb": {"presets": tlb_presets,
+                       "plugin_built": None if plugin is None else plugin.ok,
+                       "benches": {b.name: list(b.argv(args.quick)) for b in tlb_benches},
+                       "probe": TLB_PROBE if tlb_presets else None,
+                       "cycle_model": dict(CYCLE_MODEL)}}
     meta = metadata.collect(repo, qemu=args.qemu, compiler=COMPILER, argv=list(argv),
                             built=[v.name for v in built], missing=missing, elapsed=elapsed,
                             options=options)
     _write_json(results / "metadata.json", meta)
     written.append(results / "metadata.json")
-    failures = [(name, f["bench"]) for name, vf in facts["variants"].items()
-                for f in vf["run_failures"]]
+    failures = [(name, f["bench"] + (f" (TLB model, {f['preset']})" if f.get("preset") else ""))
+                for name, vf in facts["variants"].items() for f in vf["run_failures"]]
     print("wrote: " + ", ".join(str(p.relative_to(results)) if p.is_relative_to(results)
                                 else str(p) for p in written))
     if missing:
         print(f"not built: {', '.join(missing)} (their cells say 'not built'; logs above)")
+    plugin_missing = plugin is not None and not plugin.ok
+    if plugin_missing:
+        print(f"TLB model not built (log: {plugin.log}): TLB rows are 'not measured'")
     if failures:
         print("FAILED runs: " + ", ".join(f"{v} {b}" for v, b in failures)
               + f" (logs under {results / 'logs'})")
     print(f"elapsed: {elapsed:.1f} s")
-    if failures or (args.strict and missing):
+    if failures or (args.strict and (missing or plugin_missing)):
         return 1
     return 0
+
+
+def _plugin(args: argparse.Namespace, repo: Path, results: Path) -> PluginBuild:
+    """The TLB-model plugin: built once per harness run (with --no-build: the existing one)."""
+    if getattr(args, "no_build", False):
+        so = repo / PLUGIN
+        return PluginBuild(ok=so.is_file(), command="(--no-build)",
+                           log=results / "logs" / "build-tlbmodel.log", plugin=so,
+                           error=None if so.is_file() else f"no {PLUGIN} (--no-build)")
+    res = build_plugin(repo, results / "logs")
+    if res.ok:
+        print(f"built    TLB model: {PLUGIN} ({res.seconds:.1f} s)")
+    return res
 
 
 def _report(df: Any, facts: Dict[str, Any], results: Path) -> List[Path]:
@@ -185,9 +229,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     v = variant_by_name(args.variant)
     results = _results(args)
+    opts = RunOptions(repo=repo, results=results, timeout=args.timeout, qemu=args.qemu)
+    if args.tlb:
+        from .measure import tlb_boot
+        from .tlb import CYCLE_MODEL_TEXT, report_module
+        res, rep, report = tlb_boot(v, [args.program, *args.args], args.tlb, opts)
+        print(f"command: {' '.join(res.command)}\nlog: {res.log}\nreport: {report}")
+        print(report_module().table(rep))
+        print(CYCLE_MODEL_TEXT)
+        return 0
     mode = "icount" if args.icount else "wall"
     log = log_path(results / "logs", v.name, args.program, f"manual-{mode}", 0)
-    opts = RunOptions(repo=repo, results=results, timeout=args.timeout, qemu=args.qemu)
     res = boot(v, [args.program, *args.args], icount=args.icount, log=log, opts=opts,
                check=False)
     print(f"command: {' '.join(res.command)}\nlog: {log}\nexit status: {res.exit_status}"

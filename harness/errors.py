@@ -40,3 +40,17 @@ class QemuError(RunError):
 
 class BenchParseError(RunError):
     """The console output had no, malformed or failing benchmark lines."""
+
+
+class TlbRunError(RunError):
+    """A TLB-model run whose report is missing, malformed, has translation mismatches, or lacks
+    the benchmark's region: a failed run, never numbers. Names the report too."""
+
+    def __init__(self, reason: str, *, variant: str, command: Union[str, Sequence[str]],
+                 log: Optional[Path], report: Optional[Path]) -> None:
+        self.report = report
+        super().__init__(reason, variant=variant, command=command, log=log)
+        self.args = (f"{self.args[0]}\n  report:  {report}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -9,8 +9,17 @@ scheme, kernel-layout facts from the kaslr probe. Stored as results/facts.json, 
                      "documented_slots": N|null, "log": "..."},
     "loc": null | {"scheme_file": "kernel/scheme/separate.cpp", "scheme_src": n|null,
                    "trap_s_total": n|null, "trap_s_specific": n|null, "trap_s_method": "..."},
-    "run_failures": [{"bench": "...", "error": "..."}]}},
- "tolerance": {...}}
+    "tlb_probe": {"<preset>": {"probe_own_slot_hit": bool, "probe_other_process_hit": bool,
+                               "own_slot_hits_on_kernel_entries": n, "own_slot_probes": n,
+                               "other_process_hits_on_kernel_entries": n,
+                               "other_process_probes": n, "preset": "...", "report": "...",
+                               "log": "..."}},     # kernel_probe under the TLB model
+    "run_failures": [{"bench": "...", "error": "..."}      # TLB-model runs also have
+                     ]}},                                  # mode "tlb", preset, log, report
+ "tlbmodel": {"enabled": bool, "presets": [...], "plugin": "build/tlbmodel/libtlbmodel.so",
+              "built": bool|null, "build_command": "...", "build_log": "...",
+              "build_error": null|"...", "cycle_model": {"cpi": 1, "l2_hit_cycles": 4,
+                                                         "walk_ref_cycles": 20}}}
 """
 from __future__ import annotations
 
@@ -192,4 +201,4 @@ def source_loc(repo: Path, variant: Variant, trap_specific: Optional[Tuple[int, 
 def base_variant_facts(variant: Variant) -> Dict[str, Any]:
     return {"scheme": variant.scheme, "asid": variant.asid, "built": False, "build_log": None,
             "build_error": None, "kernel_mapped_in_user": KERNEL_MAPPED_IN_USER[variant.scheme],
-            "kaslr": None, "loc": None, "run_failures": []}
+            "kaslr": None, "loc": None, "tlb_probe": {}, "run_failures": []}

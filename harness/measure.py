@@ -1,6 +1,7 @@
 """Running the benchmarks on built variants: one icount run and `reps` wall-time runs per
-(variant, benchmark), the kaslr probe on schemes 2 and 3, in a pool of `workers` threads (each
-QEMU is single-threaded, so one worker per core)."""
+(variant, benchmark), the kaslr probe on schemes 2 and 3, and the TLB-model runs (one icount
+run under the plugin per variant, preset and TLB benchmark, plus kernel_probe), in a pool of
+`workers` threads (each QEMU is single-threaded, so one worker per core)."""
 from __future__ import annotations
 
 import sys
@@ -11,15 +12,17 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from .benchspec import KASLR_PROBE, KASLR_PROCESSES, BenchSpec
+from .benchspec import KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE, BenchSpec
 from .build import BuildResult, variant_dir
-from .errors import HarnessError
+from .errors import HarnessError, TlbRunError
 from .facts import (base_variant_facts, count_code_lines, kaslr_facts, read_dotconfig,
                     source_loc, trap_specific_lines)
 from .parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_output
 from .qemu import (DEFAULT_QEMU, DEFAULT_TIMEOUT, RunResult, kill_running, qemu_command,
                    run_qemu)
 from .tidy import make_frame, rows_from_output
+from .tlb import (PLUGIN, TlbReportError, asid_arg, load_report, plugin_arg, probe_facts,
+                  rows_from_report)
 from .variants import Variant
 
 
@@ -87,6 +90,75 @@ def probe_kaslr(variant: Variant, opts: RunOptions,
                        log=_rel(log, opts.repo))
 
 
+# ------------------------------------------------------------------ TLB-model runs
+
+def tlb_paths(log_root: Path, variant: str, program: str,
+              preset: str) -> Tuple[Path, Path, Path]:
+    """(console log, JSON report, plugin log) of one TLB-model run:
+    logs/<variant>/tlb-<program>-<preset>.{log,json,plugin.log}."""
+    stem = log_root / variant / f"tlb-{program}-{preset}"
+    return (stem.with_name(stem.name + ".log"), stem.with_name(stem.name + ".json"),
+            stem.with_name(stem.name + ".plugin.log"))
+
+
+def _qemu_path(path: Path, repo: Path) -> str:
+    """A path as QEMU (cwd = repo) is given it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(repo.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
+             opts: RunOptions) -> Tuple[RunResult, Dict[str, Any], Path]:
+    """One -icount boot under the TLB-model plugin (preset, asid as the variant). Returns the
+    run, its checked report (tlbmodel/report.py's load: no mismatches, status ok) and the
+    report's path; raises QemuError or TlbRunError (a failed run, with log and report)."""
+    log, report, plugin_log = tlb_paths(opts.log_root, variant.name, argv[0], preset)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (report, plugin_log):  # never read a previous run's report
+        stale.unlink(missing_ok=True)
+    asid = asid_arg(variant)
+    extra = ["-plugin", plugin_arg(str(PLUGIN), preset=preset, asid=asid,
+                                   out=_qemu_path(report, opts.repo)),
+             "-d", "plugin", "-D", _qemu_path(plugin_log, opts.repo)]
+    cmd = qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu, extra=extra)
+    res = run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo)
+    try:
+        rep = load_report(report, preset=preset, asid=asid)
+    except TlbReportError as exc:
+        raise TlbRunError(f"TLB-model report unusable: {exc}", variant=variant.name,
+                          command=res.command, log=log, report=report) from None
+    return res, rep, report
+
+
+def measure_tlb(variant: Variant, spec: BenchSpec, preset: str,
+                opts: RunOptions) -> List[Dict[str, Any]]:
+    """Tidy rows (mode tlb) of one benchmark under one preset."""
+    argv = [spec.name, *spec.argv(opts.quick)]
+    res, rep, report = tlb_boot(variant, argv, preset, opts)
+    ctx = Context(variant.name, res.command, res.log)
+    out = parse_bench_output(res.console, ctx, min_lines=spec.expected_lines(opts.quick))
+    try:
+        return rows_from_report(variant, preset, out, rep, where=str(report))
+    except TlbReportError as exc:
+        raise TlbRunError(str(exc), variant=variant.name, command=res.command, log=res.log,
+                          report=report) from None
+
+
+def probe_tlb(variant: Variant, preset: str, opts: RunOptions) -> Dict[str, Any]:
+    """kernel_probe under one preset: facts (probe_own_slot_hit, probe_other_process_hit, the
+    raw counts, the report and log paths)."""
+    res, rep, report = tlb_boot(variant, [TLB_PROBE], preset, opts)
+    try:
+        f = probe_facts(rep, where=str(report))
+    except TlbReportError as exc:
+        raise TlbRunError(str(exc), variant=variant.name, command=res.command, log=res.log,
+                          report=report) from None
+    f.update(preset=preset, report=_rel(report, opts.repo), log=_rel(res.log, opts.repo))
+    return f
+
+
 def _rel(path: Path, base: Path) -> str:
     try:
         return str(path.resolve().relative_to(base.resolve()))
@@ -123,48 +195,82 @@ def static_facts(builds: Sequence[BuildResult], variants: Sequence[Variant],
     return facts
 
 
-Task = Tuple[str, Variant, Optional[BenchSpec]]
+@dataclass(frozen=True)
+class Task:
+    kind: str                       # bench, kaslr, tlb (a benchmark), tlb-probe
+    variant: Variant
+    spec: Optional[BenchSpec] = None
+    preset: str = ""
+
+    @property
+    def what(self) -> str:
+        if self.kind == "kaslr":
+            return KASLR_PROBE
+        if self.kind == "tlb-probe":
+            return TLB_PROBE
+        assert self.spec is not None
+        return self.spec.name
 
 
 def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: RunOptions,
             facts: Dict[str, Any], *, kaslr: bool = True,
+            tlb_benches: Sequence[BenchSpec] = (), tlb_presets: Sequence[str] = (),
+            tlb_probe: bool = True,
             log: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """Every benchmark on every given (built) variant, in parallel. Failures are recorded in
-    facts["variants"][name]["run_failures"] and reported, never turned into numbers."""
+    """Every benchmark on every given (built) variant, in parallel, and the TLB-model runs
+    (each of `tlb_benches` and, with tlb_probe, kernel_probe, per preset of `tlb_presets`).
+    Failures are recorded in facts["variants"][name]["run_failures"] and reported, never turned
+    into numbers."""
     from tqdm import tqdm
 
-    tasks: List[Task] = [("bench", v, b) for b in benches for v in variants]
+    tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants]
     if kaslr:
-        tasks += [("kaslr", v, None) for v in variants if v.scheme in (2, 3)]
+        tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
+    for p in tlb_presets:
+        tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants]
+        if tlb_probe:
+            tasks += [Task("tlb-probe", v, None, p) for v in variants]
     rows: List[Dict[str, Any]] = []
     bar = tqdm(total=len(tasks), desc="runs", unit="task", disable=not opts.progress)
     say = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
 
     def work(task: Task) -> Any:
-        kind, v, spec = task
-        if kind == "bench":
-            assert spec is not None
-            return measure_bench(v, spec, opts)
-        return probe_kaslr(v, opts)
+        if task.kind == "bench":
+            assert task.spec is not None
+            return measure_bench(task.variant, task.spec, opts)
+        if task.kind == "tlb":
+            assert task.spec is not None
+            return measure_tlb(task.variant, task.spec, task.preset, opts)
+        if task.kind == "tlb-probe":
+            return probe_tlb(task.variant, task.preset, opts)
+        return probe_kaslr(task.variant, opts)
 
     pool = ThreadPoolExecutor(max_workers=max(1, opts.workers))
     futures = {pool.submit(work, t): t for t in tasks}
     try:
         for fut in as_completed(futures):
-            kind, v, spec = futures[fut]
-            what = spec.name if spec else KASLR_PROBE
+            task = futures[fut]
+            v, what = task.variant, task.what
             vf = facts["variants"].setdefault(v.name, base_variant_facts(v))
+            label = f"{what} (TLB model, {task.preset})" if task.preset else what
             try:
                 result = fut.result()
             except HarnessError as exc:
-                vf["run_failures"].append({"bench": what, "error": str(exc)})
-                say(f"FAILED {v.name} {what}:\n{exc}")
+                failure: Dict[str, Any] = {"bench": what, "error": str(exc)}
+                if task.preset:
+                    tlog, treport, _ = tlb_paths(opts.log_root, v.name, what, task.preset)
+                    failure.update(mode="tlb", preset=task.preset, log=_rel(tlog, opts.repo),
+                                   report=_rel(treport, opts.repo))
+                vf["run_failures"].append(failure)
+                say(f"FAILED {v.name} {label}:\n{exc}")
             else:
-                if kind == "bench":
+                if task.kind in ("bench", "tlb"):
                     rows += result
+                elif task.kind == "tlb-probe":
+                    vf.setdefault("tlb_probe", {})[task.preset] = result
                 else:
                     vf["kaslr"] = result
-            bar.set_postfix_str(f"{v.name} {what}")
+            bar.set_postfix_str(f"{v.name} {label}")
             bar.update(1)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)

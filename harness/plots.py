@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 
 from . import select as sel  # noqa: E402
 from .tidy import PARAM_PREFIX  # noqa: E402
+from .tlb import CYCLE_MODEL_TEXT, preset_text  # noqa: E402
 from .variants import VARIANT_NAMES  # noqa: E402
 
 COLORS = {"s1-asid": "#c0392b", "s1-noasid": "#e6897e", "s2-asid": "#1f6fb4",
@@ -198,9 +199,119 @@ def _first_params(df: pd.DataFrame, v: str, bench: str) -> Optional[str]:
     return sets[0] if sets else None
 
 
+# ------------------------------------------------------------------ TLB model
+
+def _tlb_null_switch(df: pd.DataFrame, v: str, preset: str, metric_null: List[str],
+                     ) -> Tuple[Optional[float], Optional[float], bool]:
+    """(per null syscall, per switch net of the 1-process line, subtracted?) of the sum of the
+    given TLB metrics."""
+    nulls = [sel.tlb_value(df, v, "bench_null", m, preset, "") for m in metric_null]
+    sws = [sel.ctx_switch_tlb(df, v, m, preset) for m in metric_null]
+    null = None if any(x is None for x in nulls) else float(sum(nulls))  # type: ignore[arg-type]
+    if any(x is None for x in sws):
+        return null, None, True
+    return null, float(sum(x[0] for x in sws)), all(x[1] for x in sws)  # type: ignore[index]
+
+
+def _tlb_grouped(df: pd.DataFrame, metrics: List[str], ylabel: str, title: str,
+                 path: Path) -> Optional[Path]:
+    ps = sel.presets(df)
+    if not ps:
+        return None
+    fig, axes = plt.subplots(1, len(ps), figsize=(6.5 * len(ps), 4.8), squeeze=False)
+    drawn = False
+    for ax, p in zip(axes[0], ps):
+        vs = [v for v in _variants(df)
+              if not sel.rows(df, variant=v, mode="tlb", preset=p).empty]
+        width = 0.38
+        raw = False
+        for i, v in enumerate(vs):
+            null, sw, net = _tlb_null_switch(df, v, p, metrics)
+            raw |= sw is not None and not net
+            for off, val, hatch in ((-width / 2, null, None), (width / 2, sw, "//")):
+                ax.bar(i + off, val if val is not None else 0.0, width=width,
+                       color=COLORS.get(v, "gray"), hatch=hatch, edgecolor="black",
+                       linewidth=0.5)
+                if val is None:
+                    ax.text(i + off, 0, "n/a", ha="center", va="bottom", fontsize=7)
+                else:
+                    ax.text(i + off, val, fmt_bar(val), ha="center", va="bottom", fontsize=7)
+                    drawn = True
+        ax.set_xticks(range(len(vs)))
+        ax.set_xticklabels(vs, rotation=30, ha="right")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"TLB model ({preset_text(p)})", fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+        from matplotlib.patches import Patch
+        ax.legend(handles=[Patch(facecolor="white", edgecolor="black", label="per null syscall"),
+                           Patch(facecolor="white", edgecolor="black", hatch="//",
+                                 label="per context switch (ws 0, minus 1-process line"
+                                       + ("; † raw" if raw else "") + ")")],
+                  fontsize=7)
+    if not drawn:
+        plt.close(fig)
+        return None
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def fmt_bar(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.2g}"
+
+
+def plot_tlb_model_misses(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    return _tlb_grouped(df, ["tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op"],
+                        "L1 TLB misses per operation (I + D, model)",
+                        "TLB model: L1 TLB misses per null syscall (bench_null) and per context "
+                        "switch (bench_ctx)", out / "tlb_model_misses.png")
+
+
+def plot_tlb_model_cycles(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    return _tlb_grouped(df, ["model_cycles_per_op"],
+                        "modelled cycles per operation (model, not hardware time)",
+                        f"TLB model: MODELLED cycles per null syscall and per context switch — "
+                        f"a model, not measured time\n({CYCLE_MODEL_TEXT.split(' (')[0]})",
+                        out / "tlb_model_cycles.png")
+
+
+def plot_tlb_model_pollution(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    ps = sel.presets(df)
+    col = PARAM_PREFIX + "pages"
+    if not ps or col not in df.columns:
+        return None
+    fig, axes = plt.subplots(1, len(ps), figsize=(6.5 * len(ps), 4.8), squeeze=False)
+    drawn = False
+    for ax, p in zip(axes[0], ps):
+        for v in _variants(df):
+            r = sel.rows(df, variant=v, bench="bench_tlb", mode="tlb", preset=p,
+                         metric="tlb_user_misses_per_op")
+            r = r[r[col].notna()].sort_values(col)
+            if r.empty:
+                continue
+            ax.plot(r[col].astype(float).values, r["value"].values, **_style(v))
+            drawn = True
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("pages touched per iteration (K, log2 scale)")
+        ax.set_ylabel("user-mode L1 TLB misses per iteration\n(I + D, model; symlog scale)")
+        ax.set_title(f"TLB model ({preset_text(p)})", fontsize=9)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, title="solid: ASID on, dashed: off", title_fontsize=7)
+    if not drawn:
+        plt.close(fig)
+        return None
+    fig.suptitle("TLB model, bench_tlb: the user's misses per iteration (K loads + 1 getpid) "
+                 "— pollution by the system call", fontsize=10)
+    return _save(fig, out / "tlb_model_pollution.png")
+
+
 PLOTS = [("null syscall", plot_null), ("copy vs size", plot_copy),
          ("context switch vs working set", plot_ctx), ("TLB pollution", plot_tlb),
-         ("satp/sfence per op", plot_counters)]
+         ("satp/sfence per op", plot_counters),
+         ("TLB model: misses", plot_tlb_model_misses),
+         ("TLB model: pollution", plot_tlb_model_pollution),
+         ("TLB model: cycles", plot_tlb_model_cycles)]
 
 
 def make_plots(df: pd.DataFrame, out: Path) -> Tuple[List[Path], List[str]]:

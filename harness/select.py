@@ -28,8 +28,10 @@ class WallStats:
 
 def rows(df: pd.DataFrame, *, variant: Optional[str] = None, bench: Optional[str] = None,
          mode: Optional[str] = None, metric: Optional[str] = None,
-         params: Optional[str] = None) -> pd.DataFrame:
+         params: Optional[str] = None, preset: Optional[str] = None) -> pd.DataFrame:
     m = pd.Series(True, index=df.index)
+    if preset is not None:
+        m &= df["preset"] == preset
     if variant is not None:
         m &= df["variant"] == variant
     if bench is not None:
@@ -43,8 +45,10 @@ def rows(df: pd.DataFrame, *, variant: Optional[str] = None, bench: Optional[str
     return df[m]
 
 
-def param_sets(df: pd.DataFrame, variant: str, bench: str) -> List[str]:
-    return sorted(rows(df, variant=variant, bench=bench)["params"].unique().tolist())
+def param_sets(df: pd.DataFrame, variant: str, bench: str, mode: Optional[str] = None,
+               preset: Optional[str] = None) -> List[str]:
+    return sorted(rows(df, variant=variant, bench=bench, mode=mode,
+                       preset=preset)["params"].unique().tolist())
 
 
 def icount_value(df: pd.DataFrame, variant: str, bench: str, metric: str,
@@ -52,7 +56,7 @@ def icount_value(df: pd.DataFrame, variant: str, bench: str, metric: str,
     """The icount value; with params None the bench must have a single parameter set (or the
     one without parameters is taken)."""
     if params is None:
-        sets = param_sets(df, variant, bench)
+        sets = param_sets(df, variant, bench, mode="icount")
         if not sets:
             return None
         params = "" if "" in sets else sets[0]
@@ -62,11 +66,33 @@ def icount_value(df: pd.DataFrame, variant: str, bench: str, metric: str,
     return float(r["value"].iloc[0])
 
 
+def presets(df: pd.DataFrame) -> List[str]:
+    """The TLB-model presets present in the table (order of first appearance is lost in the
+    sorted table, so: alphabetical, except that u54 comes first when present)."""
+    ps = sorted(p for p in df.loc[df["mode"] == "tlb", "preset"].unique() if p)
+    return sorted(ps, key=lambda p: (p != "u54", p))
+
+
+def tlb_value(df: pd.DataFrame, variant: str, bench: str, metric: str, preset: str,
+              params: Optional[str] = None) -> Optional[float]:
+    """A TLB-model metric (mode tlb) of one preset; params as in icount_value."""
+    if params is None:
+        sets = param_sets(df, variant, bench, mode="tlb", preset=preset)
+        if not sets:
+            return None
+        params = "" if "" in sets else sets[0]
+    r = rows(df, variant=variant, bench=bench, mode="tlb", metric=metric, params=params,
+             preset=preset)
+    if r.empty:
+        return None
+    return float(r["value"].iloc[0])
+
+
 def wall_values(df: pd.DataFrame, variant: str, bench: str,
                 params: Optional[str] = None) -> pd.Series:
     """ns_per_op of each wall repetition, indexed by repetition."""
     if params is None:
-        sets = param_sets(df, variant, bench)
+        sets = param_sets(df, variant, bench, mode="wall")
         if not sets:
             return pd.Series(dtype=float)
         params = "" if "" in sets else sets[0]
@@ -114,8 +140,9 @@ class CtxChoice:
     procs_key: Optional[str]
 
 
-def ctx_choice(df: pd.DataFrame, variant: str, ws: int = 0) -> Optional[CtxChoice]:
-    sets = param_sets(df, variant, "bench_ctx")
+def ctx_choice(df: pd.DataFrame, variant: str, ws: int = 0, mode: Optional[str] = None,
+               preset: Optional[str] = None) -> Optional[CtxChoice]:
+    sets = param_sets(df, variant, "bench_ctx", mode=mode, preset=preset)
     if not sets:
         return None
     parsed: List[Tuple[str, Dict[str, int]]] = [(s, parse_params(s)) for s in sets]
@@ -138,7 +165,7 @@ def ctx_switch_insns(df: pd.DataFrame, variant: str, metric: str = "insns_per_op
                      ws: int = 0, subtract: bool = True) -> Optional[Tuple[float, bool]]:
     """Per-switch icount metric at working set `ws`, minus the 1-process measurement when
     present. Returns (value, subtracted)."""
-    c = ctx_choice(df, variant, ws)
+    c = ctx_choice(df, variant, ws, mode="icount")
     if c is None:
         return None
     v = icount_value(df, variant, "bench_ctx", metric, c.switching)
@@ -151,11 +178,29 @@ def ctx_switch_insns(df: pd.DataFrame, variant: str, metric: str = "insns_per_op
     return v, False
 
 
+def ctx_switch_tlb(df: pd.DataFrame, variant: str, metric: str, preset: str, ws: int = 0,
+                   subtract: bool = True) -> Optional[Tuple[float, bool]]:
+    """Per-switch TLB-model metric at working set `ws` (the ≥2-process line), minus the
+    1-process line of the same run when present (the CSV keeps both raw). Returns (value,
+    subtracted)."""
+    c = ctx_choice(df, variant, ws, mode="tlb", preset=preset)
+    if c is None:
+        return None
+    v = tlb_value(df, variant, "bench_ctx", metric, preset, c.switching)
+    if v is None:
+        return None
+    if subtract and c.baseline is not None:
+        b = tlb_value(df, variant, "bench_ctx", metric, preset, c.baseline)
+        if b is not None:
+            return v - b, True
+    return v, False
+
+
 def ctx_switch_wall(df: pd.DataFrame, variant: str, ws: int = 0,
                     subtract: bool = True) -> Optional[Tuple[WallStats, bool]]:
     """Per-switch ns at working set `ws`; the 1-process value of the same boot (same
     repetition) is subtracted per repetition when present."""
-    c = ctx_choice(df, variant, ws)
+    c = ctx_choice(df, variant, ws, mode="wall")
     if c is None:
         return None
     sw = wall_values(df, variant, "bench_ctx", c.switching)

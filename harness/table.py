@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import select as sel
 from .facts import varying_bits
+from .tlb import CYCLE_MODEL_SHORT, CYCLE_MODEL_TEXT, PRESET_TEXT
 
 SCHEMES = (1, 2, 3)
 SCHEME_TITLES = {1: "Scheme 1 (separate table)", 2: "Scheme 2 (shared, same VA)",
@@ -31,18 +32,19 @@ DEFAULT_TOLERANCES: Dict[str, float] = {
     "complexity": 0.10,   # relative, lines of code
     "performance": 0.02,
     "memory": 0.0,        # absolute, page-table pages
+    "tlb": 0.05,          # relative, L1 TLB misses (model)
 }
-RELATIVE = {"latency", "switch", "complexity", "performance"}
+RELATIVE = {"latency", "switch", "complexity", "performance", "tlb"}
 
 
 @dataclass(frozen=True)
 class DocRating:
     zh: str
     en: str
-    order: int  # higher is better in this dimension
+    order: Optional[int]  # higher is better in this dimension; None: the document states nothing
 
     def text(self) -> str:
-        return f"{self.zh} ({self.en})" if self.zh != self.en else self.en
+        return f"{self.zh} ({self.en})" if self.zh and self.zh != self.en else self.en
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RowSpec:
     lower_is_better: bool
     unit: str
     doc_ties_claimed: bool = True  # a document tie is a claim of equality
+    alt_noasid: bool = False       # the secondary ranking is the no-ASID variants' (not wall ns)
 
 
 ROWS: List[RowSpec] = [
@@ -76,6 +79,14 @@ ROWS: List[RowSpec] = [
              2: DocRating("未列为缺点", "text: not a con", 2),
              3: DocRating("缺点: 每进程内核页表", "text: a con (per-process kernel tables)", 1)},
             True, "PT pages", doc_ties_claimed=False),
+    # Not in the final table either: the document's text calls scheme 1's TLB behaviour
+    # "TLB 污染" (each switch invalidates the user's entries) and scheme 2's "TLB 缓存友好"
+    # (kernel entries survive process switches); about scheme 3 it says nothing.
+    RowSpec("tlb", "TLB behaviour (model)",
+            {1: DocRating("TLB 污染", "pollution → worst", 1),
+             2: DocRating("TLB 缓存友好", "cache-friendly → best", 3),
+             3: DocRating("", "not stated", None)},
+            True, "L1 misses", alt_noasid=True),
 ]
 
 
@@ -178,10 +189,134 @@ def security_score(vf: Mapping[str, Any]) -> Tuple[Optional[float], str]:
     return score, text
 
 
+def _yes(b: Any) -> str:
+    return "yes" if b else "no"
+
+
+def first_preset(df: pd.DataFrame, facts: Mapping[str, Any]) -> Optional[str]:
+    """The preset the table reports: the run's first (--tlb-presets; u54 by default), else the
+    first present in the data."""
+    ps = (facts.get("tlbmodel") or {}).get("presets") or []
+    if ps:
+        return str(ps[0])
+    present = sel.presets(df)
+    return present[0] if present else None
+
+
+def tlb_missing_reason(facts: Mapping[str, Any]) -> str:
+    """Why TLB figures are absent, as far as the facts say."""
+    t = facts.get("tlbmodel")
+    if not t:
+        return "not measured (no TLB-model runs)"
+    if not t.get("enabled"):
+        return "not measured (TLB runs skipped: --no-tlb)"
+    if t.get("built") is False:
+        return (f"not measured (TLB-model plugin not built: {t.get('build_error') or 'failed'}; "
+                f"log: {t.get('build_log')})")
+    return "not measured"
+
+
+def tlb_failed(facts: Mapping[str, Any], v: str, benches: Sequence[str],
+               preset: Optional[str]) -> List[str]:
+    """The TLB-model runs of these benchmarks that failed for a variant and preset."""
+    vf = facts.get("variants", {}).get(v, {})
+    return sorted({f.get("bench") for f in vf.get("run_failures", [])
+                   if f.get("mode") == "tlb" and f.get("preset") == preset
+                   and f.get("bench") in benches})
+
+
+def probe_text(facts: Mapping[str, Any], v: str, preset: Optional[str]) -> str:
+    vf = facts.get("variants", {}).get(v, {})
+    pr = (vf.get("tlb_probe") or {}).get(preset) if preset else None
+    if not pr:
+        if tlb_failed(facts, v, ["kernel_probe"], preset):
+            return f"TLB probe ({preset}): not measured (failed run, listed below)"
+        return f"TLB probe ({preset or 'model'}): not measured"
+    return (f"TLB probe ({preset}): own-slot hit {_yes(pr.get('probe_own_slot_hit'))}, "
+            f"other-process hit {_yes(pr.get('probe_other_process_hit'))}")
+
+
 def fig_security(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     vf = facts.get("variants", {}).get(v, {})
     score, text = security_score(vf)
-    return Figure(score, text)
+    return Figure(score, text + "; " + probe_text(facts, v, first_preset(df, facts)))
+
+
+@dataclass
+class TlbFigures:
+    preset: str
+    null_i: Optional[float] = None
+    null_d: Optional[float] = None
+    null_user: Optional[float] = None
+    null_after_flush: Optional[float] = None
+    null_cycles: Optional[float] = None
+    sw_i: Optional[float] = None
+    sw_d: Optional[float] = None
+    sw_cycles: Optional[float] = None
+    sw_net: bool = True   # the 1-process line was subtracted
+
+    @property
+    def null_l1(self) -> Optional[float]:
+        return None if self.null_i is None or self.null_d is None else self.null_i + self.null_d
+
+    @property
+    def sw_l1(self) -> Optional[float]:
+        return None if self.sw_i is None or self.sw_d is None else self.sw_i + self.sw_d
+
+    @property
+    def empty(self) -> bool:
+        return self.null_l1 is None and self.sw_l1 is None
+
+
+def tlb_figures(df: pd.DataFrame, v: str, preset: str) -> TlbFigures:
+    f = TlbFigures(preset)
+
+    def null(metric: str) -> Optional[float]:
+        return sel.tlb_value(df, v, "bench_null", metric, preset, "")
+
+    f.null_i, f.null_d = null("tlb_l1i_misses_per_op"), null("tlb_l1d_misses_per_op")
+    f.null_user = null("tlb_user_misses_per_op")
+    f.null_after_flush = null("tlb_misses_after_flush_per_op")
+    f.null_cycles = null("model_cycles_per_op")
+    i = sel.ctx_switch_tlb(df, v, "tlb_l1i_misses_per_op", preset)
+    d = sel.ctx_switch_tlb(df, v, "tlb_l1d_misses_per_op", preset)
+    c = sel.ctx_switch_tlb(df, v, "model_cycles_per_op", preset)
+    if i is not None and d is not None:
+        f.sw_i, f.sw_d, f.sw_net = i[0], d[0], i[1] and d[1]
+    if c is not None:
+        f.sw_cycles = c[0]
+    return f
+
+
+def _opt(v: Optional[float]) -> str:
+    return "–" if v is None else fmt_num(v)
+
+
+def fig_tlb(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
+    preset = first_preset(df, facts)
+    if preset is None:
+        return Figure(None, tlb_missing_reason(facts))
+    f = tlb_figures(df, v, preset)
+    failed = tlb_failed(facts, v, ["bench_null", "bench_ctx"], preset)
+    if f.empty:
+        if failed:
+            return Figure(None, f"not measured [{preset}]: failed run of "
+                                f"{' and '.join(failed)} (listed below)")
+        return Figure(None, tlb_missing_reason(facts) + f" [{preset}]")
+    parts = []
+    if f.null_l1 is not None:
+        parts.append(f"null {fmt_num(f.null_l1)} L1 misses (I {fmt_num(f.null_i or 0)} + "
+                     f"D {fmt_num(f.null_d or 0)}; user-mode after the trap "
+                     f"{_opt(f.null_user)})")
+    else:
+        parts.append("null not measured" + (" (failed run)" if "bench_null" in failed else ""))
+    if f.sw_l1 is not None:
+        parts.append(f"switch {fmt_num(f.sw_l1)}{'' if f.sw_net else ' †'}")
+    else:
+        parts.append("switch not measured" + (" (failed run)" if "bench_ctx" in failed else ""))
+    parts.append(f"model {_opt(f.null_cycles)} / {_opt(f.sw_cycles)} cycles")
+    score = None if f.null_l1 is None or f.sw_l1 is None else f.null_l1 + f.sw_l1
+    return Figure(score, f"{preset}: " + "; ".join(parts))
 
 
 def fig_complexity(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
@@ -263,6 +398,7 @@ def _memory_bench(df: pd.DataFrame) -> Optional[str]:
 FIGURES: Dict[str, Callable[[pd.DataFrame, Mapping[str, Any], str], Figure]] = {
     "latency": fig_latency, "switch": fig_switch, "security": fig_security,
     "complexity": fig_complexity, "performance": fig_performance, "memory": fig_memory,
+    "tlb": fig_tlb,
 }
 
 
@@ -314,14 +450,21 @@ class Verdict:
 
 def judge(spec: RowSpec, scores: Mapping[int, float], cmp: Callable[[float, float], int],
           fmt: Callable[[float], str], tol_text: str) -> Verdict:
-    keys = sorted(scores)
+    unstated = sorted(k for k in scores if spec.doc[k].order is None)
+    keys = sorted(k for k in scores if spec.doc[k].order is not None)
+    not_judged = "".join(f"; S{k} not judged: the document does not state its rating in this "
+                         f"dimension (measured {fmt(scores[k])})" for k in unstated)
     if len(keys) < 2:
+        if unstated:
+            return Verdict("n/a", "fewer than two schemes with a document rating measured"
+                           + not_judged)
         return Verdict("n/a", "fewer than two schemes measured")
     reversed_: List[str] = []
     weaker: List[str] = []
     for i, a in enumerate(keys):
         for b in keys[i + 1:]:
             da, db = spec.doc[a].order, spec.doc[b].order
+            assert da is not None and db is not None
             m = cmp(scores[a], scores[b])
             if da != db:
                 hi, lo = (a, b) if da > db else (b, a)
@@ -341,6 +484,7 @@ def judge(spec: RowSpec, scores: Mapping[int, float], cmp: Callable[[float, floa
                               f"{fmt(scores[bad])})")
     missing = [s for s in SCHEMES if s not in scores]
     suffix = f" (S{', S'.join(map(str, missing))} not measured)" if missing else ""
+    suffix += not_judged
     if reversed_:
         more = f" (+{len(reversed_) - 1} more)" if len(reversed_) > 1 else ""
         return Verdict("disagree", reversed_[0] + more + suffix)
@@ -386,6 +530,7 @@ def render_comparison(df: pd.DataFrame, facts: Mapping[str, Any],
         out.append("† no 1-process bench_ctx baseline found: the per-switch figure is not net "
                    "of the same-process overhead.")
         out.append("")
+    out.append(_render_probe(df, facts))
     out.append(_render_definitions(tol))
     out.append(_render_details(df, facts))
     return "\n".join(out).rstrip() + "\n"
@@ -430,8 +575,11 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
             if fig.score is not None and s not in scores:
                 scores[s] = fig.score
                 primary[s] = label
-                if fig.alt is not None:
+                if fig.alt is not None and not spec.alt_noasid:
                     alts[s] = fig.alt
+            elif (spec.alt_noasid and fig.score is not None and label == "noasid"
+                  and primary.get(s) == "asid"):
+                alts[s] = fig.score
         cells[s] = lines
     labels = rank_labels(scores, cmp)
     alt_labels = rank_labels(alts, cmp_alt) if len(alts) == len(scores) and alts else {}
@@ -443,7 +591,7 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
             if primary[s] != "asid":
                 m += " (from noasid)"
             if s in alt_labels and alt_labels[s] != labels[s]:
-                m += f" (wall ns: {alt_labels[s]})"
+                m += f" ({'noasid' if spec.alt_noasid else 'wall ns'}: {alt_labels[s]})"
         else:
             states = {_variant_state(facts, v) for v in _variant_names(s)}
             m = "**measured: not built**" if states == {"not built"} else \
@@ -457,7 +605,11 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
     else:
         verdict = judge(spec, scores, cmp, fmt, _tol_text(spec.key, tol, spec.unit))
     if verdict.word != "n/a" and alt_labels and any(alt_labels[s] != labels[s] for s in labels):
-        verdict.reason += "; the wall-time ranking differs"
+        if spec.alt_noasid:
+            verdict.reason += ("; without ASIDs the ranking differs: " + ", ".join(
+                f"S{s} {alt_labels[s]} ({fmt(alts[s])})" for s in sorted(alt_labels)))
+        else:
+            verdict.reason += "; the wall-time ranking differs"
     return "| " + " | ".join([_escape(spec.title)] + rendered
                              + [verdict.word, _escape(verdict.reason)]) + " |"
 
@@ -475,10 +627,52 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _render_probe(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
+    """The paragraph under the table: kernel_probe's result per variant and preset."""
+    out = ["**TLB probe** (`kernel_probe` under the TLB model): a child process makes a system "
+           "call, then loads the kernel data that call used, in U mode, at the kernel VA *its "
+           "own* table maps it (own slot), or at the VA of *another process's* table (other "
+           "process). Both loads fault in every scheme; a *hit* means the model's TLB still held "
+           "a kernel translation (an entry without the U bit) for that address, which a "
+           "Meltdown-style speculative load could use.", ""]
+    names = [f"s{s}-{a}" for s in SCHEMES for a in ("asid", "noasid")]
+    for v in names:
+        vf = facts.get("variants", {}).get(v)
+        if vf is None:
+            continue
+        if not vf.get("built"):
+            out.append(f"- {v}: *not built*")
+            continue
+        probes = vf.get("tlb_probe") or {}
+        failed = sorted({str(f.get("preset")) for f in vf.get("run_failures", [])
+                         if f.get("mode") == "tlb" and f.get("bench") == "kernel_probe"},
+                        key=lambda p: (p != "u54", p))
+        if not probes and not failed:
+            out.append(f"- {v}: {tlb_missing_reason(facts)}")
+            continue
+        parts = []
+        for preset in sorted(probes, key=lambda p: (p != "u54", p)):
+            pr = probes[preset]
+            parts.append(
+                f"{preset}: own slot {_yes(pr.get('probe_own_slot_hit'))} "
+                f"({pr.get('own_slot_hits_on_kernel_entries')} hit(s) in "
+                f"{pr.get('own_slot_probes')} probe(s)), other process "
+                f"{_yes(pr.get('probe_other_process_hit'))} "
+                f"({pr.get('other_process_hits_on_kernel_entries')} in "
+                f"{pr.get('other_process_probes')}) [`{pr.get('report')}`]")
+        for preset in failed:
+            if preset not in probes:
+                parts.append(f"{preset}: not measured (failed run, listed below)")
+        out.append(f"- {v}: " + "; ".join(parts))
+    out.append("")
+    return "\n".join(out)
+
+
 def _render_definitions(tol: Mapping[str, float]) -> str:
     t = {k: _tol_text(k, tol, u) for k, u in
          (("latency", "insns"), ("switch", "insns"), ("security", "bits"),
-          ("complexity", "LOC"), ("performance", ""), ("memory", "pages"))}
+          ("complexity", "LOC"), ("performance", ""), ("memory", "pages"),
+          ("tlb", "L1 misses"))}
     return "\n".join([
         "## How each row is measured",
         "",
@@ -504,11 +698,59 @@ def _render_definitions(tol: Mapping[str, float]) -> str:
         f"of a benchmark); tie {t['memory']}. Not in the document's final table: its text lists "
         f"memory overhead as a con of schemes 1 and 3, and the document's rating column here "
         f"reflects that.",
+        f"- **TLB behaviour (model)**: the TLB-model QEMU plugin (docs/tlbmodel.md) replays "
+        f"every translated access of one `-icount` run through modelled TLBs (the run's first "
+        f"preset, `u54` by default: {PRESET_TEXT['u54']}; the model's `asid` follows the "
+        f"variant). Figures per operation, from the benchmark's region markers: L1 I + D misses "
+        f"per null system call (`bench_null`; and the user-mode misses among them: the user's "
+        f"TLB state destroyed by the trap) and per process switch (`bench_ctx` at working set 0, "
+        f"minus the 1-process line), and modelled cycles per null call / per switch. Ranked on "
+        f"L1 misses per null call + per switch (lower is better), tie {t['tlb']}; the no-ASID "
+        f"ranking is shown in brackets where it differs. Not in the document's final table: its "
+        f"text calls scheme 1's TLB behaviour 'TLB 污染' (pollution: each switch invalidates "
+        f"the user's entries; taken as worst) and scheme 2's 'TLB 缓存友好' (kernel entries "
+        f"survive process switches; best); about scheme 3 it says nothing, so S3 is shown but "
+        f"not judged.",
+        f"- **Modelled cycles** (a model, never measured hardware time): {CYCLE_MODEL_TEXT}; "
+        f"i.e. {CYCLE_MODEL_SHORT}, no page-walk cache, no overlap.",
         "- **Agree?**: *agree* when every pair the document orders is measured in the same "
         "order (and pairs it rates alike tie); *partly* when no pair is reversed but one is "
         "tied or separated against the document; *disagree* when a pair is reversed.",
         "",
     ])
+
+
+def _render_tlb_details(df: pd.DataFrame, facts: Mapping[str, Any],
+                        names: List[str]) -> List[str]:
+    """Per variant and preset: the TLB model's figures (every preset that has data)."""
+    ps = sel.presets(df)
+    first = first_preset(df, facts)
+    if first in ps:
+        ps = [first] + [p for p in ps if p != first]
+    if not ps:
+        return []
+    out = ["## TLB model figures (per operation)", "",
+           f"From the TLB-model runs (one `-icount` run per variant and preset). Switch = "
+           f"`bench_ctx` at working set 0 minus its 1-process line († raw). Model cycles: "
+           f"{CYCLE_MODEL_TEXT}.", ""]
+    cols = ["variant", "preset", "null: L1I / L1D misses", "null: user-mode misses",
+            "null: misses after a flush", "null: walk refs", "switch: L1I / L1D misses",
+            "model cycles: null / switch"]
+    out.append("| " + " | ".join(cols) + " |")
+    out.append("|" + "|".join([" --- "] * len(cols)) + "|")
+    for p in ps:
+        for v in names:
+            f = tlb_figures(df, v, p)
+            if f.empty:
+                continue
+            walk = sel.tlb_value(df, v, "bench_null", "tlb_walk_refs_per_op", p, "")
+            cells = [v, p, f"{_opt(f.null_i)} / {_opt(f.null_d)}", _opt(f.null_user),
+                     _opt(f.null_after_flush), _opt(walk),
+                     f"{_opt(f.sw_i)} / {_opt(f.sw_d)}" + ("" if f.sw_net else " †"),
+                     f"{_opt(f.null_cycles)} / {_opt(f.sw_cycles)}"]
+            out.append("| " + " | ".join(_escape(c) for c in cells) + " |")
+    out.append("")
+    return out
 
 
 def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
@@ -537,6 +779,7 @@ def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
                   ic("bench_null", "sfence_per_op"), ic("bench_null", "traps_per_op")]
         out.append("| " + " | ".join(_escape(c) for c in cells) + " |")
     out.append("")
+    out += _render_tlb_details(df, facts, names)
     problems = []
     for v in names:
         vf = facts.get("variants", {}).get(v)
@@ -547,7 +790,16 @@ def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
                             f"(log: `{vf.get('build_log')}`)")
         for f in vf.get("run_failures", []):
             first = str(f.get("error", "")).splitlines()[0] if f.get("error") else "failed"
-            problems.append(f"- {v} {f.get('bench')}: {first}")
+            if f.get("mode") == "tlb":
+                problems.append(f"- {v} {f.get('bench')} (TLB model, {f.get('preset')}): {first} "
+                                f"(log: `{f.get('log')}`, report: `{f.get('report')}`)")
+            else:
+                problems.append(f"- {v} {f.get('bench')}: {first}")
+    t = facts.get("tlbmodel") or {}
+    if t.get("enabled") and t.get("built") is False:
+        problems.append(f"- TLB-model plugin: not built — {t.get('build_error') or 'failed'} "
+                        f"(command: `{t.get('build_command')}`, log: `{t.get('build_log')}`); "
+                        f"every TLB figure is *not measured*")
     if problems:
         out += ["## Missing variants and failed runs", ""] + problems + [""]
     return "\n".join(out)

@@ -2,13 +2,17 @@
 
 Columns: variant, scheme, asid, bench, params (stable string such as ``procs=2,ws_kb=0``; empty
 when the line has no params), one ``param_<name>`` column per parameter name (nullable ints),
-mode (``icount`` or ``wall``), metric, value, repetition.
+mode (``icount``, ``wall`` or ``tlb``), preset (the TLB model's preset for ``tlb`` rows, empty
+otherwise), metric, value, repetition.
 
 - mode ``icount`` rows come from the single ``-icount shift=0,sleep=off`` run (deterministic):
   iters, insns_per_op, the counters (satp/sfence/traps/switches per op), any extra numeric key of
   the @bench line, and pt_pages / pt_pages_kernel from an @mem line. ns_per_op of an icount run
   is virtual time and is dropped.
 - mode ``wall`` rows come from the repeated runs without icount: ns_per_op only.
+- mode ``tlb`` rows come from one ``-icount`` run under the TLB-model plugin per preset
+  (harness/tlb.py): the region counters of each @bench line divided by its iters
+  (tlb_*_per_op, model_cycles_per_op) and iters; ``preset`` names the model configuration.
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from .parse import WALL_METRIC, ConsoleOutput
 from .variants import Variant
 
 BASE_COLUMNS = ["variant", "scheme", "asid", "bench", "params"]
-TAIL_COLUMNS = ["mode", "metric", "value", "repetition"]
-MODES = ("icount", "wall")
+TAIL_COLUMNS = ["mode", "preset", "metric", "value", "repetition"]
+MODES = ("icount", "wall", "tlb")
 PARAM_PREFIX = "param_"
 
 
@@ -30,21 +34,33 @@ def params_string(params: Mapping[str, int]) -> str:
     return ",".join(f"{k}={params[k]}" for k in sorted(params))
 
 
-def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode: str,
-                     repetition: int) -> List[Dict[str, Any]]:
+def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: str,
+             metric: str, value: float, repetition: int = 0, preset: str = "") -> Dict[str, Any]:
+    """One tidy row. `preset` is required for mode ``tlb`` and must be empty otherwise."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if (mode == "tlb") != bool(preset):
+        raise ValueError(f"mode {mode!r} with preset {preset!r}: a preset belongs to tlb rows "
+                         f"only, and every tlb row has one")
+    row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
+                           "asid": variant.asid, "bench": bench,
+                           "params": params_string(params), "mode": mode, "preset": preset,
+                           "metric": metric, "value": float(value), "repetition": repetition}
+    for k, v in params.items():
+        row[PARAM_PREFIX + k] = v
+    return row
+
+
+def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode: str,
+                     repetition: int) -> List[Dict[str, Any]]:
+    """Rows of an icount or wall run (TLB rows: harness.tlb.rows_from_report)."""
+    if mode not in ("icount", "wall"):
+        raise ValueError(f"mode must be icount or wall, not {mode!r}")
     rows: List[Dict[str, Any]] = []
 
     def add(bench: str, params: Mapping[str, int], metric: str, value: float) -> None:
-        row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
-                               "asid": variant.asid, "bench": bench,
-                               "params": params_string(params), "mode": mode,
-                               "metric": metric, "value": float(value),
-                               "repetition": repetition}
-        for k, v in params.items():
-            row[PARAM_PREFIX + k] = v
-        rows.append(row)
+        rows.append(make_row(variant, bench, params, mode=mode, metric=metric, value=value,
+                             repetition=repetition))
 
     for rec in out.benches:
         for metric, value in rec.values.items():
@@ -66,6 +82,8 @@ def make_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 def normalise(df: pd.DataFrame) -> pd.DataFrame:
     """Column order and dtypes, deterministic row order."""
     df = df.copy()
+    if "preset" not in df.columns:  # tables written before the TLB runs existed
+        df["preset"] = ""
     missing = [c for c in BASE_COLUMNS + TAIL_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"measurement table lacks column(s): {', '.join(missing)}")
@@ -83,10 +101,17 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     for c in param_cols:
         df[c] = pd.to_numeric(df[c]).astype("Int64")
     df["mode"] = df["mode"].astype(str)
+    df["preset"] = df["preset"].fillna("").astype(str)
+    bad = df[(df["mode"] == "tlb") != (df["preset"] != "")]
+    if not bad.empty:
+        r = bad.iloc[0]
+        raise ValueError(f"measurement table: mode {r['mode']!r} with preset {r['preset']!r} "
+                         f"({r['variant']} {r['bench']} {r['metric']}): only tlb rows have a "
+                         f"preset, and all of them")
     df["metric"] = df["metric"].astype(str)
     df["value"] = df["value"].astype("float64")
     df["repetition"] = df["repetition"].astype("int64")
-    df = df.sort_values(["variant", "bench", "params", "mode", "metric", "repetition"],
+    df = df.sort_values(["variant", "bench", "params", "mode", "preset", "metric", "repetition"],
                         kind="mergesort").reset_index(drop=True)
     return df
 
@@ -107,7 +132,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"params": str}, keep_default_na=False,
+    df = pd.read_csv(path, dtype={"params": str, "preset": str}, keep_default_na=False,
                      na_values={c: [""] for c in ("value",)}, comment="#")
     for c in df.columns:
         if c.startswith(PARAM_PREFIX):
@@ -136,6 +161,16 @@ def icount_table(df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     return ic.pivot_table(index=cols, columns="metric", values="value",
                           aggfunc="first").reset_index()
+
+
+def tlb_table(df: pd.DataFrame) -> pd.DataFrame:
+    """TLB-model metrics as a wide table: one row per variant/preset/bench/params."""
+    t = df[df["mode"] == "tlb"]
+    cols = ["variant", "scheme", "asid", "preset", "bench", "params"]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    return t.pivot_table(index=cols, columns="metric", values="value",
+                         aggfunc="first").reset_index()
 
 
 def param_value(params: str, name: str) -> Optional[int]:

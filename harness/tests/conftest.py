@@ -29,7 +29,8 @@ def fixture_facts() -> Dict[str, Any]:
 
 @pytest.fixture
 def fake_repo(tmp_path: Path) -> Path:
-    """A directory laid out like the repository, with the fake Makefile (scheme 3 fails)."""
+    """A directory laid out like the repository, with the fake Makefile (scheme 3 fails) and a
+    fake tlbmodel/Makefile (a placeholder plugin that only the fake QEMU understands)."""
     repo = tmp_path / "repo"
     (repo / "configs").mkdir(parents=True)
     for s in (1, 2, 3):
@@ -37,6 +38,8 @@ def fake_repo(tmp_path: Path) -> Path:
             f"CONFIG_SCHEME={s}\nCONFIG_ASID=y\nCONFIG_KERNEL_WINDOW_RAM_MB=512\n")
     shutil.copy(FAKES / "Makefile", repo / "Makefile")
     shutil.copy(FAKES / "gen_trap.sh", repo / "gen_trap.sh")
+    (repo / "tlbmodel").mkdir()
+    shutil.copy(FAKES / "tlbmodel.mk", repo / "tlbmodel" / "Makefile")
     scheme = repo / "kernel" / "scheme"
     scheme.mkdir(parents=True)
     (scheme / "separate.cpp").write_text("// scheme 1\n#include <x>\n\nint a;\n/* two\nlines */\n"

@@ -1,7 +1,9 @@
 """Integration tests: build the real kernel variants through the harness and boot them in QEMU.
 
 They fail until the kernel, the user programs (usertests, bench_null, kaslr_probe) and scheme 3
-exist; that is expected. Builds go to build/variants/<name> through harness.build (once per
+exist; that is expected. The TLB-model tests build the plugin (make -C tlbmodel, once per session,
+flock-serialised) and boot under it through the harness's own TLB-run code; every one of those
+runs must have zero translation mismatches (the harness raises otherwise). Builds go to build/variants/<name> through harness.build (once per
 pytest session and worker; an flock per variant serialises concurrent xdist workers and make is
 incremental), console logs to build/test-logs/<variant>/. Every failure message names the
 variant, the exact command and the log file. No wall-clock thresholds: only the per-run timeout.
@@ -15,10 +17,11 @@ from typing import Callable, Dict, List
 
 import pytest
 
+from harness.benchspec import TLB_BENCH_BY_NAME
 from harness.build import BuildResult, build_variant
 from harness.errors import RunError
 from harness.facts import varying_bits
-from harness.measure import RunOptions, boot
+from harness.measure import RunOptions, boot, measure_tlb, probe_tlb, tlb_paths
 from harness.parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_output
 from harness.qemu import RunResult
 from harness.variants import Variant, variant_by_name
@@ -149,3 +152,107 @@ def test_kaslr_probe(kernel: Callable[[str], Variant], run: Booter, name: str,
         assert bits is not None and bits >= math.floor(kernel_bits), \
             f"{text}; expected at least {math.floor(kernel_bits)}" + where(res)
         assert bits <= math.ceil(kernel_bits), f"{text}: more than the documented slots" + where(res)
+
+
+# ------------------------------------------------------------------ the TLB model
+
+@pytest.fixture(scope="session")
+def tlb_plugin() -> Path:
+    """Builds build/tlbmodel/libtlbmodel.so (make -C tlbmodel O=build/tlbmodel) once per
+    session, or fails the test with the command and the log."""
+    from harness.tlb import build_plugin
+    res = build_plugin(REPO, TEST_LOGS)
+    if not res.ok:
+        pytest.fail(f"TLB-model plugin build failed: {res.error}\n  command: {res.command}\n"
+                    f"  log:     {res.log}", pytrace=False)
+    return res.plugin
+
+
+@pytest.fixture
+def tlb_opts(request: pytest.FixtureRequest, tlb_plugin: Path) -> RunOptions:
+    """Full (not --quick) TLB-run counts; logs and reports under build/test-logs/tlb/<test>/."""
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    return RunOptions(repo=REPO, results=TEST_LOGS / "tlb" / test, quick=False,
+                      timeout=TIMEOUT, progress=False)
+
+
+def tlb_metrics(v: Variant, bench: str, opts: RunOptions, preset: str = "u54"
+                ) -> Dict[str, Dict[str, float]]:
+    """{params: {metric: value}} of one TLB-model run; fails the test on a failed run (which
+    includes a report with mismatches > 0)."""
+    try:
+        rows = measure_tlb(v, TLB_BENCH_BY_NAME[bench], preset, opts)
+    except RunError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    out: Dict[str, Dict[str, float]] = {}
+    for r in rows:
+        out.setdefault(r["params"], {})[r["metric"]] = r["value"]
+    return out
+
+
+def tlb_where(v: Variant, bench: str, opts: RunOptions, preset: str = "u54") -> str:
+    log, report, _ = tlb_paths(opts.log_root, v.name, bench, preset)
+    return f"\n  variant: {v.name}\n  log:     {log}\n  report:  {report}"
+
+
+@pytest.mark.parametrize("name", ["s1-noasid", "s1-asid", "s2-asid", "s2-noasid", "s3-asid"])
+def test_tlb_null_syscall(kernel: Callable[[str], Variant], tlb_opts: RunOptions,
+                          name: str) -> None:
+    """bench_null 2000 under u54. Without ASIDs scheme 1 flushes on both satp writes of every
+    trap, so the user's entries are refilled after each call (misses after a flush); with ASIDs
+    (any scheme), and in scheme 2 without them (no satp write on a trap), the warmed-up loop
+    misses nothing."""
+    v = kernel(name)
+    m = tlb_metrics(v, "bench_null", tlb_opts)[""]
+    where = tlb_where(v, "bench_null", tlb_opts)
+    if name == "s1-noasid":
+        assert m["tlb_misses_after_flush_per_op"] > 0, f"{m}" + where
+        assert m["tlb_user_misses_per_op"] >= 1, f"{m}" + where
+        assert m["tlb_flushes_per_op"] >= 2, f"{m}" + where
+        assert m["model_cycles_per_op"] > m["tlb_insns_per_op"], f"{m}" + where
+    else:
+        for k in ("tlb_user_misses_per_op", "tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op",
+                  "tlb_misses_after_flush_per_op", "tlb_flushes_per_op", "tlb_walk_refs_per_op"):
+            assert m[k] == 0, f"{k} = {m[k]}, expected 0 after warm-up" + where
+        assert m["model_cycles_per_op"] == m["tlb_insns_per_op"], f"{m}" + where
+
+
+@pytest.mark.parametrize("name, own, other", [("s1-asid", False, False),
+                                              ("s2-asid", True, True),
+                                              ("s3-asid", True, False)])
+def test_tlb_kernel_probe(kernel: Callable[[str], Variant], tlb_opts: RunOptions, name: str,
+                          own: bool, other: bool) -> None:
+    """kernel_probe: scheme 1 leaves no kernel translation a user load could find; scheme 2's
+    is found at its own and at another process's address (the same VA); scheme 3's only in
+    the process's own slot."""
+    v = kernel(name)
+    try:
+        f = probe_tlb(v, "u54", tlb_opts)
+    except RunError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    got = (f["probe_own_slot_hit"], f["probe_other_process_hit"])
+    assert got == (own, other), (f"own-slot / other-process hit {got}, expected "
+                                 f"{(own, other)}: {f}" + tlb_where(v, "kernel_probe", tlb_opts))
+    assert f["own_slot_probes"] >= 1 and f["other_process_probes"] >= 1
+
+
+@pytest.mark.parametrize("name", ["s2-asid", "s1-asid", "s1-noasid"])
+def test_tlb_pollution_known_answer(kernel: Callable[[str], Variant], tlb_opts: RunOptions,
+                                    name: str) -> None:
+    """bench_tlb 20 under u54 (32-entry fully associative LRU L1 DTLB): each iteration loads K
+    pages, then calls getpid. With ASIDs the system call leaves the user's entries alone, so
+    K <= 16 pages stay resident (0 misses), while from K = 32 on the K user pages plus the
+    kernel's own entries exceed 32 and LRU misses on every one of the K loads (exactly K).
+    Scheme 1 without ASIDs flushes them on every trap: exactly K misses for every K."""
+    v = kernel(name)
+    m = tlb_metrics(v, "bench_tlb", tlb_opts)
+    where = tlb_where(v, "bench_tlb", tlb_opts)
+    got = {int(p.split("=")[1]): vals["tlb_user_l1d_misses_per_op"] for p, vals in m.items()}
+    assert sorted(got) == [2 ** k for k in range(11)], f"{sorted(got)}" + where
+    for K, misses in sorted(got.items()):
+        if name == "s1-noasid":
+            want = float(K)
+        else:
+            want = 0.0 if K <= 16 else float(K)
+        assert misses == want, (f"K={K}: {misses} user L1D misses per iteration, expected "
+                                f"{want}; all: {got}" + where)

@@ -163,13 +163,68 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert "asid: *not built*<br>noasid: *not built*<br>**measured: not built**" in md
     plots = sorted(p.name for p in (results / "plots").iterdir())
     assert plots == ["copy_vs_size.png", "ctx_vs_working_set.png", "null_syscall.png",
-                     "satp_sfence_per_op.png", "tlb_pollution.png"]
+                     "satp_sfence_per_op.png", "tlb_model_cycles.png", "tlb_model_misses.png",
+                     "tlb_model_pollution.png", "tlb_pollution.png"]
+    # the TLB-model runs (fake plugin and reports): every built variant x preset x bench
+    assert facts["tlbmodel"]["built"] is True and facts["tlbmodel"]["presets"] == ["u54", "c906"]
+    assert facts["tlbmodel"]["build_log"].endswith("build-tlbmodel.log")
+    tlb = df[df["mode"] == "tlb"]
+    assert set(tlb["preset"]) == {"u54", "c906"} and set(df[df["mode"] != "tlb"]["preset"]) == {""}
+    assert set(tlb["bench"]) == {"bench_null", "bench_ctx", "bench_tlb"}
+    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 4, "u54": 4}
+    assert facts["variants"]["s2-asid"]["tlb_probe"]["u54"]["probe_other_process_hit"] is True
+    assert facts["variants"]["s1-noasid"]["tlb_probe"]["c906"]["probe_own_slot_hit"] is False
+    assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()
+    assert "| TLB behaviour (model) | asid: u54: null 0 L1 misses" in md
+    assert meta["options"]["tlb"]["presets"] == ["u54", "c906"]
     assert (results / "logs" / "build-s3-asid.log").is_file()
     assert (results / "logs" / "s2-noasid" / "bench_timer-wall-1.log").is_file()
     # report regenerates the same table from the files alone
     md_before = md
     assert main(["report", "--repo", str(fake_repo), "--results", str(results)]) == 0
     assert (results / "comparison.md").read_text() == md_before
+
+
+def test_plugin_build_failure_is_not_measured(fake_repo: Path, tmp_path: Path) -> None:
+    """A TLB-model plugin that does not build: TLB figures say 'not measured' with the log,
+    everything else is measured as usual and the exit status stays 0 (1 with --strict)."""
+    import shutil
+    shutil.rmtree(fake_repo / "tlbmodel")
+    results = tmp_path / "results"
+    argv = ["reproduce", "--quick", "--repo", str(fake_repo), "--results", str(results),
+            "--qemu", str(FAKE_QEMU), "--no-progress", "-V", "s1-asid", "s2-asid",
+            "-B", "bench_null", "bench_ctx"]
+    assert main(argv) == 0
+    df = read_csv(results / "measurements.csv")
+    assert not (df["mode"] == "tlb").any() and (df["mode"] == "icount").any()
+    facts = json.loads((results / "facts.json").read_text())
+    assert facts["tlbmodel"]["built"] is False
+    assert facts["tlbmodel"]["build_log"].endswith("logs/build-tlbmodel.log")
+    assert (results / "logs" / "build-tlbmodel.log").is_file()
+    assert all(not vf["run_failures"] for vf in facts["variants"].values())
+    md = (results / "comparison.md").read_text()
+    assert "not measured (TLB-model plugin not built: make failed with status 2" in md
+    assert "- TLB-model plugin: not built" in md
+    assert main(argv + ["--strict"]) == 1
+
+
+def test_no_tlb_and_presets_option(fake_repo: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    base = ["bench", "--quick", "--repo", str(fake_repo), "--results", str(results),
+            "--qemu", str(FAKE_QEMU), "--no-progress", "-V", "s2-asid", "-B", "bench_null",
+            "--no-kaslr"]
+    assert main(base + ["--no-tlb"]) == 0
+    df = read_csv(results / "measurements.csv")
+    assert not (df["mode"] == "tlb").any()
+    facts = json.loads((results / "facts.json").read_text())
+    assert facts["tlbmodel"]["enabled"] is False and facts["tlbmodel"]["built"] is None
+    assert not (results / "logs" / "build-tlbmodel.log").exists()
+    assert main(base + ["--tlb-presets", "c906"]) == 0
+    df = read_csv(results / "measurements.csv")
+    assert set(df[df["mode"] == "tlb"]["preset"]) == {"c906"}
+    assert set(df[df["mode"] == "tlb"]["bench"]) == {"bench_null"}  # -B selects TLB runs too
+    facts = json.loads((results / "facts.json").read_text())
+    assert list(facts["variants"]["s2-asid"]["tlb_probe"]) == ["c906"]
 
 
 def test_failed_run_makes_exit_status_1(fake_repo: Path, tmp_path: Path,

@@ -36,7 +36,8 @@ def parsed_frame() -> pd.DataFrame:
 def test_round_trip(tmp_path: Path) -> None:
     df = parsed_frame()
     assert list(df.columns) == ["variant", "scheme", "asid", "bench", "params", "param_size",
-                                "mode", "metric", "value", "repetition"]
+                                "mode", "preset", "metric", "value", "repetition"]
+    assert set(df["preset"]) == {""}  # only tlb rows have a preset
     path = tmp_path / "m.csv"
     write_csv(df, path)
     back = read_csv(path)
@@ -57,9 +58,13 @@ def test_fixture_round_trip(tmp_path: Path) -> None:
 def test_modes_never_mixed(fixture_df: pd.DataFrame) -> None:
     wall = fixture_df[fixture_df["mode"] == "wall"]
     ic = fixture_df[fixture_df["mode"] == "icount"]
+    tlb = fixture_df[fixture_df["mode"] == "tlb"]
     assert set(wall["metric"]) == {"ns_per_op"}
     assert "ns_per_op" not in set(ic["metric"])
     assert (ic["repetition"] == 0).all()
+    assert set(fixture_df["mode"]) == {"icount", "wall", "tlb"}
+    assert set(tlb["preset"]) == {"u54"} and set(ic["preset"]) | set(wall["preset"]) == {""}
+    assert not (set(tlb["metric"]) - {"iters"}) & (set(ic["metric"]) | set(wall["metric"]))
 
 
 def test_wall_summary(fixture_df: pd.DataFrame) -> None:

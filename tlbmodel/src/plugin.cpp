@@ -101,12 +101,15 @@ struct PageRec {
 };
 // QEMU's RISC-V blocks are position independent (CF_PCREL): a block translated at one VA runs
 // at every VA that maps the same physical code (scheme 3's per-process kernel windows). The VA
-// it runs at is read from `pc` the first time it runs under a satp value, and kept for that satp.
+// it runs at is read from `pc` the first time it runs under a satp value, and kept for that satp
+// until the next sfence.vma: a page-table page may be freed and reused with the same satp value
+// (the same root, ASID 0 without ASIDs) and different mappings, and the kernel fences first.
 struct TbRec {
   PageRec p0;                 // vaddr: where it was translated
   int8_t priv = -1;           // privilege of the block (part of QEMU's TB flags): read at first run
   bool exec_known = false;
   uint64_t exec_satp = 0;     // the satp it last ran under, and its VA there
+  uint64_t exec_epoch = 0;    // ... and the vCPU's fence epoch then
   uint64_t exec_va = 0;
 };
 struct SfenceRec {
@@ -157,6 +160,7 @@ struct Vcpu {
   bool satp_dirty = true;
   uint64_t region_underflows = 0, region_overflows = 0;
   uint64_t tb_delta = 0;       // running VA - translation VA of the current block
+  uint64_t fence_epoch = 0;    // sfence.vma executed so far (invalidates TbRec::exec_va)
   uint64_t pc_reads = 0;
 
   Counters& block(int region_id, int m) {
@@ -338,9 +342,10 @@ void tb_exec(unsigned vcpu, void* ud) {
   }
   if (mode <= MODE_S) {
     const uint64_t satp = c.mmu.satp();
-    if (__builtin_expect(!r->exec_known || r->exec_satp != satp, 0)) {
+    if (__builtin_expect(!r->exec_known || r->exec_satp != satp || r->exec_epoch != c.fence_epoch, 0)) {
       r->exec_va = read_reg(g_reg_pc);
       r->exec_satp = satp;
+      r->exec_epoch = c.fence_epoch;
       r->exec_known = true;
       c.pc_reads++;
     }
@@ -367,6 +372,7 @@ void sfence_exec(unsigned vcpu, void* ud) {
   const uint64_t va = s->rs1 ? read_reg(g_gpr[s->rs1]) : 0;
   const uint64_t asid = s->rs2 ? read_reg(g_gpr[s->rs2]) : 0;
   c.mmu.sfence(s->rs1 != 0, va, s->rs2 != 0, asid, *c.cur);
+  c.fence_epoch++;
   // The rest of the block is fetched after the flush: look its page up again.
   if (s->has_next && c.mode <= MODE_S)
     ifetch(c, vcpu, const_cast<SfenceRec*>(s)->next, c.tb_delta);

@@ -30,9 +30,15 @@ F_FLUSH_SATP, F_KGLOBAL, F_PROBE_FLUSH = 1, 2, 4
 
 
 def build() -> None:
-    """make -C tlbmodel: the plugin, the unit test and the guest, into BUILD."""
-    for target in ("all", "unit", "guest"):
-        subprocess.run(["make", "-s", "-C", str(TLBMODEL), f"O={BUILD}", target], check=True)
+    """make -C tlbmodel: the plugin, the unit test and the guest, into BUILD. Serialised by an
+    flock, so that pytest-xdist workers do not build the same files at once."""
+    import fcntl
+
+    BUILD.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD.parent / (BUILD.name + ".lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        for target in ("all", "unit", "guest"):
+            subprocess.run(["make", "-s", "-C", str(TLBMODEL), f"O={BUILD}", target], check=True)
 
 
 def params(pattern: str, k: int = 1, passes: int = 1, stride: int = 1, flags: int = 0,

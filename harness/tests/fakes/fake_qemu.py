@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """A stand-in for qemu-system-riscv64 used only by the harness's own tests: it reads the
 fake kernel.elf (which the fake Makefile fills with the variant's .config), the -append command
-line and -icount, and prints console output in the benchmarks' format. Behaviour switches for
-error paths come from FAKE_QEMU_MODE (timeout, bench-error, garbage)."""
+line and -icount, and prints console output in the benchmarks' format. With -plugin
+...,preset=P,asid=A,out=FILE it also writes a TLB-model report (invented counts in the plugin's
+JSON format, one region per @bench line, regions 30/31 for kernel_probe) to FILE. Behaviour
+switches for error paths come from FAKE_QEMU_MODE (timeout, bench-error, garbage,
+tlb-mismatch, tlb-no-report)."""
+import json
 import os
 import random
 import re
@@ -37,8 +41,10 @@ def main(argv):
     base = {1: 420, 2: 180, 3: 183}[scheme]
     satp = 2 if scheme == 1 else 0
     sfence = 0 if asid else satp
+    printed = []  # (bench, params, iters, insns) of every @bench line
 
     def bench(name, params, insns, satp_=satp, sfence_=sfence, switches=0):
+        printed.append((name, dict(params), 10, insns))
         obj = ('{"bench": "%s", "params": {%s}, "iters": 10, "ns_per_op": %.1f, '
                '"insns_per_op": %.1f, "satp_per_op": %d, "sfence_per_op": %d, '
                '"traps_per_op": 1, "switches_per_op": %d, "check": "ok"}'
@@ -46,6 +52,89 @@ def main(argv):
                   insns * 2.5 * jitter(), insns, satp_, sfence_, switches))
         print("@bench " + obj + "\r")
 
+    plugin = arg("-plugin", argv)
+    try:
+        return run_prog(prog, args, mode, scheme, base, satp, sfence, bench)
+    finally:
+        if plugin:
+            write_report(plugin, prog, scheme, printed, mode)
+
+
+def ilog2(x):
+    return max(0, x.bit_length() - 1)
+
+
+def region_of(name, params):
+    # An independent re-statement of user/bench/bench.hpp's region table (the fake's own).
+    if name == "bench_null":
+        return 1
+    if name in ("bench_fork", "bench_exec", "bench_timer"):
+        return {"bench_fork": 20, "bench_exec": 21, "bench_timer": 22}[name]
+    if name == "bench_copy":
+        return 100 + ilog2(params["size"])
+    if name == "bench_tlb":
+        return 200 + ilog2(params["pages"])
+    if name == "bench_mmap":
+        return 300 + ilog2(params["pages"])
+    if name == "bench_ctx":
+        ws = params["ws_kb"]
+        bucket = 0 if ws == 0 else min(15, 1 + ilog2(ws))
+        return 400 + 8 * bucket + min(8, params["procs"]) - 1
+    raise ValueError(name)
+
+
+ZERO = ("insns l1i_misses l1d_misses l2_hits l2_misses walk_refs l1i_misses_after_flush "
+        "l1d_misses_after_flush flushes user_hits_on_kernel_entries user_kernel_probes").split()
+
+
+def counters(**kw):
+    c = {k: 0 for k in ZERO}
+    c.update(kw)
+    return c
+
+
+def add(a, b):
+    return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
+
+
+def write_report(plugin, prog, scheme, printed, mode):
+    opts = dict(kv.split("=", 1) for kv in plugin.split(",")[1:])
+    if mode == "tlb-no-report":
+        return
+    polluting = scheme == 1 and opts["asid"] == "off"
+    regions = {}
+    for name, params, iters, insns in printed:
+        # invented: a polluting variant loses 2 user ITLB entries and 11 kernel ones per op
+        u = counters(insns=iters * 20, l1i_misses=iters * 2 if polluting else 0)
+        k = counters(insns=iters * int(insns - 20), l1d_misses=iters * 11 if polluting else 0)
+        for c in (u, k):
+            misses = c["l1i_misses"] + c["l1d_misses"]
+            c.update(l2_hits=misses // 4, l2_misses=misses - misses // 4,
+                     walk_refs=3 * (misses - misses // 4), l1i_misses_after_flush=c["l1i_misses"],
+                     l1d_misses_after_flush=c["l1d_misses"], flushes=iters * 2 if polluting else 0)
+        total = add(u, k)
+        regions[str(region_of(name, params))] = {"name": str(region_of(name, params)),
+                                                 "insns": total["insns"], "total": total,
+                                                 "U": u, "S": k, "M": counters(),
+                                                 "bare": counters()}
+    if prog == "kernel_probe":
+        hits = {1: (0, 0), 2: (1, 1), 3: (1, 0)}[scheme]
+        for rid, h in zip(("30", "31"), hits):
+            u = counters(insns=9, user_kernel_probes=1, user_hits_on_kernel_entries=h)
+            k = counters(insns=16000)
+            regions[rid] = {"name": rid, "insns": 16009, "total": add(u, k), "U": u, "S": k,
+                            "M": counters(), "bare": counters()}
+    bad = 3 if mode == "tlb-mismatch" else 0
+    l2 = None if opts["preset"] == "u74" else {"entries": 128, "ways": 1, "description": "x"}
+    rep = {"format": "sv39lab-tlbmodel/1", "status": "mismatch" if bad else "ok",
+           "mismatches": bad, "_comment": "FAKE report written by harness/tests/fakes/fake_qemu.py",
+           "config": {"preset": opts["preset"], "asid": opts["asid"], "l2": l2},
+           "regions": regions}
+    with open(opts["out"], "w") as f:
+        json.dump(rep, f)
+
+
+def run_prog(prog, args, mode, scheme, base, satp, sfence, bench):
     if mode == "bench-error" and prog.startswith("bench_"):
         print("@bench-error copy mismatch at byte 12\r")
         return 3
@@ -66,7 +155,7 @@ def main(argv):
             bench(prog, {"procs": procs, "ws_kb": int(ws)},
                   {1: 1100, 2: 650, 3: 760}[scheme] + int(ws) * 10, 1 + satp, sfence, 1)
     elif prog == "bench_tlb":
-        for pages in (1, 8, 64):
+        for pages in (2 ** k for k in range(11)):
             bench(prog, {"pages": pages}, base + pages * 40)
     elif prog in ("bench_fork", "bench_exec", "bench_mmap", "bench_timer"):
         bench(prog, {}, {1: 50000, 2: 40000, 3: 46000}[scheme])
@@ -80,6 +169,8 @@ def main(argv):
             print('@kaslr {"slots": 130304, "entropy_bits": 16.99}\r')
     elif prog == "usertests":
         print("usertests: ALL OK\r")
+    elif prog == "kernel_probe":
+        print('@probe {"parent_kernel_addr":"0xffffffc00023d010"}\r')
     else:
         print(f"init: exec {prog}: no such program\r")
         return 1

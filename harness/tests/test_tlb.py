@@ -1,0 +1,425 @@
+"""The TLB-model part of the harness on hand-made fixtures (tests/fixtures/tlb, and the tlb rows
+of tests/fixtures/measurements.csv) and the fake QEMU: region ids, per-op extraction, failed
+runs, the probe facts, the tidy round trip with the preset column, the table row and the
+plots. No real QEMU here (test_kernel.py boots the real kernel under the plugin)."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from harness import select as sel
+from harness.benchspec import TLB_BENCH_BY_NAME
+from harness.build import build_variant
+from harness.errors import TlbRunError
+from harness.measure import RunOptions, measure_tlb, probe_tlb, run_all, tlb_paths
+from harness.parse import Context, parse_bench_output
+from harness.table import render_comparison
+from harness.tidy import make_frame, make_row, read_csv, write_csv
+from harness.tlb import (CYCLE_MODEL, TlbReportError, load_report, op_metrics, probe_facts,
+                         region_id, rows_from_report)
+from harness.variants import variant_by_name
+
+from .conftest import FAKE_QEMU, FIXTURES
+
+TLB_FIX = FIXTURES / "tlb"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def console(name: str):
+    text = (TLB_FIX / name).read_text()
+    return parse_bench_output(text, Context("fixture", ["fixture"], TLB_FIX / name))
+
+
+def frame(variant: str, bench: str, preset: str = "u54") -> pd.DataFrame:
+    rep = load_report(TLB_FIX / f"{bench}.json", preset=preset)
+    return make_frame(rows_from_report(variant_by_name(variant), preset,
+                                       console(f"{bench}.log"), rep))
+
+
+def metric(df: pd.DataFrame, name: str, params: str = "") -> float:
+    r = df[(df["metric"] == name) & (df["params"] == params)]
+    assert len(r) == 1, (name, params, r)
+    return float(r["value"].iloc[0])
+
+
+# ------------------------------------------------------------------ region ids
+
+def test_region_ids() -> None:
+    assert region_id("bench_null", {}) == 1
+    assert region_id("bench_fork", {}) == 20 and region_id("bench_timer", {}) == 22
+    assert [region_id("bench_tlb", {"pages": 2 ** k}) for k in range(11)] == list(range(200, 211))
+    assert region_id("bench_tlb", {"pages": 48}) == 205          # non-powers share the one below
+    assert region_id("bench_copy", {"size": 8}) == 103
+    assert region_id("bench_copy", {"size": 65536}) == 116
+    assert region_id("bench_mmap", {"pages": 1024}) == 310
+    assert region_id("bench_ctx", {"procs": 1, "ws_kb": 0}) == 400
+    assert region_id("bench_ctx", {"procs": 2, "ws_kb": 0}) == 401
+    assert region_id("bench_ctx", {"procs": 2, "ws_kb": 16}) == 400 + 8 * 5 + 1
+    assert region_id("bench_ctx", {"procs": 12, "ws_kb": 1 << 30}) == 527   # clamped
+    assert region_id("kaslr_probe", {}) is None
+
+
+def test_region_table_matches_bench_hpp() -> None:
+    """The mapping mirrors the id table at the top of user/bench/bench.hpp and the constants
+    of the benchmark sources: a change there must be made in harness/tlb.py too."""
+    hpp = (REPO / "user/bench/bench.hpp").read_text()
+    table = dict((name, int(base)) for base, name in re.findall(
+        r"^//\s+(\d+)(?:\s*\+[^\n]*?)?\s+(bench_\w+)", hpp, flags=re.M))
+    probe = {"bench_null": {}, "bench_fork": {}, "bench_exec": {}, "bench_timer": {},
+             "bench_copy": {"size": 1}, "bench_tlb": {"pages": 1}, "bench_mmap": {"pages": 1},
+             "bench_ctx": {"procs": 1, "ws_kb": 0}}
+    assert set(table) == set(probe), table
+    for name, base in table.items():
+        assert region_id(name, probe[name]) == base, name
+    for name, const in (("bench_null", "REGION"), ("bench_tlb", "REGION_BASE"),
+                        ("bench_ctx", "REGION_BASE")):
+        src = (REPO / "user/bench" / f"{name}.cpp").read_text()
+        m = re.search(rf"constexpr int {const} = (\d+);", src)
+        assert m and int(m.group(1)) == table[name], name
+
+
+# ------------------------------------------------------------------ per-op extraction
+
+def test_null_per_op_metrics() -> None:
+    df = frame("s1-noasid", "bench_null")
+    assert set(df["mode"]) == {"tlb"} and set(df["preset"]) == {"u54"}
+    got = {m: metric(df, m) for m in df["metric"]}
+    assert got == {
+        "iters": 2000, "tlb_insns_per_op": 138, "tlb_l1i_misses_per_op": 7,
+        "tlb_l1d_misses_per_op": 6, "tlb_l2_hits_per_op": 1, "tlb_l2_misses_per_op": 12,
+        "tlb_walk_refs_per_op": 33, "tlb_misses_after_flush_per_op": 13,
+        "tlb_flushes_per_op": 4, "tlb_user_misses_per_op": 2, "tlb_user_l1d_misses_per_op": 0,
+        "tlb_kernel_misses_per_op": 11,
+        # the cycle model: insns x CPI 1 + L2 hits x 4 + walk refs x 20
+        "model_cycles_per_op": 138 + 1 * 4 + 33 * 20}
+    assert CYCLE_MODEL == {"cpi": 1, "l2_hit_cycles": 4, "walk_ref_cycles": 20}
+
+
+def test_ctx_divides_by_switch_ops() -> None:
+    """bench_ctx's iters are passes x processes (switch ops): the region is divided by them."""
+    df = frame("s1-noasid", "bench_ctx")
+    assert metric(df, "iters", "procs=2,ws_kb=0") == 400
+    assert metric(df, "tlb_l1i_misses_per_op", "procs=2,ws_kb=0") == (800 + 2000) / 400
+    assert metric(df, "tlb_l1d_misses_per_op", "procs=2,ws_kb=0") == (200 + 2800) / 400
+    assert metric(df, "tlb_l1d_misses_per_op", "procs=1,ws_kb=0") == 1200 / 200
+    assert metric(df, "tlb_user_misses_per_op", "procs=2,ws_kb=16") == (800 + 1800) / 400
+    # the CSV keeps every line raw; the table subtracts the 1-process line
+    assert sel.ctx_switch_tlb(df, "s1-noasid", "tlb_l1d_misses_per_op", "u54") == (1.5, True)
+    assert sel.ctx_switch_tlb(df, "s1-noasid", "tlb_l1i_misses_per_op", "u54") == (0.0, True)
+    assert sel.ctx_switch_tlb(df, "s1-noasid", "tlb_l1d_misses_per_op", "u54",
+                              subtract=False) == (7.5, False)
+    assert sel.ctx_switch_tlb(df, "s1-noasid", "tlb_l1d_misses_per_op", "c906") is None
+
+
+def test_bench_tlb_lines() -> None:
+    df = frame("s2-asid", "bench_tlb")
+    for k in range(11):
+        K = 2 ** k
+        got = metric(df, "tlb_user_l1d_misses_per_op", f"pages={K}")
+        assert got == (0 if K <= 16 else K), K
+
+
+def test_preset_without_l2_has_no_l2_metrics() -> None:
+    rep = load_report(TLB_FIX / "bench_null.json")
+    rep["config"]["l2"] = None
+    rows = rows_from_report(variant_by_name("s1-noasid"), "u54", console("bench_null.log"), rep)
+    names = {r["metric"] for r in rows}
+    assert "tlb_l2_hits_per_op" not in names and "tlb_l2_misses_per_op" not in names
+    assert "model_cycles_per_op" in names
+
+
+def test_missing_region_or_counter_fails() -> None:
+    rep = load_report(TLB_FIX / "bench_null.json")
+    broken = copy.deepcopy(rep)
+    del broken["regions"]["1"]
+    with pytest.raises(TlbReportError, match="region 1 of bench_null"):
+        rows_from_report(variant_by_name("s1-noasid"), "u54", console("bench_null.log"), broken)
+    broken = copy.deepcopy(rep)
+    del broken["regions"]["1"]["total"]["walk_refs"]
+    with pytest.raises(TlbReportError, match="walk_refs"):
+        rows_from_report(variant_by_name("s1-noasid"), "u54", console("bench_null.log"), broken)
+    with pytest.raises(TlbReportError, match="iters"):
+        op_metrics(rep["regions"]["1"], 0, has_l2=True)
+
+
+def test_mismatch_and_wrong_config_fail() -> None:
+    with pytest.raises(TlbReportError, match="2 translation mismatches"):
+        load_report(TLB_FIX / "mismatch.json")
+    with pytest.raises(TlbReportError, match="preset 'u54', expected 'c906'"):
+        load_report(TLB_FIX / "bench_null.json", preset="c906")
+    with pytest.raises(TlbReportError, match="asid='off', expected 'on'"):
+        load_report(TLB_FIX / "bench_null.json", asid="on")
+    with pytest.raises(TlbReportError):
+        load_report(TLB_FIX / "no-such-report.json")
+
+
+# ------------------------------------------------------------------ the probe
+
+def test_probe_facts() -> None:
+    rep = load_report(TLB_FIX / "kernel_probe.json")
+    f = probe_facts(rep)
+    assert f == {"probe_own_slot_hit": True, "own_slot_hits_on_kernel_entries": 1,
+                 "own_slot_probes": 1, "probe_other_process_hit": False,
+                 "other_process_hits_on_kernel_entries": 0, "other_process_probes": 1}
+    broken = copy.deepcopy(rep)
+    broken["regions"]["31"]["U"]["user_kernel_probes"] = 0
+    with pytest.raises(TlbReportError, match="probe did not run"):
+        probe_facts(broken)
+    del broken["regions"]["30"]
+    with pytest.raises(TlbReportError, match="region 30"):
+        probe_facts(broken)
+
+
+# ------------------------------------------------------------------ tidy
+
+def test_tidy_round_trip_with_preset(tmp_path: Path) -> None:
+    v = variant_by_name("s1-noasid")
+    rows: List[Dict[str, Any]] = [
+        make_row(v, "bench_null", {}, mode="icount", metric="insns_per_op", value=138),
+        make_row(v, "bench_null", {}, mode="wall", metric="ns_per_op", value=900, repetition=1)]
+    df = make_frame(rows + rows_from_report(v, "u54", console("bench_ctx.log"),
+                                            load_report(TLB_FIX / "bench_ctx.json"))
+                    + rows_from_report(v, "c906", console("bench_null.log"),
+                                       load_report(TLB_FIX / "bench_null.json")))
+    assert list(df.columns) == ["variant", "scheme", "asid", "bench", "params", "param_procs",
+                                "param_ws_kb", "mode", "preset", "metric", "value",
+                                "repetition"]
+    write_csv(df, tmp_path / "m.csv")
+    back = read_csv(tmp_path / "m.csv")
+    pdt.assert_frame_equal(df, back)
+    assert set(back.loc[back["mode"] != "tlb", "preset"]) == {""}
+    assert set(back.loc[back["mode"] == "tlb", "preset"]) == {"u54", "c906"}
+    assert sel.presets(back) == ["u54", "c906"]
+    assert sel.tlb_value(back, "s1-noasid", "bench_null", "tlb_l1i_misses_per_op", "c906") == 7
+    # an icount lookup never sees tlb rows
+    assert sel.icount_value(back, "s1-noasid", "bench_null", "insns_per_op") == 138
+
+
+def test_preset_only_on_tlb_rows(tmp_path: Path) -> None:
+    v = variant_by_name("s2-asid")
+    with pytest.raises(ValueError, match="preset"):
+        make_row(v, "bench_null", {}, mode="tlb", metric="x", value=1)
+    with pytest.raises(ValueError, match="preset"):
+        make_row(v, "bench_null", {}, mode="icount", metric="x", value=1, preset="u54")
+    # a table written before the preset column existed still reads (preset "")
+    old = tmp_path / "old.csv"
+    old.write_text("variant,scheme,asid,bench,params,mode,metric,value,repetition\n"
+                   "s2-asid,2,True,bench_null,,icount,insns_per_op,104,0\n")
+    df = read_csv(old)
+    assert list(df["preset"]) == [""] and df["value"].iloc[0] == 104
+
+
+# ------------------------------------------------------------------ the table
+
+def _rows(md: str) -> Dict[str, List[str]]:
+    out = {}
+    for ln in md.splitlines():
+        if ln.startswith("| TLB behaviour") or ln.startswith("| Security"):
+            cells = [c.strip() for c in ln.strip().strip("|").split(" | ")]
+            out[cells[0].split()[0].split("/")[0].lower()] = cells
+    return out
+
+
+def test_table_tlb_row(fixture_df: pd.DataFrame, fixture_facts: Dict[str, Any]) -> None:
+    md = render_comparison(fixture_df, fixture_facts)
+    tlb = _rows(md)["tlb"]
+    assert tlb[0] == "TLB behaviour (model)"
+    s1, s2, s3, agree, reason = tlb[1:]
+    assert ("asid: u54: null 1 L1 misses (I 0.50 + D 0.50; user-mode after the trap 0); "
+            "switch 1; model 150 / 250 cycles") in s1
+    assert "noasid: u54: null 13 L1 misses (I 7 + D 6; user-mode after the trap 2); " \
+           "switch 1.50; model 802 / 200 cycles" in s1
+    assert "**measured: worst**" in s1 and "doc: TLB 污染 (pollution → worst)" in s1
+    assert "**measured: best**" in s2 and "doc: TLB 缓存友好 (cache-friendly → best)" in s2
+    # S3 ties S2 within 5 % with ASIDs, is in the middle without: shown, but not judged
+    assert "**measured: best** (noasid: middle)" in s3 and "doc: not stated" in s3
+    assert agree == "agree"
+    assert "S2, S1 matches" in reason
+    assert "S3 not judged: the document does not state its rating" in reason
+    assert "without ASIDs the ranking differs: S1 worst (14.5 L1 misses), S2 best (3 L1 " \
+           "misses), S3 middle (5 L1 misses)" in reason
+    # definitions: the row and the cycle model's parameters
+    assert "**TLB behaviour (model)**" in md and "tie within 5%" in md
+    assert "instructions × CPI 1 + L2-TLB hits × 4 + page-walk memory references × 20" in md
+    assert "a model, not measured hardware time" in md
+    # the per-variant TLB table
+    assert "| s1-noasid | u54 | 7 / 6 | 2 | 13 | 33 | 1 / 0.50 | 802 / 200 |" in md
+
+
+def test_table_security_cells_and_probe_paragraph(fixture_df: pd.DataFrame,
+                                                  fixture_facts: Dict[str, Any]) -> None:
+    md = render_comparison(fixture_df, fixture_facts)
+    sec = _rows(md)["security"]
+    assert "TLB probe (u54): own-slot hit no, other-process hit no" in sec[1]
+    assert "TLB probe (u54): own-slot hit yes, other-process hit yes" in sec[2]
+    assert "TLB probe (u54): own-slot hit yes, other-process hit no" in sec[3]
+    assert sec[4] == "disagree"  # the ranking rule is unchanged by the probe
+    assert ("- s3-asid: u54: own slot yes (1 hit(s) in 1 probe(s)), other process no (0 in 1) "
+            "[`results/logs/s3-asid/tlb-kernel_probe-u54.json`]") in md
+    assert "- s1-noasid: u54: own slot no" in md
+
+
+def test_table_tlb_disagree_and_missing(fixture_df: pd.DataFrame,
+                                        fixture_facts: Dict[str, Any]) -> None:
+    df = fixture_df.copy()
+    # S1 with ASIDs better than S2: reversed against the document
+    m = ((df["variant"] == "s2-asid") & (df["mode"] == "tlb") & (df["bench"] == "bench_null")
+         & (df["metric"] == "tlb_l1i_misses_per_op"))
+    df.loc[m, "value"] = 5.0
+    tlb = _rows(render_comparison(df, fixture_facts))["tlb"]
+    assert tlb[4] == "disagree" and "S1 measures better" in tlb[5]
+    assert "S3 not judged" in tlb[5]
+    # S2 absent: S3's rating is not stated, so nothing is left to judge
+    df = fixture_df[~((fixture_df["scheme"] == 2) & (fixture_df["mode"] == "tlb"))]
+    tlb = _rows(render_comparison(df, fixture_facts))["tlb"]
+    assert "*not measured*" not in tlb[2] and "not measured" in tlb[2]
+    assert tlb[4] == "n/a" and "fewer than two schemes with a document rating" in tlb[5]
+    assert "S3 not judged" in tlb[5]
+
+
+def test_table_plugin_not_built(fixture_df: pd.DataFrame,
+                                fixture_facts: Dict[str, Any]) -> None:
+    facts = copy.deepcopy(fixture_facts)
+    facts["tlbmodel"].update(built=False, build_error="make failed with status 2")
+    for vf in facts["variants"].values():
+        vf["tlb_probe"] = {}
+    df = fixture_df[fixture_df["mode"] != "tlb"]
+    md = render_comparison(df, facts)
+    rows = _rows(md)
+    for s in (1, 2, 3):
+        assert ("not measured (TLB-model plugin not built: make failed with status 2; log: "
+                "results/logs/build-tlbmodel.log)") in rows["tlb"][s]
+        assert "TLB probe (u54): not measured" in rows["security"][s]
+    assert rows["tlb"][4] == "n/a"
+    assert "- TLB-model plugin: not built — make failed with status 2 (command: " \
+           "`make -C tlbmodel O=build/tlbmodel`, log: `results/logs/build-tlbmodel.log`)" in md
+    assert "TLB model figures" not in md
+
+
+def test_table_failed_tlb_runs(fixture_df: pd.DataFrame,
+                               fixture_facts: Dict[str, Any]) -> None:
+    """A failed TLB run (e.g. mismatches) leaves its figures 'not measured', says so, and is
+    listed with its log and report."""
+    facts = copy.deepcopy(fixture_facts)
+    vf = facts["variants"]["s3-noasid"]
+    vf["tlb_probe"] = {}
+    for bench in ("kernel_probe", "bench_null", "bench_ctx"):
+        vf["run_failures"].append({
+            "bench": bench, "mode": "tlb", "preset": "u54",
+            "error": "TLB-model report unusable: x.json: 945 translation mismatches\n  ...",
+            "log": f"results/logs/s3-noasid/tlb-{bench}-u54.log",
+            "report": f"results/logs/s3-noasid/tlb-{bench}-u54.json"})
+    df = fixture_df[~((fixture_df["variant"] == "s3-noasid") & (fixture_df["mode"] == "tlb"))]
+    md = render_comparison(df, facts)
+    rows = _rows(md)
+    assert "noasid: not measured [u54]: failed run of bench_ctx and bench_null (listed below)" \
+        in rows["tlb"][3]
+    assert "**measured: best**<br>" in rows["tlb"][3]  # the asid variant still ranks
+    assert "noasid: kernel mapped" in rows["security"][3]
+    assert "TLB probe (u54): not measured (failed run, listed below)" in rows["security"][3]
+    assert "- s3-noasid: u54: not measured (failed run, listed below)" in md
+    assert ("- s3-noasid kernel_probe (TLB model, u54): TLB-model report unusable: x.json: 945 "
+            "translation mismatches (log: `results/logs/s3-noasid/tlb-kernel_probe-u54.log`, "
+            "report: `results/logs/s3-noasid/tlb-kernel_probe-u54.json`)") in md
+
+
+# ------------------------------------------------------------------ plots
+
+def test_tlb_plots_render(fixture_df: pd.DataFrame, tmp_path: Path) -> None:
+    from harness.plots import make_plots
+    written, skipped = make_plots(fixture_df, tmp_path)
+    names = {p.name for p in written}
+    assert {"tlb_model_misses.png", "tlb_model_pollution.png",
+            "tlb_model_cycles.png"} <= names, skipped
+    for n in ("tlb_model_misses.png", "tlb_model_pollution.png", "tlb_model_cycles.png"):
+        assert (tmp_path / n).stat().st_size > 1000
+    written, skipped = make_plots(fixture_df[fixture_df["mode"] != "tlb"], tmp_path / "none")
+    assert not any(p.name.startswith("tlb_model") for p in written)
+    assert "TLB model: misses: no data" in skipped
+
+
+# ------------------------------------------------------------------ runs (fake QEMU)
+
+@pytest.fixture
+def fake_built(fake_repo: Path, tmp_path: Path) -> RunOptions:
+    from harness.tlb import build_plugin
+    for name in ("s1-noasid", "s2-asid"):
+        build_variant(variant_by_name(name), fake_repo, tmp_path / "logs").check()
+    assert build_plugin(fake_repo, tmp_path / "logs").ok
+    return RunOptions(repo=fake_repo, results=tmp_path / "results", quick=True, reps=1,
+                      timeout=60, qemu=str(FAKE_QEMU), progress=False)
+
+
+def test_measure_tlb_with_fake_qemu(fake_built: RunOptions) -> None:
+    v = variant_by_name("s1-noasid")
+    rows = pd.DataFrame(measure_tlb(v, TLB_BENCH_BY_NAME["bench_ctx"], "c906", fake_built))
+    assert set(rows["mode"]) == {"tlb"} and set(rows["preset"]) == {"c906"}
+    assert set(rows["params"]) == {"procs=1,ws_kb=0", "procs=2,ws_kb=0"}  # quick: ws 0 only
+    log, report, plugin_log = tlb_paths(fake_built.log_root, v.name, "bench_ctx", "c906")
+    text = log.read_text()
+    assert "init=bench_ctx 20 2 0" in text and report.is_file()
+    assert log.name == "tlb-bench_ctx-c906.log" and report.name == "tlb-bench_ctx-c906.json"
+    f = probe_tlb(variant_by_name("s2-asid"), "u54", fake_built)
+    assert (f["probe_own_slot_hit"], f["probe_other_process_hit"]) == (True, True)
+    assert f["report"].endswith("s2-asid/tlb-kernel_probe-u54.json")
+
+
+def test_tlb_command_line(fake_built: RunOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.measure as m
+    seen: List[List[str]] = []
+    real = m.run_qemu
+
+    def spy(cmd, **kw):  # type: ignore[no-untyped-def]
+        seen.append(list(cmd))
+        return real(cmd, **kw)
+
+    monkeypatch.setattr(m, "run_qemu", spy)
+    measure_tlb(variant_by_name("s1-noasid"), TLB_BENCH_BY_NAME["bench_null"], "u54",
+                fake_built)
+    cmd = seen[0]
+    assert cmd[cmd.index("-icount") + 1] == "shift=0,sleep=off"
+    plugin = cmd[cmd.index("-plugin") + 1]
+    assert plugin.startswith("build/tlbmodel/libtlbmodel.so,preset=u54,asid=off,out=")
+    assert plugin.endswith("logs/s1-noasid/tlb-bench_null-u54.json")
+    assert cmd[-2:] == ["-append", "init=bench_null 200"]
+
+
+def test_mismatch_run_is_a_failed_run(fake_built: RunOptions,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_QEMU_MODE", "tlb-mismatch")
+    v = variant_by_name("s2-asid")
+    with pytest.raises(TlbRunError) as info:
+        measure_tlb(v, TLB_BENCH_BY_NAME["bench_null"], "u54", fake_built)
+    msg = str(info.value)
+    assert "3 translation mismatches" in msg and "s2-asid" in msg and "-plugin" in msg
+    assert "tlb-bench_null-u54.log" in msg and "report:  " in msg
+    facts: Dict[str, Any] = {"variants": {}}
+    df = run_all([v], [], fake_built, facts, kaslr=False,
+                 tlb_benches=[TLB_BENCH_BY_NAME["bench_null"]], tlb_presets=["u54"])
+    assert df.empty  # never numbers
+    fails = facts["variants"]["s2-asid"]["run_failures"]
+    assert sorted(f["bench"] for f in fails) == ["bench_null", "kernel_probe"]
+    for f in fails:
+        assert f["mode"] == "tlb" and f["preset"] == "u54"
+        assert f["report"].endswith(f"tlb-{f['bench']}-u54.json")
+        assert f["log"].endswith(f"tlb-{f['bench']}-u54.log")
+    assert facts["variants"]["s2-asid"].get("tlb_probe", {}) == {}
+
+
+def test_missing_report_is_a_failed_run(fake_built: RunOptions,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_QEMU_MODE", "tlb-no-report")
+    with pytest.raises(TlbRunError, match="No such file"):
+        probe_tlb(variant_by_name("s2-asid"), "u54", fake_built)
+
+
+def test_fixture_facts_are_json(fixture_facts: Dict[str, Any]) -> None:
+    json.dumps(fixture_facts)  # the fixture stays plain JSON
+    assert fixture_facts["tlbmodel"]["presets"] == ["u54"]

@@ -1,0 +1,321 @@
+"""The TLB-model runs (tlbmodel/, docs/tlbmodel.md; docs/harness.md "TLB model").
+
+Pure logic only (no QEMU here; harness/measure.py boots): building the plugin, its command-line
+argument, the benchmarks' region ids, and turning a plugin report (JSON) plus the run's
+`@bench` lines into tidy rows (mode ``tlb``) and the `kernel_probe` into facts.
+
+The per-op metrics of one `@bench` line are its region's counters divided by the line's
+`iters` (bench_ctx: iters = passes × processes = switch ops, the same divisor as its
+insns_per_op):
+
+  tlb_insns_per_op               region instructions (every mode)
+  tlb_l1i_misses_per_op          L1 ITLB misses (every mode)
+  tlb_l1d_misses_per_op          L1 DTLB misses
+  tlb_l2_hits_per_op             L2 TLB hits (only when the preset has an L2)
+  tlb_l2_misses_per_op           L2 TLB misses (only when the preset has an L2)
+  tlb_walk_refs_per_op           page-walk memory references
+  tlb_misses_after_flush_per_op  L1 I + D misses that refill a translation a flush removed
+  tlb_flushes_per_op             flushes (sfence.vma of every kind + satp flushes)
+  tlb_user_misses_per_op         U-mode L1 I + D misses: the user's TLB state lost to the trap
+  tlb_user_l1d_misses_per_op     U-mode L1 D misses alone (bench_tlb's pages)
+  tlb_kernel_misses_per_op       S-mode L1 I + D misses
+  model_cycles_per_op            the cycle MODEL below, never measured hardware time
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, List, Mapping, Optional
+
+from .parse import ConsoleOutput
+from .tidy import make_row
+from .variants import Variant
+
+PLUGIN_DIR = Path("build") / "tlbmodel"           # relative to the repository root
+PLUGIN = PLUGIN_DIR / "libtlbmodel.so"
+PLUGIN_LOCK = Path("build") / "tlbmodel.lock"
+REPORT_PY = Path(__file__).resolve().parent.parent / "tlbmodel" / "report.py"
+
+# ------------------------------------------------------------------ the cycle model
+# A MODEL, not measured hardware time: CPI 1, an L2-TLB hit costs 4 cycles, each page-walk
+# memory reference 20 cycles (no page-walk cache, no overlap). Stated wherever the number
+# appears (table, plots, docs).
+CPI = 1
+L2_HIT_CYCLES = 4
+WALK_REF_CYCLES = 20
+CYCLE_MODEL = {"cpi": CPI, "l2_hit_cycles": L2_HIT_CYCLES, "walk_ref_cycles": WALK_REF_CYCLES}
+CYCLE_MODEL_TEXT = (f"model cycles = instructions × CPI {CPI} + L2-TLB hits × {L2_HIT_CYCLES} "
+                    f"+ page-walk memory references × {WALK_REF_CYCLES} (a model, not measured "
+                    f"hardware time)")
+CYCLE_MODEL_SHORT = (f"CPI {CPI}, L2 hit {L2_HIT_CYCLES} cycles, walk reference "
+                     f"{WALK_REF_CYCLES} cycles")
+
+# The presets' geometry (docs/tlbmodel.md "Presets"), for titles; every preset uses LRU.
+PRESET_TEXT = {
+    "u54": "L1 I/D 32/32 fully assoc., L2 128 direct-mapped, LRU",
+    "u74": "L1 I/D 40/40 fully assoc., no L2, LRU",
+    "c906": "L1 I/D 10/10 fully assoc., L2 512 4-way, LRU",
+    "ideal": "unbounded L1s, no L2",
+}
+
+
+def preset_text(preset: str) -> str:
+    return f"{preset}: {PRESET_TEXT[preset]}" if preset in PRESET_TEXT else preset
+
+
+# ------------------------------------------------------------------ region ids
+
+def _ilog2(x: int) -> int:
+    """floor(log2(x)) for x >= 1, as bench.hpp's ilog2."""
+    n = 0
+    while x > 1:
+        x >>= 1
+        n += 1
+    return n
+
+
+def region_id(bench: str, params: Mapping[str, int]) -> Optional[int]:
+    """The TLB-model region id of one `@bench` line. Mirrors the id table at the top of
+    user/bench/bench.hpp ("TLB-model region ids") and the region_for() of bench_ctx.cpp; keep
+    the two in step. None for a benchmark without a region."""
+    if bench == "bench_null":
+        return 1
+    if bench == "bench_fork":
+        return 20
+    if bench == "bench_exec":
+        return 21
+    if bench == "bench_timer":
+        return 22
+    if bench == "bench_copy" and "size" in params:
+        return 100 + _ilog2(max(1, params["size"]))
+    if bench == "bench_tlb" and "pages" in params:
+        return 200 + _ilog2(max(1, params["pages"]))
+    if bench == "bench_mmap" and "pages" in params:
+        return 300 + _ilog2(max(1, params["pages"]))
+    if bench == "bench_ctx" and "procs" in params and "ws_kb" in params:
+        ws, procs = params["ws_kb"], params["procs"]
+        bucket = 0 if ws == 0 else min(15, 1 + _ilog2(ws))
+        p = min(8, max(1, procs))
+        return 400 + 8 * bucket + p - 1
+    return None
+
+
+# kernel_probe's regions (user/kernel_probe.cpp)
+PROBE_OWN_REGION = 30      # a child loads kernel data at the VA its own table maps it
+PROBE_OTHER_REGION = 31    # a child loads the same data at the parent's (another process's) VA
+
+
+# ------------------------------------------------------------------ the report
+
+class TlbReportError(Exception):
+    """A report that is missing, malformed, of a wrong run, has mismatches, or lacks a region."""
+
+
+_report_module: Optional[ModuleType] = None
+
+
+def report_module() -> ModuleType:
+    """tlbmodel/report.py of this repository, imported by path."""
+    global _report_module
+    if _report_module is None:
+        spec = importlib.util.spec_from_file_location("sv39lab_tlbmodel_report", REPORT_PY)
+        if spec is None or spec.loader is None:
+            raise TlbReportError(f"cannot import {REPORT_PY}")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _report_module = mod
+    return _report_module
+
+
+def load_report(path: Path, *, preset: Optional[str] = None,
+                asid: Optional[str] = None) -> Dict[str, Any]:
+    """report.load(path) (raises on a missing or malformed report, on mismatches > 0 or a
+    status other than ok), and the run's configuration checked against what was asked for."""
+    rm = report_module()
+    try:
+        rep = rm.load(str(path))
+    except rm.ReportError as exc:
+        raise TlbReportError(str(exc)) from None
+    cfg = rep.get("config") or {}
+    if preset is not None and cfg.get("preset") != preset:
+        raise TlbReportError(f"{path}: report of preset {cfg.get('preset')!r}, expected "
+                             f"{preset!r}")
+    if asid is not None and cfg.get("asid") != asid:
+        raise TlbReportError(f"{path}: report with asid={cfg.get('asid')!r}, expected {asid!r}")
+    if not isinstance(rep.get("regions"), dict):
+        raise TlbReportError(f"{path}: report without regions")
+    return rep
+
+
+def asid_arg(variant: Variant) -> str:
+    """The model's asid= for a variant: s*-asid -> on, s*-noasid -> off."""
+    return "on" if variant.asid else "off"
+
+
+def plugin_arg(plugin: str, *, preset: str, asid: str, out: str) -> str:
+    for what, v in (("plugin path", plugin), ("preset", preset), ("report path", out)):
+        if "," in v:
+            raise ValueError(f"the {what} {v!r} contains a comma (QEMU's -plugin separator)")
+    return f"{plugin},preset={preset},asid={asid},out={out}"
+
+
+def _counter(c: Mapping[str, Any], key: str, where: str) -> float:
+    try:
+        return float(c[key])
+    except (KeyError, TypeError, ValueError):
+        raise TlbReportError(f"{where}: no numeric counter {key!r}") from None
+
+
+def op_metrics(region: Mapping[str, Any], iters: float, *, has_l2: bool,
+               where: str = "region") -> Dict[str, float]:
+    """The per-op metrics of one region (see the module docstring)."""
+    if not iters or iters <= 0:
+        raise TlbReportError(f"{where}: iters = {iters}, cannot divide")
+    try:
+        t, u, s = region["total"], region["U"], region["S"]
+    except (KeyError, TypeError):
+        raise TlbReportError(f"{where}: region lacks total/U/S counters") from None
+
+    def c(counters: Mapping[str, Any], key: str) -> float:
+        return _counter(counters, key, where)
+
+    insns = float(region["insns"]) if "insns" in region else c(t, "insns")
+    out = {
+        "tlb_insns_per_op": insns / iters,
+        "tlb_l1i_misses_per_op": c(t, "l1i_misses") / iters,
+        "tlb_l1d_misses_per_op": c(t, "l1d_misses") / iters,
+        "tlb_walk_refs_per_op": c(t, "walk_refs") / iters,
+        "tlb_misses_after_flush_per_op":
+            (c(t, "l1i_misses_after_flush") + c(t, "l1d_misses_after_flush")) / iters,
+        "tlb_flushes_per_op": c(t, "flushes") / iters,
+        "tlb_user_misses_per_op": (c(u, "l1i_misses") + c(u, "l1d_misses")) / iters,
+        "tlb_user_l1d_misses_per_op": c(u, "l1d_misses") / iters,
+        "tlb_kernel_misses_per_op": (c(s, "l1i_misses") + c(s, "l1d_misses")) / iters,
+        "model_cycles_per_op": (insns * CPI + c(t, "l2_hits") * L2_HIT_CYCLES
+                                + c(t, "walk_refs") * WALK_REF_CYCLES) / iters,
+    }
+    if has_l2:
+        out["tlb_l2_hits_per_op"] = c(t, "l2_hits") / iters
+        out["tlb_l2_misses_per_op"] = c(t, "l2_misses") / iters
+    return out
+
+
+def rows_from_report(variant: Variant, preset: str, out: ConsoleOutput,
+                     report: Mapping[str, Any], *, where: str = "report"
+                     ) -> List[Dict[str, Any]]:
+    """Tidy rows (mode tlb) for every `@bench` line of a TLB run: its region's counters per op,
+    and iters. Raises TlbReportError when a line has no region id or its region is absent."""
+    rows: List[Dict[str, Any]] = []
+    has_l2 = bool((report.get("config") or {}).get("l2"))
+    regions = report["regions"]
+    for rec in out.benches:
+        rid = region_id(rec.bench, rec.params)
+        if rid is None:
+            raise TlbReportError(f"{where}: {rec.bench} {rec.params} has no region id "
+                                 f"(user/bench/bench.hpp)")
+        region = regions.get(str(rid))
+        if region is None:
+            raise TlbReportError(f"{where}: region {rid} of {rec.bench} {rec.params} is not in "
+                                 f"the report (the benchmark did not mark its loop?)")
+        iters = rec.values.get("iters", 0.0)
+        metrics = op_metrics(region, iters, has_l2=has_l2,
+                             where=f"{where}: region {rid} ({rec.bench} {rec.params})")
+        metrics = {"iters": iters, **metrics}
+        for metric, value in metrics.items():
+            rows.append(make_row(variant, rec.bench, rec.params, mode="tlb", metric=metric,
+                                 value=value, preset=preset))
+    return rows
+
+
+def probe_facts(report: Mapping[str, Any], *, where: str = "report") -> Dict[str, Any]:
+    """kernel_probe's result: did a U-mode load of a kernel-half address find a translation
+    (an entry without the U bit) in region 30 (own slot) and 31 (another process's slot)."""
+    out: Dict[str, Any] = {}
+    for rid, name in ((PROBE_OWN_REGION, "own_slot"), (PROBE_OTHER_REGION, "other_process")):
+        region = report["regions"].get(str(rid))
+        if region is None:
+            raise TlbReportError(f"{where}: region {rid} ({name} probe) is not in the report")
+        u = region.get("U")
+        if not isinstance(u, Mapping):
+            raise TlbReportError(f"{where}: region {rid} lacks U-mode counters")
+        hits = _counter(u, "user_hits_on_kernel_entries", f"{where}: region {rid} U")
+        probes = _counter(u, "user_kernel_probes", f"{where}: region {rid} U")
+        if probes < 1:
+            raise TlbReportError(f"{where}: region {rid} ({name}) saw no user access to the "
+                                 f"kernel half: the probe did not run as intended")
+        out[f"probe_{name}_hit"] = hits > 0
+        out[f"{name}_hits_on_kernel_entries"] = int(hits)
+        out[f"{name}_probes"] = int(probes)
+    return out
+
+
+# ------------------------------------------------------------------ building the plugin
+
+@dataclass
+class PluginBuild:
+    ok: bool
+    command: str
+    log: Path
+    plugin: Path              # absolute
+    error: Optional[str] = None
+    seconds: float = 0.0
+
+
+def plugin_build_command(make: str = "make") -> List[str]:
+    return [make, "-C", "tlbmodel", f"O={PLUGIN_DIR}"]
+
+
+def build_plugin(repo: Path, log_dir: Path, *, make: str = "make") -> PluginBuild:
+    """`make -C tlbmodel O=build/tlbmodel` from the repository root, logged to
+    LOG_DIR/build-tlbmodel.log; serialised by an flock on build/tlbmodel.lock (pytest-xdist).
+    Never raises for a failed build: ok=False with the reason and the log."""
+    import fcntl
+
+    from .build import _run_logged
+    from .errors import format_command
+
+    repo = repo.resolve()
+    log = log_dir / "build-tlbmodel.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = plugin_build_command(make)
+    res = PluginBuild(ok=False, command=format_command(cmd), log=log, plugin=repo / PLUGIN)
+    start = time.monotonic()
+    lock = repo / PLUGIN_LOCK
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as lk, open(log, "w") as out:
+        fcntl.flock(lk.fileno(), fcntl.LOCK_EX)
+        try:
+            out.write(f"# harness build of the TLB-model plugin in {repo}\n")
+            rc = _run_logged(cmd, repo, out)
+        finally:
+            fcntl.flock(lk.fileno(), fcntl.LOCK_UN)
+    res.seconds = time.monotonic() - start
+    if rc != 0:
+        res.error = f"make failed with status {rc}"
+    elif not res.plugin.is_file():
+        res.error = f"make succeeded but {PLUGIN} does not exist"
+    else:
+        res.ok = True
+    return res
+
+
+def plugin_facts(build: Optional[PluginBuild], presets: List[str], *, enabled: bool,
+                 repo: Path) -> Dict[str, Any]:
+    """facts["tlbmodel"]: whether TLB runs happened, the plugin build and the cycle model."""
+    def rel(p: Path) -> str:
+        try:
+            return str(p.resolve().relative_to(repo.resolve()))
+        except ValueError:
+            return str(p)
+
+    f: Dict[str, Any] = {"enabled": enabled, "presets": list(presets),
+                         "plugin": str(PLUGIN), "cycle_model": dict(CYCLE_MODEL),
+                         "built": None, "build_command": None, "build_log": None,
+                         "build_error": None}
+    if build is not None:
+        f.update(built=build.ok, build_command=build.command, build_log=rel(build.log),
+                 build_error=build.error)
+    return f
