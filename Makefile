@@ -162,7 +162,7 @@ deps:
 	bash scripts/install-deps.sh
 
 test: deps
-	$(PYTHON) -m pytest -q harness tlbmodel
+	$(PYTHON) -m pytest -q -n 2 harness tlbmodel
 
 bench: deps
 	$(PYTHON) -m harness bench

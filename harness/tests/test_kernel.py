@@ -17,11 +17,11 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from harness.benchspec import TLB_BENCH_BY_NAME
+from harness.benchspec import BENCHES, TLB_BENCH_BY_NAME
 from harness.build import BuildResult, build_variant
 from harness.errors import RunError
 from harness.facts import varying_bits
-from harness.measure import RunOptions, boot, measure_tlb, probe_tlb, tlb_paths
+from harness.measure import RunOptions, boot, measure_tlb, probe_tlb, tlb_boot, tlb_paths
 from harness.parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_output
 from harness.qemu import RunResult
 from harness.variants import Variant, variant_by_name
@@ -256,3 +256,25 @@ def test_tlb_pollution_known_answer(kernel: Callable[[str], Variant], tlb_opts: 
             want = 0.0 if K <= 16 else float(K)
         assert misses == want, (f"K={K}: {misses} user L1D misses per iteration, expected "
                                 f"{want}; all: {got}" + where)
+
+
+@pytest.mark.parametrize("name", ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s3-asid",
+                                  "s3-noasid"])
+def test_tlb_model_has_no_mismatch_on_the_whole_suite(kernel: Callable[[str], Variant],
+                                                      request: pytest.FixtureRequest,
+                                                      tlb_plugin: Path, name: str) -> None:
+    """Every benchmark (quick arguments), usertests and kernel_probe under the TLB model: the
+    model's translation must equal QEMU's for every access (tlb_boot fails the run when the
+    report counts a mismatch)."""
+    v = kernel(name)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    opts = RunOptions(repo=REPO, results=TEST_LOGS / "tlb" / test, quick=True, timeout=TIMEOUT,
+                      progress=False)
+    programs = [[b.name, *b.argv(True)] for b in BENCHES] + [["usertests"], ["kernel_probe"]]
+    for argv in programs:
+        try:
+            _, report, path = tlb_boot(v, argv, "u54", opts)
+        except RunError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        assert report["mismatches"] == 0 and report["status"] == "ok", f"{argv[0]}: {path}"
+        assert report["totals"]["checked_data"] > 0, f"{argv[0]}: nothing was checked: {path}"
