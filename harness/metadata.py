@@ -32,11 +32,12 @@ def cpu_model() -> Optional[str]:
 
 
 def git_state(repo: Path) -> Dict[str, Any]:
-    """Read-only git queries."""
+    """Read-only git queries. `dirty`: the sources differ from the commit (results/, which the
+    run itself writes, does not count)."""
     commit = _first_line(["git", "rev-parse", "HEAD"], repo)
     status = None
     try:
-        p = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
+        p = subprocess.run(["git", "status", "--porcelain", "--", ".", ":(exclude)results"], cwd=repo, capture_output=True,
                            text=True, timeout=30, check=False)
         if p.returncode == 0:
             status = p.stdout
