@@ -14,6 +14,12 @@ inline void copy_with_sum(void* dst, const void* src, size_t len) {
   CSR_CLEAR(sstatus, riscv::SSTATUS_SUM);
 }
 
+// Schemes 2 and 3: the trap frame sits at the top of the process's kernel stack. Every kernel
+// stack is mapped in every window, so any process's frame is reachable from the running one.
+inline TrapFrame* trapframe_on_kernel_stack(Process& p) {
+  return reinterpret_cast<TrapFrame*>(window_va() + layout::kstack_top(p.index()) - sizeof(TrapFrame));
+}
+
 // Charge one satp write (and, without ASIDs, the full flush the generated code does after it)
 // to the process whose table is being loaded.
 inline void count_satp_write(Process& to) {

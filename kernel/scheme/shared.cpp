@@ -49,9 +49,7 @@ void detach_kernel(AddressSpace& space) {
 Error init_process(Process&) { return Error::None; }
 void release_process(Process&) {}
 
-TrapFrame* trapframe(Process& p) {
-  return reinterpret_cast<TrapFrame*>(window_va() + layout::kstack_top(p.index()) - sizeof(TrapFrame));
-}
+TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); }
 
 void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;

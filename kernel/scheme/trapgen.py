@@ -345,7 +345,6 @@ class SharedTable(Scheme):
 
     number = 2
     title = "shared table, the same kernel VA in every process"
-    switch_section = ".text"
 
     def trap_path(self) -> None:
         e = self.e
