@@ -17,8 +17,9 @@ from .tlb import CYCLE_MODEL_TEXT, preset_text  # noqa: E402
 from .variants import VARIANT_NAMES  # noqa: E402
 
 COLORS = {"s1-asid": "#c0392b", "s1-noasid": "#e6897e", "s2-asid": "#1f6fb4",
-          "s2-noasid": "#85b6e0", "s3-asid": "#27884a", "s3-noasid": "#8fd1a6"}
-MARKERS = {"asid": "o", "noasid": "s"}
+          "s2-noasid": "#85b6e0", "s3-asid": "#27884a", "s3-noasid": "#8fd1a6",
+          "s1-asid-4k": "#7b241c", "s2-asid-4k": "#154360", "s3-asid-4k": "#145a32"}
+MARKERS = {"asid": "o", "noasid": "s", "4k": "^"}
 
 
 def _variants(df: pd.DataFrame) -> List[str]:
@@ -27,9 +28,10 @@ def _variants(df: pd.DataFrame) -> List[str]:
 
 
 def _style(v: str) -> Dict[str, Any]:
-    return {"color": COLORS.get(v, "gray"), "marker": MARKERS["asid" if v.endswith("-asid")
-                                                              else "noasid"],
-            "linestyle": "-" if v.endswith("-asid") else "--", "label": v}
+    """ASIDs on: solid, circles; off: dashed, squares; kernel in 4 KiB pages: dotted, triangles."""
+    kind = "4k" if v.endswith("-4k") else "asid" if v.endswith("-asid") else "noasid"
+    return {"color": COLORS.get(v, "gray"), "marker": MARKERS[kind],
+            "linestyle": {"asid": "-", "noasid": "--", "4k": ":"}[kind], "label": v}
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -297,7 +299,7 @@ def plot_tlb_model_pollution(df: pd.DataFrame, out: Path) -> Optional[Path]:
         ax.set_ylabel("user-mode L1 TLB misses per iteration\n(I + D, model; symlog scale)")
         ax.set_title(f"TLB model ({preset_text(p)})", fontsize=9)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, title="solid: ASID on, dashed: off", title_fontsize=7)
+        ax.legend(fontsize=8, title="solid: ASID on, dashed: off, dotted: 4 KiB kernel map", title_fontsize=7)
     if not drawn:
         plt.close(fig)
         return None

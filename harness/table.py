@@ -20,6 +20,7 @@ import pandas as pd
 from . import select as sel
 from .facts import varying_bits
 from .tlb import CYCLE_MODEL_SHORT, CYCLE_MODEL_TEXT, PRESET_TEXT
+from .variants import VARIANT_NAMES
 
 SCHEMES = (1, 2, 3)
 SCHEME_TITLES = {1: "Scheme 1 (separate table)", 2: "Scheme 2 (shared, same VA)",
@@ -635,7 +636,7 @@ def _render_probe(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
            "process). Both loads fault in every scheme; a *hit* means the model's TLB still held "
            "a kernel translation (an entry without the U bit) for that address, which a "
            "Meltdown-style speculative load could use.", ""]
-    names = [f"s{s}-{a}" for s in SCHEMES for a in ("asid", "noasid")]
+    names = list(VARIANT_NAMES)  # the ASID and no-ASID variants, then the 4 KiB-kernel ones
     for v in names:
         vf = facts.get("variants", {}).get(v)
         if vf is None:
@@ -760,7 +761,7 @@ def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
             "traps/op (null)"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "|".join([" --- "] * len(cols)) + "|")
-    names = [f"s{s}-{a}" for s in SCHEMES for a in ("asid", "noasid")]
+    names = list(VARIANT_NAMES)  # the ASID and no-ASID variants, then the 4 KiB-kernel ones
     for v in names:
         state = _variant_state(facts, v)
         cells = [v, state]

@@ -1,4 +1,5 @@
-"""The six kernel variants: every scheme with ASIDs on and off."""
+"""The kernel variants: every scheme with ASIDs on and off (2 MiB kernel superpages, the
+default), and every scheme with ASIDs on and the kernel mapped with 4 KiB pages (`-4k`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ SCHEME_NAMES = {
 class Variant:
     scheme: int
     asid: bool
+    kernel_4k: bool = False  # CONFIG_KERNEL_MAP_4K: the kernel window in 4 KiB pages
 
     @property
     def name(self) -> str:
-        return f"s{self.scheme}-{'asid' if self.asid else 'noasid'}"
+        return f"s{self.scheme}-{'asid' if self.asid else 'noasid'}" + ("-4k" if self.kernel_4k else "")
 
     @property
     def defconfig(self) -> str:
@@ -27,13 +29,14 @@ class Variant:
     @property
     def setconfig(self) -> List[str]:
         """Options changed with `make setconfig SET=...` after the defconfig."""
-        return [] if self.asid else ["ASID=n"]
+        return ([] if self.asid else ["ASID=n"]) + (["KERNEL_MAP_4K=y"] if self.kernel_4k else [])
 
     def __str__(self) -> str:
         return self.name
 
 
-ALL_VARIANTS: List[Variant] = [Variant(s, a) for s in (1, 2, 3) for a in (True, False)]
+ALL_VARIANTS: List[Variant] = ([Variant(s, a) for s in (1, 2, 3) for a in (True, False)]
+                               + [Variant(s, True, kernel_4k=True) for s in (1, 2, 3)])
 VARIANT_NAMES: List[str] = [v.name for v in ALL_VARIANTS]
 
 

@@ -146,12 +146,13 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
                "--qemu", str(FAKE_QEMU), "--no-progress"])
     assert rc == 0  # scheme 3 is missing (not built), which is reported but not a failure
     df = read_csv(results / "measurements.csv")
-    assert sorted(df["variant"].unique()) == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid"]
+    built = ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s1-asid-4k", "s2-asid-4k"]
+    assert sorted(df["variant"].unique()) == sorted(built)
     assert set(df["bench"]) == set(BENCH_BY_NAME)
-    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 4 * 14
+    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 6 * 14
     meta = json.loads((results / "metadata.json").read_text())
-    assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-noasid"]
-    assert meta["variants_built"] == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid"]
+    assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-asid-4k", "s3-noasid"]
+    assert meta["variants_built"] == built
     assert {"qemu", "compiler", "git", "machine", "date", "command_line",
             "elapsed_seconds"} <= set(meta)
     facts = json.loads((results / "facts.json").read_text())
@@ -171,7 +172,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     tlb = df[df["mode"] == "tlb"]
     assert set(tlb["preset"]) == {"u54", "c906"} and set(df[df["mode"] != "tlb"]["preset"]) == {""}
     assert set(tlb["bench"]) == {"bench_null", "bench_ctx", "bench_tlb"}
-    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 4, "u54": 4}
+    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 6, "u54": 6}
     assert facts["variants"]["s2-asid"]["tlb_probe"]["u54"]["probe_other_process_hit"] is True
     assert facts["variants"]["s1-noasid"]["tlb_probe"]["c906"]["probe_own_slot_hit"] is False
     assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()
