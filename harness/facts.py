@@ -23,7 +23,6 @@ scheme, kernel-layout facts from the kaslr probe. Stored as results/facts.json, 
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from pathlib import Path

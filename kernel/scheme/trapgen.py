@@ -266,7 +266,7 @@ userret_full:
         self.count("a0", "SATP_WRITES")
         self.flush_after_satp("a0")
         self.restore_regs("a0", [r for r in ALL_BUT_SP if r != 10])
-        e(f"""\
+        e("""\
     ld sp, 16(a0)
     ld a0, 80(a0)
     sret
@@ -348,7 +348,7 @@ class SharedTable(Scheme):
 
     def trap_path(self) -> None:
         e = self.e
-        e(f"""\
+        e("""\
 # ---------------------------------------------------------------- uservec
 # The kernel is mapped in this process's table, so a trap only swaps to the kernel stack:
 # sscratch holds this process's trap frame (at the top of its kernel stack). No satp write.
