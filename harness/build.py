@@ -94,6 +94,19 @@ def _read(path: Path) -> Optional[str]:
         return None
 
 
+def _configure(variant: Variant, directory: Path, make: str, repo: Path, log: IO[str],
+               result: BuildResult) -> bool:
+    """Run the configuration commands for `directory`, recording them in `result`; False (with
+    result.error set) at the first one that fails."""
+    for cmd in config_commands(variant, directory, make):
+        result.commands.append(format_command(cmd))
+        rc = _run_logged(cmd, repo, log)
+        if rc != 0:
+            result.error = f"configuration step failed with status {rc}"
+            return False
+    return True
+
+
 def build_variant(variant: Variant, repo: Path, log_dir: Path, *, make: str = "make",
                   jobs: int = 2) -> BuildResult:
     """Build one variant into build/variants/<name>. Never raises for a failed build: the
@@ -109,24 +122,16 @@ def build_variant(variant: Variant, repo: Path, log_dir: Path, *, make: str = "m
     with variant_lock(repo, variant), open(log_path, "w") as log:
         log.write(f"# harness build of {variant.name} in {repo}\n")
         # 1. the configuration, staged
-        for cmd in config_commands(variant, staging, make):
-            result.commands.append(format_command(cmd))
-            rc = _run_logged(cmd, repo, log)
-            if rc != 0:
-                result.error = f"configuration step failed with status {rc}"
-                result.seconds = time.monotonic() - start
-                return result
+        if not _configure(variant, staging, make, repo, log, result):
+            result.seconds = time.monotonic() - start
+            return result
         wanted = _read(repo / staging / ".config")
         current = _read(repo / out / ".config")
         if wanted is None or wanted != current:
             log.write("# configuration differs from the build directory's: applying it\n")
-            for cmd in config_commands(variant, out, make):
-                result.commands.append(format_command(cmd))
-                rc = _run_logged(cmd, repo, log)
-                if rc != 0:
-                    result.error = f"configuration step failed with status {rc}"
-                    result.seconds = time.monotonic() - start
-                    return result
+            if not _configure(variant, out, make, repo, log, result):
+                result.seconds = time.monotonic() - start
+                return result
         else:
             log.write(f"# {out}/.config is already {variant.defconfig}"
                       f"{' + ' + ' '.join(variant.setconfig) if variant.setconfig else ''}\n")
