@@ -66,17 +66,21 @@ ifneq ($(CONFIG_GOALS),)
 endif
 
 # ---------------------------------------------------------------- flags
-COMMON_FLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+# The kernel is integer-only (lp64: it never touches an FP register outside kernel/arch/fp.S);
+# user programs are lp64d, with their FP state saved and restored per process by the kernel.
+KERNEL_ARCH := -march=rv64imac_zicsr_zifencei -mabi=lp64
+USER_ARCH := -march=rv64imafdc_zicsr_zifencei -mabi=lp64d
+COMMON_FLAGS := -mcmodel=medany \
   -ffreestanding -nostdlib -fno-pie -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -fno-use-cxa-atexit -fno-stack-protector -fno-asynchronous-unwind-tables \
   -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
 SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
 # -fno-tree-switch-conversion: no tables of pointers (absolute addresses; see scripts/check_relocs.py).
-KERNEL_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
+KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
   -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) -DSCHEME_HEADER='"scheme/$(SCHEME_NAME).hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
   -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax
-USER_CXXFLAGS := -std=c++20 $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
+USER_CXXFLAGS := -std=c++20 $(USER_ARCH) $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(SRC)/user/lib/user.ld
 
 # ---------------------------------------------------------------- generated sources

@@ -82,6 +82,11 @@ struct KernelStats {
   uint64_t scheme;      // 1, 2 or 3
   uint64_t asid_enabled;
   uint64_t timebase_hz; // rdtime frequency
+  uint64_t asid_bits;       // usable ASID bits (the probe, lowered by asid_bits=N); 0: no ASIDs in use
+  uint64_t asid_generation; // current ASID generation (starts at 1, +1 per rollover)
+  uint64_t asid_rollovers;  // generation rollovers since boot (each is one full TLB flush)
+  uint64_t fp_saves;        // FP register files saved at a switch (the outgoing process's FS was Dirty)
+  uint64_t fp_restores;     // FP register files loaded at a switch or at a process's first FP use
 };
 
 // SYS_diag operations, for tests and the harness. None of them reveals more than a kernel
