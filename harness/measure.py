@@ -68,12 +68,14 @@ def run_bench(variant: Variant, spec: BenchSpec, opts: RunOptions, *, mode: str,
 
 
 def measure_bench(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
-    """The icount run (instructions and counters), then the wall-time repetitions. Raises on
-    the first failing run; a (variant, bench) contributes rows only when all its runs passed."""
+    """The icount run (instructions and counters), then the wall-time repetitions (none for a
+    benchmark with spec.wall False). Raises on the first failing run; a (variant, bench)
+    contributes rows only when all its runs passed. Wall runs contribute ns_per_op only: no
+    instruction count or counter is ever taken from a run without -icount."""
     rows: List[Dict[str, Any]] = []
     _, out = run_bench(variant, spec, opts, mode="icount", rep=0)
     rows += rows_from_output(variant, spec.name, out, mode="icount", repetition=0)
-    for rep in range(opts.reps):
+    for rep in range(opts.reps if spec.wall else 0):
         _, out = run_bench(variant, spec, opts, mode="wall", rep=rep)
         rows += rows_from_output(variant, spec.name, out, mode="wall", repetition=rep)
     return rows

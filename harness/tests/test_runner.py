@@ -83,6 +83,20 @@ def test_measure_bench_rows_and_logs(built: RunOptions) -> None:
                                            "bench_ctx-icount-0.log").read_text()
 
 
+def test_no_instruction_count_from_wall_runs(built: RunOptions) -> None:
+    """Wall runs give ns_per_op only, and bench_timer (whose program checks rdinstret, host
+    ticks without -icount: the fake fails that check every time) has no wall runs at all."""
+    v = variant_by_name("s2-asid")
+    rows = pd.DataFrame(measure_bench(v, BENCH_BY_NAME["bench_timer"], built))
+    assert set(rows["mode"]) == {"icount"} and len(rows[rows["metric"] == "insns_per_op"]) == 1
+    assert sorted(p.name for p in (built.log_root / "s2-asid").iterdir()) == [
+        "bench_timer-icount-0.log"]
+    for spec in BENCH_BY_NAME.values():
+        if spec.wall:
+            wall = [r for r in measure_bench(v, spec, built) if r["mode"] == "wall"]
+            assert wall and {r["metric"] for r in wall} == {"ns_per_op"}, spec.name
+
+
 def test_kaslr_probe(built: RunOptions) -> None:
     f = probe_kaslr(variant_by_name("s2-asid"), built)
     assert f["processes"] == 64 and f["distinct"] == 1 and f["documented_slots"] == 130302
@@ -179,7 +193,11 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert "| TLB behaviour (model) | asid: u54: null 0 L1 misses" in md
     assert meta["options"]["tlb"]["presets"] == ["u54", "c906"]
     assert (results / "logs" / "build-s3-asid.log").is_file()
-    assert (results / "logs" / "s2-noasid" / "bench_timer-wall-1.log").is_file()
+    assert (results / "logs" / "s2-noasid" / "bench_null-wall-1.log").is_file()
+    # bench_timer: icount only (its instret check is meaningless without -icount)
+    assert not list((results / "logs" / "s2-noasid").glob("bench_timer-wall-*"))
+    timer = df[df["bench"] == "bench_timer"]
+    assert set(timer["mode"]) == {"icount"} and "insns_per_op" in set(timer["metric"])
     # report regenerates the same table from the files alone
     md_before = md
     assert main(["report", "--repo", str(fake_repo), "--results", str(results)]) == 0
