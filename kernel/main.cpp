@@ -1,11 +1,12 @@
 // kmain: from the boot page table to the first user process.
+#include "arch/fp.hpp"
 #include "arch/riscv.hpp"
 #include "dev/fdt.hpp"
 #include "lib/log.hpp"
 #include "lib/random.hpp"
 #include "mm/frame.hpp"
+#include "mm/asid.hpp"
 #include "mm/kmap.hpp"
-#include "mm/tlb.hpp"
 #include "proc/process.hpp"
 
 extern "C" char __kernel_end[], kernelvec[];
@@ -15,6 +16,30 @@ namespace {
 
 BootInfo boot_info;
 constexpr int INIT_ARGS_MAX = 16;
+
+// The value of a numeric boot argument `key=N` that comes before any init= (which takes the
+// rest of the line); false when absent or not a decimal number.
+bool numeric_bootarg(const char* args, const char* key, u64* out) {
+  size_t klen = strlen(key);
+  for (const char* s = args; *s;) {
+    while (*s == ' ') s++;
+    if (strncmp(s, "init=", 5) == 0) return false;
+    if (strncmp(s, key, klen) == 0 && s[klen] == '=') {
+      const char* d = s + klen + 1;
+      u64 v = 0;
+      int digits = 0;
+      for (; *d >= '0' && *d <= '9' && digits < 20; d++, digits++) v = v * 10 + u64(*d - '0');
+      if (digits == 0 || (*d && *d != ' ')) {
+        kprintf("boot: ignoring malformed %s (want %s=N, N decimal)\n", key, key);
+        return false;
+      }
+      *out = v;
+      return true;
+    }
+    while (*s && *s != ' ') s++;
+  }
+  return false;
+}
 
 // Split "... init=PROG ARG1 ARG2" into argv (in place). No init=: the configured default.
 int parse_init(char* bootargs, const char** argv) {
@@ -52,15 +77,26 @@ extern "C" [[noreturn]] void kmain(u64 hartid, u64 fdt_pa) {
   // Every frame from the end of the kernel image to the end of the window's RAM.
   kmap::set_ram_size(boot_info.ram_start.value + boot_info.ram_size - layout::RAM_BASE);
   frames::init(virt_to_phys(__kernel_end), PhysAddr(layout::RAM_BASE + kmap::ram_mapped()));
-  const char* entropy = rng::init(boot_info);
+  u64 kaslr_seed = 0;
+  bool fixed_seed = numeric_bootarg(boot_info.bootargs, "kaslr_seed", &kaslr_seed);
+  const char* entropy = fixed_seed ? rng::init_fixed(kaslr_seed) : rng::init(boot_info);
+  if (fixed_seed)
+    kprintf("*** kaslr_seed=%lu: kernel layout randomization is REPRODUCIBLE, not secret (measurement runs only) ***\n",
+            kaslr_seed);
 
   scheme::init_kernel_space();
-  tlb::probe_asid_bits();
-  LOG_INFO("hart %lu, RAM %lu MiB, %lu free frames, ASID bits %s, randomness: %s\n", hartid,
-           boot_info.ram_size >> 20, frames::free_count(), tlb::asids_enabled() ? "yes" : "none in use", entropy);
+  // ASIDs: as many bits as the core implements, at most asid_bits=N, none with ASID=n.
+  u64 asid_cap = config::asid ? 16 : 0;
+  u64 asked = 0;
+  if (numeric_bootarg(boot_info.bootargs, "asid_bits", &asked) && asked < asid_cap) asid_cap = asked;
+  asid::init(static_cast<unsigned>(asid_cap));
+  LOG_INFO("hart %lu, RAM %lu MiB, %lu free frames, %u usable ASID bits%s, randomness: %s\n", hartid,
+           boot_info.ram_size >> 20, frames::free_count(), asid::bits(),
+           asid::enabled() ? "" : " (a full TLB flush after every satp write)", entropy);
 
   CSR_WRITE(scounteren, 7);  // user mode may read cycle, time and instret
   CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
+  fp::init();  // user FP is off until a process's first FP instruction
   syscalls_init(boot_info.timebase_hz);
   sched::init_timer(boot_info.timebase_hz);
 

@@ -1,17 +1,22 @@
-// Random numbers for kernel layout randomization.
+// Random numbers for kernel layout randomization: a ChaCha20 generator with fast key erasure.
+//
+// The key is derived from every entropy source the machine offers (see docs/scheme3.md); each
+// output block replaces the key with its first half and hands out only the second half, so
+// neither an output nor anything derived from it reveals the state that produces the next one.
 #pragma once
 
 #include "dev/fdt.hpp"
 
 namespace rng {
 
-// Seed from every source the machine offers (see docs/scheme3.md): the device tree's
-// /chosen/rng-seed (or kaslr-seed), the Zkr `seed` CSR when the CPU has it and the firmware
-// lets S-mode read it, and timer jitter. Returns a short description of the sources used.
+// Seed from the device tree's /chosen/rng-seed, the Zkr `seed` CSR when the CPU has it and the
+// firmware lets S-mode read it, and timer jitter. Returns a short description of the sources.
 const char* init(const BootInfo& info);
-// 64 fresh bits; the timer is mixed in at every call.
+// Seed from `seed` alone (boot argument kaslr_seed=N): the same draws on every boot.
+const char* init_fixed(u64 seed);
+// 64 random bits.
 u64 next();
-// A uniform value in [0, n).
+// A uniform value in [0, n), n > 0.
 u64 below(u64 n);
 
 }  // namespace rng

@@ -3,6 +3,7 @@
 #include "mm/addrspace.hpp"
 
 #include "arch/riscv.hpp"
+#include "lib/log.hpp"
 #include "mm/tlb.hpp"
 
 using namespace uapi;
@@ -21,13 +22,17 @@ Error AddressSpace::create(Process& p) {
   root_ = root.value();
   pt_pages_ = 1;
   pt_pages_kernel_ = 0;
-  asid_ = tlb::alloc_asid();
+  asid_ = {};  // acquired when first loaded
   Error e = scheme::attach_kernel(p, *this);
   if (e != Error::None) destroy();
   return e;
 }
 
-u64 AddressSpace::satp() const { return riscv::make_satp(root_.value, asid_); }
+u64 AddressSpace::satp_for_load() { return riscv::make_satp(root_.value, asid::acquire(asid_)); }
+
+bool AddressSpace::loaded() const {
+  return live() && (CSR_READ(satp) & ((1ul << 44) - 1)) == root_.value;
+}
 
 void AddressSpace::swap(AddressSpace& o) {
   auto swap_value = [](auto& a, auto& b) {
@@ -44,11 +49,50 @@ void AddressSpace::swap(AddressSpace& o) {
   areas_.swap(o.areas_);
 }
 
+namespace {
+
+// Frames unmapped from a table go back to the allocator only after the TLB entries that could
+// still translate to them are flushed: collected here, flushed and freed in batches.
+class UnmappedFrames {
+ public:
+  // need_flush: may the TLB hold entries of this table (is it loaded, or does it hold an ASID)?
+  UnmappedFrames(bool need_flush, u16 asid) : need_flush_(need_flush), asid_(asid) {}
+  UnmappedFrames(const UnmappedFrames&) = delete;
+  UnmappedFrames& operator=(const UnmappedFrames&) = delete;
+  ~UnmappedFrames() { flush_and_free(); }
+
+  void add(u64 va, PhysPageNum ppn) {
+    if (n_ == CAPACITY) flush_and_free();
+    if (n_ == 0) lo_ = va;
+    hi_ = va + layout::PAGE_SIZE;
+    ppns_[n_++] = ppn;
+  }
+  void flush_and_free() {
+    if (n_ == 0) return;
+    if (need_flush_) tlb::flush_range(lo_, hi_, asid_);
+    for (size_t i = 0; i < n_; i++) frames::free(ppns_[i]);
+    n_ = 0;
+  }
+
+ private:
+  static constexpr size_t CAPACITY = 64;
+  bool need_flush_;
+  u16 asid_;
+  size_t n_ = 0;
+  u64 lo_ = 0, hi_ = 0;  // the pages added since the last flush lie in [lo_, hi_)
+  PhysPageNum ppns_[CAPACITY];
+};
+
+}  // namespace
+
 void AddressSpace::unmap_pages(u64 start, u64 end) {
   PageTable pt(root_);
+  // A table that is neither loaded nor holding an ASID has nothing in the TLB: without ASIDs
+  // its last satp write away flushed everything, with ASIDs a rollover or asid::release did.
+  UnmappedFrames unmapped(loaded() || asid::holds(asid_), asid_.value);
   for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
     PhysPageNum ppn;
-    if (pt.unmap(VirtAddr(va).page(), &ppn)) frames::free(ppn);
+    if (pt.unmap(VirtAddr(va).page(), &ppn)) unmapped.add(va, ppn);
   }
 }
 
@@ -60,11 +104,13 @@ void AddressSpace::release_user() {
 
 void AddressSpace::destroy() {
   if (!live()) return;
+  if (loaded()) panic("destroying the address space in satp");
+  // One flush of the whole ASID (leaves and cached walks) before any frame or table is freed.
+  asid::release(asid_);
   release_user();
   scheme::detach_kernel(*this);
   // What is left below the root are this table's own (user-half) tables.
   free_table_tree(root_, 2, pt_pages_);
-  tlb::release_asid(asid_);
   root_ = PhysPageNum(0);
   pt_pages_kernel_ = 0;
 }
@@ -165,7 +211,6 @@ Error AddressSpace::unmap_range(u64 start, u64 end) {
     } else {
       areas_.erase(i);
     }
-    tlb::flush_range(lo, hi, asid_);
   }
   return Error::None;
 }
@@ -216,7 +261,6 @@ Result<u64> AddressSpace::grow_break(long increment) {
       else areas_[i].end = new_top;
       break;
     }
-    tlb::flush_range(new_top, old_top, asid_);
   }
   brk_ = want;
   return old;

@@ -2,6 +2,7 @@
 // kernel part the scheme adds (scheme::SpaceState).
 #pragma once
 
+#include "mm/asid.hpp"
 #include "mm/heap.hpp"
 #include "mm/pagetable.hpp"
 #include "scheme/scheme.hpp"
@@ -44,8 +45,12 @@ class AddressSpace {
   u64 find_free(u64 len) const;
 
   PageTable table() const { return PageTable(root_); }
-  u64 satp() const;
-  u16 asid() const { return asid_; }
+  // The satp value that loads this table, acquiring an ASID of the current generation first:
+  // call it only right before the satp write (or, scheme 1, before the trap return) that loads it.
+  u64 satp_for_load();
+  // Is this table the one in satp now?
+  bool loaded() const;
+  const asid::Tag& asid_tag() const { return asid_; }
   u64 pt_pages() const { return pt_pages_; }
   u64& pt_pages_ref() { return pt_pages_; }
   u64& pt_pages_kernel_ref() { return pt_pages_kernel_; }
@@ -56,10 +61,11 @@ class AddressSpace {
 
  private:
   Error insert_area(const Area& a);
+  // Remove the leaves in [start, end), flush them from the TLB, then free their frames.
   void unmap_pages(u64 start, u64 end);
 
   PhysPageNum root_;
-  u16 asid_ = 0;
+  asid::Tag asid_;
   u64 pt_pages_ = 0;         // all page-table pages of this table, the root included
   u64 pt_pages_kernel_ = 0;  // of which hold only kernel mappings
   KVector<Area> areas_;      // sorted by start, non-overlapping

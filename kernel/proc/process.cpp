@@ -44,6 +44,7 @@ Process* alloc_process() {
     p.waiting = WaitReason::None;
     p.counters = {};
     p.ctx = {};
+    p.fp = {};
     if (scheme::init_process(p) != Error::None) return nullptr;
     TrapFrame* tf = scheme::trapframe(p);  // may be the last occupant's: reset its counters
     tf->satp_writes = tf->sfence_all = tf->syscalls = 0;
@@ -148,6 +149,7 @@ long fork() {
   memcpy(ctf->x, ptf->x, sizeof ctf->x);
   ctf->epc = ptf->epc;
   ctf->x[10] = 0;  // fork returns 0 in the child
+  fp::fork_copy(parent.fp, child->fp);
   child->parent = parent.index();
   scheme::prepare_fresh(*child, fork_child_start, 0);
   sched::wake(*child);
@@ -167,6 +169,7 @@ long exec(const char* name, const char* const* argv, int argc) {
   }
   p.space.swap(fresh);  // p.space is the new one, p.retired_space the old
   set_name(p, name);
+  fp::exec_reset(p.fp);
   LOG_DEBUG("exec: pid %d runs %s\n", p.pid, name);
   scheme::prepare_fresh(p, exec_finish, 0);
   scheme::enter(p);

@@ -1,6 +1,7 @@
 // Processes: the process table, and the life cycle fork -> exec -> exit -> wait.
 #pragma once
 
+#include "arch/fp.hpp"
 #include "mm/addrspace.hpp"
 #include "trap_layout.h"
 #include "uapi/syscall.h"
@@ -8,11 +9,13 @@
 enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
 enum class WaitReason : u8 { None, Sleep, Child };
 
-// Callee-saved registers of a kernel thread that gave up the CPU. ra and sp are VAs at the
-// process's own window, and a context is only ever resumed in its own address space.
+// Callee-saved registers of a kernel thread that gave up the CPU, and the user's gp and tp
+// (which the kernel never touches, so they are still live in the registers). ra and sp are VAs
+// at the process's own window, and a context is only ever resumed in its own address space.
 struct Context {
-  u64 ra, sp, s[12];
+  u64 ra, sp, gp, tp, s[12];
 };
+static_assert(sizeof(Context) == CONTEXT_REGS * 8, "Context must match trapgen.py's CONTEXT_REGS");
 
 // The registers of user mode, saved at each trap (layout: generated/trap_layout.h).
 struct TrapFrame {
@@ -20,11 +23,12 @@ struct TrapFrame {
   u64 epc;
   u64 kernel_satp, kernel_sp, kernel_trap, kernel_tf, user_satp;  // scheme 1 only
   u64 satp_writes, sfence_all, syscalls;  // counted by the generated trap path
-  u64 pad;
+  u64 user_stvec, userret, userret_full;   // scheme 1: this core's trampoline entry and exits
 };
 static_assert(sizeof(TrapFrame) == TF_SIZE && __builtin_offsetof(TrapFrame, epc) == TF_EPC &&
               __builtin_offsetof(TrapFrame, user_satp) == TF_USER_SATP &&
-              __builtin_offsetof(TrapFrame, syscalls) == TF_SYSCALLS,
+              __builtin_offsetof(TrapFrame, syscalls) == TF_SYSCALLS &&
+              __builtin_offsetof(TrapFrame, userret_full) == TF_USERRET_FULL,
               "TrapFrame must match generated/trap_layout.h");
 static_assert(uapi::SYS_COUNT == TRAPGEN_SYS_COUNT, "trapgen.py's SYS_COUNT must match the ABI");
 
@@ -41,6 +45,7 @@ struct Process {
   AddressSpace space;
   AddressSpace retired_space;  // the old space during exec, freed from the new one
   uapi::Counters counters{};
+  fp::State fp{};  // user FP registers while another process runs (arch/fp.hpp)
   scheme::ProcessState scheme_state{};
 
   int index() const;

@@ -74,6 +74,7 @@ void schedule() {
   }
   to.state = ProcState::Running;
   proc::set_current(next);
+  fp::switch_out_in(me.fp, to.fp);
   scheme::switch_to(me, to);
   // Back in `me`, switched in by someone else.
 }

@@ -20,13 +20,16 @@ inline TrapFrame* trapframe_on_kernel_stack(Process& p) {
   return reinterpret_cast<TrapFrame*>(window_va() + layout::kstack_top(p.index()) - sizeof(TrapFrame));
 }
 
-// Charge one satp write (and, without ASIDs, the full flush the generated code does after it)
-// to the process whose table is being loaded.
-inline void count_satp_write(Process& to) {
+// Schemes 2 and 3: the satp value that loads `to`'s table (an ASID of the current generation
+// is acquired here), with one satp write (and, without usable ASIDs, the full flush the
+// generated code then does) charged to `to`.
+inline u64 satp_for_switch(Process& to) {
+  u64 satp = to.space.satp_for_load();
   if (config::stats) {
     to.counters.satp_writes++;
-    if (!config::asid) to.counters.sfence_all++;
+    if (asid::flush_on_load()) to.counters.sfence_all++;
   }
+  return satp;
 }
 
 // sret will enter user mode (SPP = 0) with interrupts enabled (SPIE = 1), and SUM is off.

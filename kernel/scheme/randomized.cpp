@@ -17,8 +17,8 @@
 
 extern "C" {
 extern char trampoline_start[];
-void switch_context(Context* from, Context* to, u64 satp);
-[[noreturn]] void enter_fresh(Context* ctx, u64 satp);
+void switch_context(Context* from, Context* to, u64 satp, bool flush);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush);
 [[noreturn]] void user_return_full(TrapFrame* tf);
 void fresh_entry();
 extern char kernelvec[];
@@ -146,9 +146,9 @@ TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); 
 
 void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
-  common::count_satp_write(to);
+  u64 satp = common::satp_for_switch(to);
   // to.ctx holds to's sp and ra at to's slot; hand the switch page its address there.
-  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), to.space.satp());
+  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), satp, asid::flush_on_load());
   // Resumed at our own slot: kernel traps must find kernelvec here, not at the last slot.
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
 }
@@ -163,8 +163,8 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 }
 
 void enter(Process& p) {
-  common::count_satp_write(p);
-  enter_fresh(at_window(&p.ctx, p.space.kernel.window), p.space.satp());
+  u64 satp = common::satp_for_switch(p);
+  enter_fresh(at_window(&p.ctx, p.space.kernel.window), satp, asid::flush_on_load());
 }
 
 void return_to_user_first(Process& p) {

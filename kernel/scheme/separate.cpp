@@ -12,6 +12,8 @@
 
 extern "C" {
 extern char trampoline_start[];
+// The trampoline's entry and exits, in two copies when ASID=y (see trapgen.py).
+extern char uservec[], userret[], userret_full[], uservec_flush[], userret_flush[], userret_full_flush[];
 void switch_context(Context* from, Context* to);
 [[noreturn]] void enter_fresh(Context* ctx, u64 unused);
 [[noreturn]] void user_return_full(TrapFrame* tf);
@@ -27,6 +29,20 @@ u64 kernel_satp = 0;
 constexpr unsigned TOP = 511;  // the root entry that leads to TRAMPOLINE and TRAPFRAME
 
 TrapFrame* frame_of(Process& p) { return phys_to_virt<TrapFrame>(p.scheme_state.trapframe.addr()); }
+
+// The VA at which trampoline code `sym` runs in user tables.
+u64 at_trampoline(const char* sym) { return layout::TRAMPOLINE + (sym - trampoline_start); }
+
+// The trap-frame fields the next trap exit reads: the user table's satp (acquiring an ASID of
+// the current generation) and the copy of the trampoline code this core needs.
+void prepare_trap_exit(Process& p) {
+  TrapFrame* tf = frame_of(p);
+  tf->user_satp = p.space.satp_for_load();
+  bool flush = asid::flush_on_load();
+  tf->user_stvec = at_trampoline(flush ? uservec_flush : uservec);
+  tf->userret = at_trampoline(flush ? userret_flush : userret);
+  tf->userret_full = at_trampoline(flush ? userret_full_flush : userret_full);
+}
 
 // Copy between kernel memory and user memory of `space`, page by page through its table.
 template <typename Copy>
@@ -105,6 +121,9 @@ TrapFrame* trapframe(Process& p) { return frame_of(p); }
 
 void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
+  // Whatever path `to` takes back to user mode, its trap frame names a valid ASID: a rollover
+  // can happen only here and in return_to_user_first, never between this and to's sret.
+  prepare_trap_exit(to);
   switch_context(&from.ctx, &to.ctx);
 }
 
@@ -119,10 +138,9 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 void enter(Process& p) { enter_fresh(&p.ctx, 0); }
 
 void return_to_user_first(Process& p) {
-  TrapFrame* tf = frame_of(p);
-  tf->user_satp = p.space.satp();
+  prepare_trap_exit(p);
   common::prepare_sret_to_user();
-  user_return_full(tf);
+  user_return_full(frame_of(p));
 }
 
 void copy_from_user(AddressSpace& space, void* dst, u64 user_src, size_t len) {

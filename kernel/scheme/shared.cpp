@@ -10,8 +10,8 @@
 #include "scheme/common.hpp"
 
 extern "C" {
-void switch_context(Context* from, Context* to, u64 satp);
-[[noreturn]] void enter_fresh(Context* ctx, u64 satp);
+void switch_context(Context* from, Context* to, u64 satp, bool flush);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush);
 [[noreturn]] void user_return_full(TrapFrame* tf);
 void fresh_entry();
 }
@@ -53,8 +53,8 @@ TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); 
 
 void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
-  common::count_satp_write(to);
-  switch_context(&from.ctx, &to.ctx, to.space.satp());
+  u64 satp = common::satp_for_switch(to);
+  switch_context(&from.ctx, &to.ctx, satp, asid::flush_on_load());
 }
 
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
@@ -66,8 +66,8 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 }
 
 void enter(Process& p) {
-  common::count_satp_write(p);
-  enter_fresh(&p.ctx, p.space.satp());
+  u64 satp = common::satp_for_switch(p);
+  enter_fresh(&p.ctx, satp, asid::flush_on_load());
 }
 
 void return_to_user_first(Process& p) {

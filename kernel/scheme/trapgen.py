@@ -27,10 +27,15 @@ FIELDS = [
     ("SATP_WRITES", 304),  # satp writes done by the trap path (counter)
     ("SFENCE_ALL", 312),   # sfence.vma zero,zero done by the trap path (counter)
     ("SYSCALLS", 320),     # system calls dispatched (counter)
+    ("USER_STVEC", 328),   # scheme 1: uservec's trampoline VA (the variant for this core)
+    ("USERRET", 336),      # scheme 1: userret's trampoline VA (the variant for this core)
+    ("USERRET_FULL", 344), # scheme 1: userret_full's trampoline VA (the variant for this core)
 ]
-TRAPFRAME_SIZE = 336
-# Context saved by a context switch: ra, sp, s0..s11.
-CONTEXT_REGS = ["ra", "sp"] + [f"s{i}" for i in range(12)]
+TRAPFRAME_SIZE = 352
+# Context saved by a context switch: ra, sp, the callee-saved s0..s11, and gp and tp, which
+# belong to the user (the kernel never uses them) and would otherwise pass from the process
+# switched out to the one switched in, since the fast trap exits do not restore them.
+CONTEXT_REGS = ["ra", "sp", "gp", "tp"] + [f"s{i}" for i in range(12)]
 
 ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1"] + \
     [f"a{i}" for i in range(8)] + [f"s{i}" for i in range(2, 12)] + ["t3", "t4", "t5", "t6"]
@@ -40,8 +45,6 @@ ALL_BUT_SP = [1] + list(range(3, 32))
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
 SYS_COUNT = 19              # include/uapi/syscall.h: SYS_COUNT (checked by the C++ build)
-USERRET_OFFSET = 0x400       # scheme 1: offsets of the exits inside the trampoline page
-USERRET_FULL_OFFSET = 0x800
 
 
 def read_config(path: str) -> dict[str, str]:
@@ -87,11 +90,10 @@ class Scheme:
                    f"    sd {tmp}, {off(field)}({base})")
 
     def flush_after_satp(self, base: str | None) -> None:
-        """Without ASIDs a satp write must be followed by a full flush; with ASIDs it need not."""
-        if not self.asid:
-            self.e("    sfence.vma zero, zero          # no ASIDs: flush the whole TLB")
-            if base:
-                self.count(base, "SFENCE_ALL")
+        """The full flush that follows a satp write when the core has no usable ASIDs."""
+        self.e("    sfence.vma zero, zero          # no ASIDs: flush the whole TLB")
+        if base:
+            self.count(base, "SFENCE_ALL")
 
     def save_user_regs(self, base: str, skip: int) -> None:
         for i in ALL_BUT_SP:
@@ -212,6 +214,12 @@ class SeparateTable(Scheme):
     number = 1
     title = "separate kernel page table"
 
+    def variants(self) -> list[tuple[str, bool]]:
+        """(symbol suffix, flush after satp) for each copy of the trampoline code. With ASIDs
+        configured the kernel picks at boot: the plain copy if the core has usable ASIDs, the
+        flushing copy if it has none (or asid_bits= took them away)."""
+        return [("", False), ("_flush", True)] if self.asid else [("_flush", True)]
+
     def trap_path(self) -> None:
         e = self.e
         e(f"""\
@@ -219,57 +227,23 @@ class SeparateTable(Scheme):
 # Mapped at TRAMPOLINE (0x{TRAMPOLINE:x}) in the kernel table and in every process table.
 # User mode sees only its own pages, this page and its trap frame at TRAPFRAME
 # (0x{TRAPFRAME:x}); so a trap saves the user registers there, then switches satp to the
-# kernel table. Two satp writes per trap: one here, one in userret.
+# kernel table. Two satp writes per trap: one in uservec, one in userret. Each entry and exit
+# is here {'twice: without and with the full flush that a core without ASIDs needs after a satp write; the trap frame holds the addresses of the copy this core uses' if self.asid else 'once, with the full flush that ASID=n needs after every satp write'}.
     .section .trampoline, "ax"
     .globl trampoline_start
     .balign 4096
-trampoline_start:
-    .globl uservec
-uservec:
-    csrrw a0, sscratch, a0         # a0 = TRAPFRAME, sscratch = user a0""")
-        self.save_user_regs("a0", skip=10)
-        e("    sd sp, 16(a0)")
+trampoline_start:""")
+        for suffix, flush in self.variants():
+            self.uservec(suffix, flush)
+        for suffix, flush in self.variants():
+            self.userret(suffix, flush, full=False)
+        for suffix, flush in self.variants():
+            self.userret(suffix, flush, full=True)
+        if not self.asid:
+            e("# ASID=n: the plain names are the flushing copies.")
+            for name in ("uservec", "userret", "userret_full"):
+                e(f"    .globl {name}\n    .set {name}, {name}_flush")
         e(f"""\
-    csrr t0, sscratch
-    sd t0, {8 * 10}(a0)                  # user a0
-    csrr t0, sepc
-    sd t0, {off('EPC')}(a0)
-    ld sp, {off('KERNEL_SP')}(a0)
-    ld t0, {off('KERNEL_TRAP')}(a0)
-    ld t1, {off('KERNEL_SATP')}(a0)
-    ld a0, {off('KERNEL_TF')}(a0)          # from now on reach the frame at its kernel VA
-    csrw satp, t1                  # satp write 1 of 2: into the kernel table""")
-        self.count("a0", "SATP_WRITES")
-        self.flush_after_satp("a0")
-        e(f"""\
-    jr t0                          # user_trap_entry
-
-# userret(a0 = TRAPFRAME, a1 = user satp): called at its TRAMPOLINE VA from the kernel table.
-    .org {USERRET_OFFSET}                      # fixed offsets: the kernel jumps to TRAMPOLINE + offset
-    .globl userret
-userret:
-    csrw satp, a1                  # satp write 2 of 2: back to the process table""")
-        self.count("a0", "SATP_WRITES")
-        self.flush_after_satp("a0")
-        e("# Only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are never touched.")
-        self.restore_regs("a0", [r for r in CALLER_SAVED if r != 10])
-        e(f"""\
-    ld sp, 16(a0)
-    ld a0, 80(a0)
-    sret
-
-# userret_full(a0 = TRAPFRAME, a1 = user satp): the first return of a new or exec'd process.
-    .org {USERRET_FULL_OFFSET}
-    .globl userret_full
-userret_full:
-    csrw satp, a1""")
-        self.count("a0", "SATP_WRITES")
-        self.flush_after_satp("a0")
-        self.restore_regs("a0", [r for r in ALL_BUT_SP if r != 10])
-        e("""\
-    ld sp, 16(a0)
-    ld a0, 80(a0)
-    sret
     .balign 4096
     .globl trampoline_end
 trampoline_end:
@@ -292,31 +266,75 @@ user_trap_entry:
     addi sp, sp, 16
     # fall through: return to user mode
     .globl user_return
-user_return:                       # (a0 = trap frame kernel VA)
-    li t0, {TRAMPOLINE}
-    csrw stvec, t0                 # uservec is the first thing on the trampoline page
-    li t1, {TRAPFRAME}
-    csrw sscratch, t1
-    ld t2, {off('EPC')}(a0)
-    csrw sepc, t2
-    ld a1, {off('USER_SATP')}(a0)
-    mv a0, t1
-    li t0, {TRAMPOLINE + USERRET_OFFSET}     # userret at its trampoline VA
-    jr t0
-
+user_return:                       # (a0 = trap frame kernel VA)""")
+        self.kernel_exit("USERRET")
+        e("""
 # user_return_full(a0 = trap frame kernel VA): never returns.
     .globl user_return_full
-user_return_full:
-    li t0, {TRAMPOLINE}
-    csrw stvec, t0
+user_return_full:""")
+        self.kernel_exit("USERRET_FULL")
+        e("")
+
+    def kernel_exit(self, target: str) -> None:
+        """Kernel-side half of a trap exit: stvec, sscratch, sepc, then jump to the trampoline
+        exit whose VA the trap frame holds, with a0 = TRAPFRAME and a1 = the user satp."""
+        self.e(f"""\
+    ld t0, {off('USER_STVEC')}(a0)
+    csrw stvec, t0                 # uservec (this core's copy) on the trampoline page
     li t1, {TRAPFRAME}
     csrw sscratch, t1
     ld t2, {off('EPC')}(a0)
     csrw sepc, t2
     ld a1, {off('USER_SATP')}(a0)
+    ld t0, {off(target)}(a0)           # the exit at its trampoline VA
     mv a0, t1
-    li t0, {TRAMPOLINE + USERRET_FULL_OFFSET}     # userret_full at its trampoline VA
-    jr t0
+    jr t0""")
+
+    def uservec(self, suffix: str, flush: bool) -> None:
+        e = self.e
+        e(f"""\
+    .globl uservec{suffix}
+    .balign 4
+uservec{suffix}:
+    csrrw a0, sscratch, a0         # a0 = TRAPFRAME, sscratch = user a0""")
+        self.save_user_regs("a0", skip=10)
+        e("    sd sp, 16(a0)")
+        e(f"""\
+    csrr t0, sscratch
+    sd t0, {8 * 10}(a0)                  # user a0
+    csrr t0, sepc
+    sd t0, {off('EPC')}(a0)
+    ld sp, {off('KERNEL_SP')}(a0)
+    ld t0, {off('KERNEL_TRAP')}(a0)
+    ld t1, {off('KERNEL_SATP')}(a0)
+    ld a0, {off('KERNEL_TF')}(a0)          # from now on reach the frame at its kernel VA
+    csrw satp, t1                  # satp write 1 of 2: into the kernel table""")
+        self.count("a0", "SATP_WRITES")
+        if flush:
+            self.flush_after_satp("a0")
+        e("    jr t0                          # user_trap_entry\n")
+
+    def userret(self, suffix: str, flush: bool, full: bool) -> None:
+        e = self.e
+        name = f"userret{'_full' if full else ''}{suffix}"
+        what = ("the first return of a new or exec'd process: every register" if full else
+                "only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are the process's own (saved and restored by the context switch)")
+        e(f"""\
+# {name}(a0 = TRAPFRAME, a1 = user satp), called at its TRAMPOLINE VA from the kernel table:
+# {what}.
+    .globl {name}
+    .balign 4
+{name}:
+    csrw satp, a1                  # satp write 2 of 2: back to the process table""")
+        self.count("a0", "SATP_WRITES")
+        if flush:
+            self.flush_after_satp("a0")
+        regs = ALL_BUT_SP if full else CALLER_SAVED
+        self.restore_regs("a0", [r for r in regs if r != 10])
+        e("""\
+    ld sp, 16(a0)
+    ld a0, 80(a0)
+    sret
 """)
 
     def switch_path(self) -> None:
@@ -375,7 +393,8 @@ user_return_fast:
     csrw sscratch, sp
     ld t0, {off('EPC')}(sp)
     csrw sepc, t0
-# Only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are never touched.""")
+# Only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are the
+# process's own (the kernel never uses them; the context switch saves and restores them).""")
         self.restore_regs("sp", CALLER_SAVED)
         e(f"""\
     ld sp, 16(sp)
@@ -397,9 +416,15 @@ user_return_full:
 """)
 
     def switch_body(self) -> None:
-        """After the outgoing context is saved: write satp (a2), load the incoming context (a1)."""
+        """After the outgoing context is saved: write satp (a2), flush if a3 says the core has
+        no usable ASIDs (always, with ASID=n), load the incoming context (a1)."""
         self.e("    csrw satp, a2                  # the only satp write: a switch between processes")
-        self.flush_after_satp(None)
+        if self.asid:
+            self.e("    beqz a3, 1f                    # a3 = 0: the core has ASIDs, no flush")
+            self.flush_after_satp(None)
+            self.e("1:")
+        else:
+            self.flush_after_satp(None)
         self.load_context("a1")
         self.e("    ret")
 
@@ -407,8 +432,8 @@ user_return_full:
         e = self.e
         e("""\
 # ---------------------------------------------------------------- context switch
-# switch_context(a0 = from, a1 = to, a2 = to's satp). The kernel is at the same VA in both
-# tables, so execution simply continues after the satp write.
+# switch_context(a0 = from, a1 = to, a2 = to's satp, a3 = flush after the write). The kernel
+# is at the same VA in both tables, so execution simply continues after the satp write.
     .section .text
     .globl switch_context
     .balign 4
@@ -416,9 +441,11 @@ switch_context:""")
         self.save_context("a0")
         self.switch_body()
         e("""
-# enter_fresh(a0 = context, a1 = satp): load a table and start a context on a fresh stack.
+# enter_fresh(a0 = context, a1 = satp, a2 = flush): load a table and start a context on a
+# fresh stack.
     .globl enter_fresh
 enter_fresh:
+    mv a3, a2
     mv a2, a1
     mv a1, a0""")
         self.switch_body()
@@ -440,7 +467,8 @@ class RandomizedTable(SharedTable):
         e = self.e
         e(f"""\
 # ---------------------------------------------------------------- context switch
-# switch_context(a0 = from, a1 = to (its VA in the incoming slot), a2 = to's satp).
+# switch_context(a0 = from, a1 = to (its VA in the incoming slot), a2 = to's satp,
+# a3 = flush after the write).
 # Save at the current slot, then jump to the switch page (fixed VA 0x{TRAMPOLINE:x}),
 # which writes satp and loads the incoming context: its sp and ra are at the incoming slot.
     .section .text
@@ -452,9 +480,10 @@ switch_context:""")
     li t0, {TRAMPOLINE}
     jr t0
 
-# enter_fresh(a0 = context at the target slot, a1 = satp)
+# enter_fresh(a0 = context at the target slot, a1 = satp, a2 = flush)
     .globl enter_fresh
 enter_fresh:
+    mv a3, a2
     mv a2, a1
     mv a1, a0
     li t0, {TRAMPOLINE}
@@ -462,7 +491,7 @@ enter_fresh:
 
 # ---------------------------------------------------------------- the switch page
 # The only code that runs across a satp write. It holds no data and no kernel pointers:
-# the incoming context's address and satp arrive in registers.
+# the incoming context's address, its satp and the flush flag arrive in registers.
     .section .trampoline, "ax"
     .globl trampoline_start
     .balign 4096

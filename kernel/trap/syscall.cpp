@@ -2,6 +2,8 @@
 // nothing a user program passes can make the kernel fault or panic.
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
+#include "arch/fp.hpp"
+#include "mm/asid.hpp"
 #include "mm/frame.hpp"
 #include "mm/tlb.hpp"
 #include "proc/loader.hpp"
@@ -117,7 +119,12 @@ long sys_stats(u64 out) {
   s.heap_bytes_used = heap::bytes_in_use();
   s.heap_pages = heap::pages_held();
   s.scheme = scheme::number;
-  s.asid_enabled = tlb::asids_enabled();
+  s.asid_enabled = asid::enabled();
+  s.asid_bits = asid::bits();
+  s.asid_generation = asid::generation();
+  s.asid_rollovers = asid::rollovers();
+  s.fp_saves = fp::saves();
+  s.fp_restores = fp::restores();
   s.timebase_hz = timebase_hz;
   return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
 }

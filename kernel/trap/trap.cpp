@@ -3,6 +3,7 @@
 // restores them and returns to user mode.
 #include "trap/trap.hpp"
 
+#include "arch/fp.hpp"
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 
@@ -36,6 +37,9 @@ const char* fault_name(u64 cause) {
     sched::on_timer_interrupt();
     return;
   }
+  // The first FP instruction since exec traps with FS off: hand out a zeroed FP register file
+  // and retry it. Not counted as a fault: the process goes on.
+  if (cause == u64(Exception::IllegalInstruction) && fp::first_use(p.fp)) return;
   if (config::stats) p.counters.faults++;
   const char* reason = fault_name(cause);
   u64 stval = CSR_READ(stval);

@@ -1,0 +1,134 @@
+#include "mm/asid.hpp"
+
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "mm/tlb.hpp"
+
+using asid::Tag;
+
+namespace {
+
+constexpr unsigned MAX_BITS = 16;
+constexpr u32 WORDS = (1u << MAX_BITS) / 64;
+
+unsigned usable_bits = 0;
+u32 count = 0;               // ASIDs in this generation: 1 << usable_bits (ASID 0 is the kernel's)
+u64 current_generation = 1;
+u64 rollover_count = 0;
+u64 in_use[WORDS];           // bit a: ASID a is held in current_generation
+u32 next_hint = 1;
+
+// The ASID that was in satp when the generation rolled over. Its owner is still running (it is
+// switching away), so its entries may be refilled after the flush: it keeps that ASID in the
+// new generation and nobody else gets it.
+struct {
+  bool valid = false;
+  Tag owner;  // the owner's tag as it was (old generation)
+} reserved;
+
+bool held(u32 a) { return in_use[a / 64] >> (a % 64) & 1; }
+void take(u32 a) { in_use[a / 64] |= 1ul << (a % 64); }
+void give_back(u32 a) { in_use[a / 64] &= ~(1ul << (a % 64)); }
+
+// A free ASID of this generation, searching from the hint; 0 if none.
+u32 find_free() {
+  for (u32 i = 0; i < count; i++) {
+    u32 a = (next_hint + i) % count;
+    if (a != 0 && !held(a)) {
+      next_hint = a + 1;
+      return a;
+    }
+  }
+  return 0;
+}
+
+void rollover() {
+  u16 active = static_cast<u16>((CSR_READ(satp) >> riscv::SATP_ASID_SHIFT) & riscv::SATP_ASID_MASK);
+  reserved.valid = false;
+  for (u32 i = 0; i < WORDS; i++) in_use[i] = 0;
+  take(0);
+  if (active != 0) {
+    take(active);
+    reserved.valid = true;
+    reserved.owner = {current_generation, active};
+  }
+  current_generation++;
+  rollover_count++;
+  tlb::flush_all();
+  LOG_DEBUG("asid: rollover to generation %lu\n", current_generation);
+}
+
+bool is_reserved(const Tag& t) {
+  return reserved.valid && t.generation == reserved.owner.generation && t.value == reserved.owner.value;
+}
+
+}  // namespace
+
+namespace asid {
+
+void init(unsigned cap_bits) {
+  usable_bits = 0;
+  if (cap_bits > 0) {
+    // Write all-ones to satp.ASID (keeping mode and root) and count the bits that stick.
+    u64 satp = CSR_READ(satp);
+    CSR_WRITE(satp, satp | (riscv::SATP_ASID_MASK << riscv::SATP_ASID_SHIFT));
+    u64 back = (CSR_READ(satp) >> riscv::SATP_ASID_SHIFT) & riscv::SATP_ASID_MASK;
+    CSR_WRITE(satp, satp);
+    tlb::flush_all();
+    while (usable_bits < MAX_BITS && (back >> usable_bits & 1)) usable_bits++;
+    if (usable_bits > cap_bits) usable_bits = cap_bits;
+    if (usable_bits < 2) usable_bits = 0;
+  }
+  count = usable_bits ? 1u << usable_bits : 0;
+  for (u32 i = 0; i < WORDS; i++) in_use[i] = 0;
+  take(0);
+}
+
+unsigned bits() { return usable_bits; }
+bool enabled() { return usable_bits != 0; }
+u64 generation() { return current_generation; }
+u64 rollovers() { return rollover_count; }
+
+u16 acquire(Tag& tag) {
+  if (!enabled()) {
+    tag = {};
+    return 0;
+  }
+  if (tag.generation == current_generation) return tag.value;
+  if (is_reserved(tag)) {
+    reserved.valid = false;  // already marked held in this generation
+    tag.generation = current_generation;
+    return tag.value;
+  }
+  u32 a = find_free();
+  if (a == 0) {
+    rollover();
+    a = find_free();  // at most ASID 0 and the reserved one are held: with >= 2 bits one is free
+    if (a == 0) panic("asid: no ASID free right after a rollover");
+  }
+  take(a);
+  tag = {current_generation, static_cast<u16>(a)};
+  return tag.value;
+}
+
+void release(Tag& tag) {
+  if (enabled() && tag.value != 0) {
+    bool live = tag.generation == current_generation || is_reserved(tag);
+    if (live) {
+      // Entries tagged with this ASID (leaves and cached walks) must be gone before the ASID is
+      // handed out again, and before the caller frees the tables and frames they point to.
+      tlb::flush_asid(tag.value);
+      give_back(tag.value);
+      if (is_reserved(tag)) reserved.valid = false;
+    }
+    // A stale tag has nothing in the TLB: the rollover that made it stale flushed everything.
+  }
+  tag = {};
+}
+
+bool holds(const Tag& tag) {
+  return enabled() && tag.value != 0 && (tag.generation == current_generation || is_reserved(tag));
+}
+bool marked_held(u16 value) { return value < count && held(value); }
+
+}  // namespace asid
