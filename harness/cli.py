@@ -1,61 +1,99 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,run} [options]."""
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,run} [options].
+
+Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
+130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .benchspec import (BENCH_BY_NAME, TLB_PRESETS_DEFAULT, TLB_PROBE, select_benches,
                         select_tlb_benches)
-from .build import BuildResult, build_all, variant_dir
-from .errors import HarnessError
+from .build import BuildResult, build_all, build_variant, variant_dir
+from .errors import HarnessError, UserError, format_command, log_tail
 from .measure import RunOptions, boot, log_path, run_all, static_facts
-from .qemu import DEFAULT_QEMU, DEFAULT_TIMEOUT
+from .outputs import (check_replaceable, official_results, relocate, replace_dir,
+                      scratch_results, staging_dir, write_report, write_results)
+from .qemu import DEFAULT_QEMU, DEFAULT_TIMEOUT, allow_runs, kill_running
 from .tlb import (CYCLE_MODEL, PLUGIN, PRESET_TEXT, PluginBuild, build_plugin,
                   plugin_facts)
 from .variants import VARIANT_NAMES, Variant, select_variants, variant_by_name
 
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
 COMPILER = "riscv64-linux-gnu-g++"
+PROG = "harness"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (UserError, exit 2), not usage + traceback."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return v
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python3 -m harness",
-                                description="sv39lab benchmark harness (docs/harness.md)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog=PROG, description="sv39lab benchmark harness (docs/harness.md). "
+                "Exit status: 0 ok, 1 a build or run failed, 2 usage error, 130 interrupted.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def common(sp: argparse.ArgumentParser) -> None:
+    def repo_results(sp: argparse.ArgumentParser, results_help: str) -> None:
         sp.add_argument("--repo", type=Path, default=REPO_DEFAULT,
                         help="repository root (default: %(default)s)")
-        sp.add_argument("--results", type=Path, default=None,
-                        help="output directory (default: REPO/results)")
+        sp.add_argument("--results", type=Path, default=None, metavar="DIR",
+                        help=results_help)
+
+    def common(sp: argparse.ArgumentParser, results_help: str) -> None:
+        repo_results(sp, results_help)
         sp.add_argument("-V", "--variants", nargs="+", metavar="VARIANT", default=None,
-                        choices=VARIANT_NAMES, help="variants (default: all six)")
-        sp.add_argument("--make-jobs", type=int, default=2, help="make -jN (default 2)")
-        sp.add_argument("-j", "--jobs", type=int, default=2,
+                        choices=VARIANT_NAMES, help="variants (default: all nine)")
+        sp.add_argument("--make-jobs", type=_positive_int, default=2, metavar="N",
+                        help="make -jN (default 2)")
+        sp.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",
                         help="parallel workers for builds and QEMU runs (default 2)")
         sp.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
 
-    def measuring(sp: argparse.ArgumentParser) -> None:
-        common(sp)
+    def measuring(sp: argparse.ArgumentParser, results_help: str) -> None:
+        common(sp, results_help)
         sp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=None,
                         choices=list(BENCH_BY_NAME), help="benchmarks (default: all)")
         sp.add_argument("--quick", action="store_true",
                         help="small iteration counts and 2 repetitions (for tests)")
-        sp.add_argument("--reps", type=int, default=None,
+        sp.add_argument("--reps", type=_positive_int, default=None, metavar="N",
                         help="wall-time repetitions per benchmark (default 5, --quick 2)")
-        sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help="seconds per QEMU run (default %(default)s)")
+        sp.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
+                        metavar="S", help="seconds per QEMU run (default %(default)s)")
         sp.add_argument("--qemu", default=DEFAULT_QEMU, help="QEMU binary (default %(default)s)")
         sp.add_argument("--no-build", action="store_true",
                         help="use the existing build/variants/*/kernel.elf")
         sp.add_argument("--no-kaslr", action="store_true", help="skip the kaslr_probe runs")
         sp.add_argument("--strict", action="store_true",
-                        help="exit non-zero when a variant (or the TLB plugin) is not built, "
-                             "too")
+                        help="exit 1 when the TLB-model plugin is not built, too (a variant "
+                             "that does not build always does)")
         sp.add_argument("--tlb-presets", nargs="+", metavar="PRESET",
                         default=list(TLB_PRESETS_DEFAULT), choices=sorted(PRESET_TEXT),
                         help="TLB-model presets to run (default: %(default)s; see "
@@ -63,34 +101,106 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--no-tlb", action="store_true",
                         help="skip the TLB-model runs (and the plugin build)")
 
-    common(sub.add_parser("build", help="build the variants into build/variants/<name>"))
+    common(sub.add_parser("build", help="build the variants into build/variants/<name>"),
+           "where the build logs go (DIR/logs; default REPO/build/results)")
     measuring(sub.add_parser("bench", help="build, run the benchmarks, write "
-                                           "measurements.csv, facts.json, metadata.json"))
-    measuring(sub.add_parser("reproduce", help="bench, then the plots and comparison.md"))
+                                           "measurements.csv, facts.json, metadata.json"),
+              "output directory, replaced at the end (default REPO/build/results)")
+    measuring(sub.add_parser("reproduce", help="bench, then the plots and comparison.md"),
+              "output directory, replaced at the end (default: REPO/results for a complete "
+              "run that succeeds, else REPO/build/results)")
     rp = sub.add_parser("report", help="plots and comparison.md from an existing "
                                        "measurements.csv and facts.json")
-    rp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
-    rp.add_argument("--results", type=Path, default=None)
-    run = sub.add_parser("run", help="boot one variant with one program (kernel must be built)")
-    run.add_argument("variant", choices=VARIANT_NAMES)
-    run.add_argument("program")
-    run.add_argument("args", nargs=argparse.REMAINDER)
-    run.add_argument("--repo", type=Path, default=REPO_DEFAULT)
-    run.add_argument("--results", type=Path, default=None)
-    run.add_argument("--icount", action="store_true")
+    rp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
+                    help="results directory (default REPO/build/results)")
+    repo_results(rp, "the same as DIR")
+    run = sub.add_parser("run", usage="%(prog)s [options] VARIANT PROGRAM [ARG ...] "
+                                      "[-- ARG ...]",
+                         help="boot one variant with one program (built first if missing)",
+                         description="Options go anywhere before `--`; everything after `--` "
+                                     "is passed to the program unchanged.")
+    run.add_argument("variant", choices=VARIANT_NAMES, metavar="VARIANT")
+    run.add_argument("program", nargs="?", metavar="PROGRAM")
+    run.add_argument("args", nargs="*", metavar="ARG")
+    repo_results(run, "logs go to DIR/logs (default REPO/build/results)")
+    run.add_argument("--icount", action="store_true",
+                     help="deterministic -icount run (instruction counts, counters)")
     run.add_argument("--tlb", metavar="PRESET", default=None, choices=sorted(PRESET_TEXT),
                      help="run under the TLB-model plugin with this preset (implies --icount; "
                           "the plugin must be built)")
-    run.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="S")
     run.add_argument("--qemu", default=DEFAULT_QEMU)
+    run.add_argument("--no-build", action="store_true",
+                     help="do not build a missing kernel (fail instead)")
+    p.set_defaults(_run_parser=run)
     return p
 
 
-def _results(args: argparse.Namespace) -> Path:
-    return (args.results or args.repo / "results").resolve()
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line. For `run`, options are accepted anywhere before `--` and everything
+    after `--` goes to the guest program verbatim."""
+    argv = list(argv)
+    tail: List[str] = []
+    if argv and argv[0] == "run" and "--" in argv:
+        i = argv.index("--")
+        argv, tail = argv[:i], argv[i + 1:]
+    p = _parser()
+    if argv and argv[0] == "run":
+        run = p.get_default("_run_parser")
+        args = run.parse_intermixed_args(argv[1:])
+        args.command = "run"
+        guest = ([args.program] if args.program else []) + list(args.args) + tail
+        if not guest:
+            raise UserError(f"{PROG} run: no PROGRAM given (usage: {PROG} run [options] "
+                            f"VARIANT PROGRAM [ARG ...])")
+        args.program, args.args = guest[0], guest[1:]
+        return args
+    return p.parse_args(argv)
 
 
-def _builds(args: argparse.Namespace, variants: List[Variant], results: Path) -> List[BuildResult]:
+def _repo(args: argparse.Namespace) -> Path:
+    repo = args.repo.resolve()
+    if not (repo / "Makefile").is_file():
+        raise UserError(f"--repo {repo}: no Makefile there (not an sv39lab tree)")
+    return repo
+
+
+def complete_run(args: argparse.Namespace) -> bool:
+    """A complete reproduce: all variants and benchmarks, full counts, kaslr and TLB runs with
+    the default presets. Only such a run may replace REPO/results."""
+    return (args.command == "reproduce" and not args.variants and not args.benches
+            and not args.quick and not args.no_kaslr and not args.no_tlb and not args.no_build
+            and list(args.tlb_presets) == list(TLB_PRESETS_DEFAULT))
+
+
+def _target(args: argparse.Namespace, repo: Path) -> Tuple[Path, bool]:
+    """(output directory, whether it is the committed results/)."""
+    official = official_results(repo)
+    if args.results is not None:
+        target = args.results.resolve()
+        if target == official and not complete_run(args):
+            raise UserError(f"--results {args.results}: results/ holds the figures of a complete "
+                            f"`reproduce` only; write this run elsewhere (default "
+                            f"{scratch_results(repo)})")
+        return target, target == official
+    if complete_run(args):
+        return official, True
+    return scratch_results(repo), False
+
+
+def _log_dir(args: argparse.Namespace, repo: Path) -> Path:
+    d = (args.results.resolve() if args.results is not None else scratch_results(repo))
+    if d == official_results(repo):
+        raise UserError(f"--results {args.results}: results/ is written by `reproduce` only")
+    logs = d / "logs"
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {logs}: {exc.strerror}") from None
+    return d
+
+
+def _builds(args: argparse.Namespace, variants: List[Variant], logs: Path) -> List[BuildResult]:
     repo = args.repo.resolve()
     if getattr(args, "no_build", False):
         out = []
@@ -98,70 +208,89 @@ def _builds(args: argparse.Namespace, variants: List[Variant], results: Path) ->
             kernel = repo / variant_dir(v) / "kernel.elf"
             ok = kernel.is_file()
             out.append(BuildResult(variant=v, ok=ok, build_dir=repo / variant_dir(v),
-                                   kernel=kernel, log=results / "logs" / f"build-{v.name}.log",
+                                   kernel=kernel, log=logs / f"build-{v.name}.log",
                                    error=None if ok else "no kernel.elf (--no-build)"))
         return out
-    return build_all(variants, repo, results / "logs", jobs=args.make_jobs, workers=args.jobs,
+    return build_all(variants, repo, logs, jobs=args.make_jobs, workers=args.jobs,
                      progress=not args.no_progress)
 
 
-def _report_builds(builds: Sequence[BuildResult], repo: Path) -> Dict[str, str]:
+def _report_builds(builds: Sequence[BuildResult], repo: Path,
+                   log_of: Any = lambda p: p) -> Dict[str, str]:
     missing: Dict[str, str] = {}
     for b in builds:
         if b.ok:
             print(f"built    {b.variant.name}: {b.kernel.relative_to(repo)} ({b.seconds:.1f} s)")
         else:
-            missing[b.variant.name] = str(b.log)
-            print(f"MISSING  {b.variant.name}: {b.error}; log: {b.log}")
+            missing[b.variant.name] = str(log_of(b.log))
+            command = b.commands[-1] if b.commands else "(none)"
+            print(f"MISSING  {b.variant.name}: {b.error}\n  command: {command}\n"
+                  f"  log:     {log_of(b.log)}\n{log_tail(b.log)}", file=sys.stderr)
     return missing
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    results = _results(args)
-    builds = _builds(args, select_variants(args.variants), results)
-    missing = _report_builds(builds, args.repo.resolve())
+    repo = _repo(args)
+    d = _log_dir(args, repo)
+    builds = _builds(args, select_variants(args.variants), d / "logs")
+    missing = _report_builds(builds, repo)
     return 1 if missing else 0
 
 
 def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) -> int:
     start = time.monotonic()
-    repo = args.repo.resolve()
-    results = _results(args)
+    repo = _repo(args)
+    target, official = _target(args, repo)
+    check_replaceable(target)
+    if official and report:
+        # a failed complete run goes to build/results: check that it could go there
+        check_replaceable(scratch_results(repo))
+    stage = staging_dir(repo, target)
+    print(f"output: {target} (written at the end; staging in {stage})")
     variants = select_variants(args.variants)
     benches = select_benches(args.benches)
     reps = args.reps if args.reps is not None else (2 if args.quick else 5)
-    builds = _builds(args, variants, results)
-    missing = _report_builds(builds, repo)
+    builds = _builds(args, variants, stage / "logs")
+    # where this run's files will end up: a complete run that already lacks a variant cannot
+    # replace results/, so its logs are named under build/results from the start
+    if official and not all(b.ok for b in builds):
+        dest = scratch_results(repo)
+    else:
+        dest = target
+    missing = _report_builds(builds, repo, lambda p: relocate(str(p), stage, dest, repo))
     built = [b.variant for b in builds if b.ok]
     facts = static_facts(builds, variants, repo)
     tlb_presets: List[str] = [] if args.no_tlb else list(dict.fromkeys(args.tlb_presets))
-    plugin = _plugin(args, repo, results) if tlb_presets and built else None
+    plugin = _plugin(args, repo, stage) if tlb_presets and built else None
     facts["tlbmodel"] = plugin_facts(plugin, tlb_presets, enabled=bool(tlb_presets),
                                      repo=repo)
-    if plugin is not None and not plugin.ok:
-        print(f"TLB MODEL NOT BUILT: {plugin.error}; command: {plugin.command}; log: "
-              f"{plugin.log} (TLB rows say 'not measured')")
+    plugin_missing = plugin is not None and not plugin.ok
+    if plugin_missing:
+        if official:
+            dest = scratch_results(repo)
+        print(f"TLB MODEL NOT BUILT: {plugin.error}\n  command: {plugin.command}\n"
+              f"  log:     {relocate(str(plugin.log), stage, dest, repo)}\n"
+              f"{log_tail(plugin.log)}\n  (TLB rows say 'not measured')", file=sys.stderr)
     run_presets = tlb_presets if plugin is not None and plugin.ok else []
     tlb_benches = select_tlb_benches(benches)
-    opts = RunOptions(repo=repo, results=results, quick=args.quick, reps=reps,
+    opts = RunOptions(repo=repo, results=stage, quick=args.quick, reps=reps,
                       timeout=args.timeout, qemu=args.qemu, workers=args.jobs,
                       progress=not args.no_progress)
     df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr,
                  tlb_benches=tlb_benches, tlb_presets=run_presets, tlb_probe=True)
-
-    from .tidy import write_csv
-    results.mkdir(parents=True, exist_ok=True)
-    write_csv(df, results / "measurements.csv")
-    _write_json(results / "facts.json", facts)
-    written = [results / "measurements.csv", results / "facts.json"]
-    if report:
-        written += _report(df, facts, results)
+    failures = [(name, f["bench"] + (f" (TLB model, {f['preset']})" if f.get("preset") else ""))
+                for name, vf in facts["variants"].items() for f in vf["run_failures"]]
+    failed = bool(failures or missing or ((args.strict or official) and plugin_missing))
+    if official and failed:
+        dest = scratch_results(repo)
     elapsed = time.monotonic() - start
     from . import metadata
     options = {"quick": args.quick, "reps": reps, "timeout": args.timeout,
                "workers": args.jobs, "make_jobs": args.make_jobs,
                "benches": {b.name: list(b.argv(args.quick)) for b in benches},
+               "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
                "variants": [v.name for v in variants], "kaslr": not args.no_kaslr,
+               "complete": complete_run(args),
                "tlb": {"presets": tlb_presets,
                        "plugin_built": None if plugin is None else plugin.ok,
                        "benches": {b.name: list(b.argv(args.quick)) for b in tlb_benches},
@@ -170,24 +299,26 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
     meta = metadata.collect(repo, qemu=args.qemu, compiler=COMPILER, argv=list(argv),
                             built=[v.name for v in built], missing=missing, elapsed=elapsed,
                             options=options)
-    _write_json(results / "metadata.json", meta)
-    written.append(results / "metadata.json")
-    failures = [(name, f["bench"] + (f" (TLB model, {f['preset']})" if f.get("preset") else ""))
-                for name, vf in facts["variants"].items() for f in vf["run_failures"]]
-    print("wrote: " + ", ".join(str(p.relative_to(results)) if p.is_relative_to(results)
-                                else str(p) for p in written))
+    facts = relocate(facts, stage, dest, repo)
+    meta = relocate(meta, stage, dest, repo)
+    written = write_results(stage, df, facts, meta, report=report)
+    replace_dir(stage, dest)
+    print("wrote: " + ", ".join(str(p.relative_to(stage)) for p in written)
+          + f" in {dest}")
     if missing:
-        print(f"not built: {', '.join(missing)} (their cells say 'not built'; logs above)")
-    plugin_missing = plugin is not None and not plugin.ok
+        print(f"NOT BUILT: {', '.join(missing)} (their cells say 'not built'; logs above)",
+              file=sys.stderr)
     if plugin_missing:
-        print(f"TLB model not built (log: {plugin.log}): TLB rows are 'not measured'")
+        print(f"TLB model not built (log: {dest / 'logs' / 'build-tlbmodel.log'}): TLB rows "
+              f"are 'not measured'", file=sys.stderr)
     if failures:
         print("FAILED runs: " + ", ".join(f"{v} {b}" for v, b in failures)
-              + f" (logs under {results / 'logs'})")
+              + f" (logs under {dest / 'logs'})", file=sys.stderr)
+    if dest != target:
+        print(f"results/ unchanged (the run is incomplete); this run's files: {dest}",
+              file=sys.stderr)
     print(f"elapsed: {elapsed:.1f} s")
-    if failures or (args.strict and (missing or plugin_missing)):
-        return 1
-    return 0
+    return 1 if failed else 0
 
 
 def _plugin(args: argparse.Namespace, repo: Path, results: Path) -> PluginBuild:
@@ -203,38 +334,53 @@ def _plugin(args: argparse.Namespace, repo: Path, results: Path) -> PluginBuild:
     return res
 
 
-def _report(df: Any, facts: Dict[str, Any], results: Path) -> List[Path]:
-    from .plots import make_plots
-    from .table import render_comparison
-    written, skipped = make_plots(df, results / "plots")
-    for s in skipped:
-        print(f"plot skipped: {s}")
-    md = results / "comparison.md"
-    md.write_text(render_comparison(df, facts))
-    return written + [md]
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from .tidy import read_csv
-    results = _results(args)
+    repo = args.repo.resolve()
+    d = args.dir or args.results
+    results = d.resolve() if d is not None else scratch_results(repo)
+    for name in ("measurements.csv", "facts.json"):
+        if not (results / name).is_file():
+            raise UserError(f"{results}: no {name} (run `{PROG} bench` or `reproduce` first)")
     df = read_csv(results / "measurements.csv")
     facts = json.loads((results / "facts.json").read_text())
-    for p in _report(df, facts, results):
+    for p in write_report(df, facts, results):
         print(f"wrote {p}")
     return 0
 
 
+def _ensure_built(args: argparse.Namespace, v: Variant, repo: Path, logs: Path) -> None:
+    kernel = repo / variant_dir(v) / "kernel.elf"
+    if kernel.is_file():
+        return
+    if args.no_build:
+        raise UserError(f"{v.name} is not built ({kernel} missing) and --no-build was given; "
+                        f"build it with `{PROG} build -V {v.name}`")
+    print(f"building {v.name} ({variant_dir(v)}/kernel.elf missing) ...", file=sys.stderr)
+    res = build_variant(v, repo, logs)
+    if not res.ok:
+        from .errors import BuildError
+        raise BuildError(f"cannot run: {v.name} does not build ({res.error}); last lines of "
+                         f"the log:\n{log_tail(res.log)}", variant=v.name,
+                         command=res.commands[-1] if res.commands else "make", log=res.log)
+    print(f"built    {v.name}: {variant_dir(v)}/kernel.elf ({res.seconds:.1f} s)",
+          file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .parse import Context, parse_console
-    repo = args.repo.resolve()
+    from .parse import WALL_METRIC, Context, parse_console
+    repo = _repo(args)
     v = variant_by_name(args.variant)
-    results = _results(args)
+    results = _log_dir(args, repo)
+    _ensure_built(args, v, repo, results / "logs")
     opts = RunOptions(repo=repo, results=results, timeout=args.timeout, qemu=args.qemu)
     if args.tlb:
         from .measure import tlb_boot
         from .tlb import CYCLE_MODEL_TEXT, report_module
+        if not (repo / PLUGIN).is_file():
+            raise UserError(f"--tlb: the TLB-model plugin {PLUGIN} is not built (make tlbmodel)")
         res, rep, report = tlb_boot(v, [args.program, *args.args], args.tlb, opts)
-        print(f"command: {' '.join(res.command)}\nlog: {res.log}\nreport: {report}")
+        print(f"command: {format_command(res.command)}\nlog: {res.log}\nreport: {report}")
         print(report_module().table(rep))
         print(CYCLE_MODEL_TEXT)
         return 0
@@ -242,25 +388,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     log = log_path(results / "logs", v.name, args.program, f"manual-{mode}", 0)
     res = boot(v, [args.program, *args.args], icount=args.icount, log=log, opts=opts,
                check=False)
-    print(f"command: {' '.join(res.command)}\nlog: {log}\nexit status: {res.exit_status}"
-          f"{' (timed out)' if res.timed_out else ''}")
+    print(f"command: {format_command(res.command)}\nlog: {log}\nexit status: "
+          f"{res.exit_status}{' (timed out)' if res.timed_out else ''}")
     out = parse_console(res.console, Context(v.name, res.command, log))
     for rec in out.benches:
-        print(f"@bench {rec.bench} {rec.params} {rec.values}")
+        values = rec.values if args.icount else {
+            k: x for k, x in rec.values.items() if k in (WALL_METRIC, "iters")}
+        print(f"@bench {rec.bench} {rec.params} {values}")
+    if out.benches and not args.icount:
+        print("(a run without --icount: time only; instruction counts and counters need "
+              "--icount)")
     if out.slots:
         print(f"@slot: {len(out.slots)} lines, {len(set(out.slots))} distinct")
     return 0 if res.exit_status == 0 and not res.timed_out else 1
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
     try:
+        args = parse_args(argv)
         if args.command == "build":
             return cmd_build(args)
         if args.command in ("bench", "reproduce"):
@@ -270,7 +416,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_report(args)
         if args.command == "run":
             return cmd_run(args)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        n = kill_running()
+        allow_runs()  # main is done; a caller in the same process (a test) may run again
+        print(f"{PROG}: interrupted (stopped {n} QEMU run(s)); no results were replaced",
+              file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     return 2

@@ -17,6 +17,11 @@ class HarnessError(Exception):
     """Base class of all harness errors."""
 
 
+class UserError(HarnessError):
+    """A wrong option, an unwritable directory, a missing input file: the command line must
+    change. The CLI prints one line and exits 2."""
+
+
 class RunError(HarnessError):
     """A build or a QEMU run failed, or its output could not be used."""
 
@@ -32,6 +37,16 @@ class RunError(HarnessError):
 
 class BuildError(RunError):
     """`make` failed for a variant."""
+
+
+def log_tail(path: Optional[Path], n: int = 15) -> str:
+    """The last n non-blank lines of a log file, indented, for error messages."""
+    try:
+        lines = [ln for ln in Path(path).read_text(errors="replace").splitlines()
+                 if ln.strip()] if path is not None else []
+    except OSError:
+        return "    | (log not readable)"
+    return "\n".join("    | " + ln for ln in lines[-n:]) or "    | (empty log)"
 
 
 class QemuError(RunError):

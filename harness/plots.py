@@ -308,21 +308,32 @@ def plot_tlb_model_pollution(df: pd.DataFrame, out: Path) -> Optional[Path]:
     return _save(fig, out / "tlb_model_pollution.png")
 
 
-PLOTS = [("null syscall", plot_null), ("copy vs size", plot_copy),
-         ("context switch vs working set", plot_ctx), ("TLB pollution", plot_tlb),
-         ("satp/sfence per op", plot_counters),
-         ("TLB model: misses", plot_tlb_model_misses),
-         ("TLB model: pollution", plot_tlb_model_pollution),
-         ("TLB model: cycles", plot_tlb_model_cycles)]
+# (file name, what it shows, function): the plots the harness owns.
+PLOTS = [("null_syscall.png", "null syscall", plot_null),
+         ("copy_vs_size.png", "copy vs size", plot_copy),
+         ("ctx_vs_working_set.png", "context switch vs working set", plot_ctx),
+         ("tlb_pollution.png", "TLB pollution", plot_tlb),
+         ("satp_sfence_per_op.png", "satp/sfence per op", plot_counters),
+         ("tlb_model_misses.png", "TLB model: misses", plot_tlb_model_misses),
+         ("tlb_model_pollution.png", "TLB model: pollution", plot_tlb_model_pollution),
+         ("tlb_model_cycles.png", "TLB model: cycles", plot_tlb_model_cycles)]
+
+
+def owned_files() -> List[str]:
+    """The file names of every plot make_plots draws."""
+    return [f for f, _, _ in PLOTS]
 
 
 def make_plots(df: pd.DataFrame, out: Path) -> Tuple[List[Path], List[str]]:
+    """Draw every plot; one without data is removed from `out` (never left from an earlier
+    run). Returns the files written and the plots not drawn (with the reason)."""
     written: List[Path] = []
     skipped: List[str] = []
-    for name, fn in PLOTS:
+    for fname, name, fn in PLOTS:
         p = fn(df, out)
         if p is None:
-            skipped.append(f"{name}: no data")
+            skipped.append(f"{name}: no data ({fname} removed)")
+            (out / fname).unlink(missing_ok=True)
         else:
             written.append(p)
     return written, skipped

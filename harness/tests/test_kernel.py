@@ -19,7 +19,7 @@ import pytest
 
 from harness.benchspec import BENCHES, TLB_BENCH_BY_NAME
 from harness.build import BuildResult, build_variant
-from harness.errors import RunError
+from harness.errors import RunError, format_command
 from harness.facts import varying_bits
 from harness.measure import RunOptions, boot, measure_tlb, probe_tlb, tlb_boot, tlb_paths
 from harness.parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_output
@@ -70,7 +70,7 @@ def run(request: pytest.FixtureRequest) -> Booter:
 
 
 def where(res: RunResult) -> str:
-    return (f"\n  variant: {res.variant}\n  command: {' '.join(res.command)}\n"
+    return (f"\n  variant: {res.variant}\n  command: {format_command(res.command)}\n"
             f"  log:     {res.log}")
 
 

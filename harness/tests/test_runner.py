@@ -158,7 +158,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     rc = main(["reproduce", "--quick", "--repo", str(fake_repo), "--results", str(results),
                "--qemu", str(FAKE_QEMU), "--no-progress"])
-    assert rc == 0  # scheme 3 is missing (not built), which is reported but not a failure
+    assert rc == 1  # scheme 3 does not build: reported (cells say 'not built') and a failure
     df = read_csv(results / "measurements.csv")
     built = ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s1-asid-4k", "s2-asid-4k"]
     assert sorted(df["variant"].unique()) == sorted(built)
