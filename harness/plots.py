@@ -332,7 +332,7 @@ def make_plots(df: pd.DataFrame, out: Path) -> Tuple[List[Path], List[str]]:
     for fname, name, fn in PLOTS:
         p = fn(df, out)
         if p is None:
-            skipped.append(f"{name}: no data ({fname} removed)")
+            skipped.append(f"{name}: no data")  # and out/fname is removed
             (out / fname).unlink(missing_ok=True)
         else:
             written.append(p)
