@@ -48,6 +48,8 @@ constexpr long NO_CHILD = -1000000;
 long g_initial_brk;  // the program break as exec left it
 bool g_is_init;      // are we pid 1 (then orphans come to us)?
 long g_scheme;       // 1, 2 or 3
+bool g_counters;     // CONFIG_STATS: the kernel counts events (else every counter reads 0)
+bool g_diag;         // CONFIG_DIAG: the diag call answers (else it fails with -ENOSYS)
 char g_reason[512];  // why the current test failed
 
 // ---------------------------------------------------------------- checking
@@ -88,6 +90,20 @@ KernelStats get_stats() {
 long mem_mark() {
   KernelStats s = get_stats();
   return (long)(s.frames_free + s.self.pt_pages + s.heap_pages);
+}
+
+// CONFIG_STATS=n: the kernel counts nothing, so a test of counter values checks that they all
+// read zero, which is what docs/syscalls.md promises for that build.
+bool counters_read_zero(const char* test) {
+  KernelStats s = get_stats();
+  const Counters* both[] = {&s.self, &s.global};
+  for (const Counters* c : both)
+    CHECK(c->traps == 0 && c->syscalls == 0 && c->interrupts == 0 && c->faults == 0 &&
+              c->satp_writes == 0 && c->sfence_all == 0 && c->sfence_asid == 0 && c->sfence_addr == 0 &&
+              c->context_switches == 0,
+          "%s: CONFIG_STATS=n but a counter is not zero", test);
+  printf("  %s: counters are compiled out (CONFIG_STATS=n): all read 0\n", test);
+  return true;
 }
 
 // Fork; the child runs fn(arg) and exits with its return value. Returns the child's status.
@@ -591,6 +607,89 @@ bool t_fork_enomem() {
   return true;
 }
 
+// Fork with memory exhausted fails with ENOMEM (EAGAIN means a full process table), in every
+// scheme: scheme 1 fails earliest, on the child's trap-frame page.
+bool t_fork_enomem_exhausted() {
+  long before = mem_mark();
+  constexpr int MAX = 128;
+  long addrs[MAX], sizes[MAX];
+  int n = 0;
+  for (long chunk = 1024; chunk >= 1 && n < MAX;) {
+    long a = mmap(nullptr, chunk * PAGE, RW);
+    if (a > 0) addrs[n] = a, sizes[n++] = chunk;
+    else chunk /= 2;
+  }
+  long pid = fork();
+  if (pid == 0) exit(0);
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  long left = (long)get_stats().frames_free;
+  for (int i = 0; i < n; i++) EXPECT(munmap((void*)addrs[i], sizes[i] * PAGE), 0);
+  CHECK(pid == -ENOMEM, "fork with memory exhausted (%ld frames free) = %ld, want -ENOMEM", left, pid);
+  EXPECT(mem_mark(), before);
+  EXPECT(run_child([](long) { return 5; }, 0), 5);
+  return true;
+}
+
+// ---------------------------------------------------------------- ASIDs
+// One link of a fork chain: map a page, fill it with a pattern of our own, fork the next link
+// (which does the same), and when it is done check that our page still holds our pattern and
+// that no ASID is held twice. Under asid_bits=2..4 (pytest boots usertests so) the chain is
+// longer than the ASID space, so the generation rolls over while the links are alive.
+int asid_chain_link(long depth) {
+  long a = mmap(nullptr, PAGE, RW);
+  if (a < 0) return 90;
+  long* page = (long*)a;
+  long mark = getpid() * 1000003;
+  for (int i = 0; i < 512; i++) page[i] = mark + i;
+  if (depth > 0) {
+    long pid = fork();
+    if (pid == 0) exit(asid_chain_link(depth - 1));
+    if (pid > 0) {
+      int st = 0;
+      if (waitpid(pid, &st, 0) != pid) return 91;
+      if (st != 0) return st;
+    } else if (pid != -EAGAIN) {  // a full process table (small NPROC) ends the chain early
+      return 92;
+    }
+  }
+  // Short-lived processes die and free their ASIDs while we are alive.
+  for (int k = 0; k < 3; k++) {
+    long pid = fork();
+    if (pid == 0) {
+      for (int i = 0; i < 512; i++) page[i] = -1;  // our copy only
+      exit(0);
+    }
+    if (pid > 0) waitpid(pid, nullptr, 0);
+    yield();
+  }
+  for (int i = 0; i < 512; i++)
+    if (page[i] != mark + i) return 93;
+  if (g_diag && diag(DIAG_ASID_CHECK, 0) != 0) return 94;
+  return 0;
+}
+
+bool t_asid_chain() {
+  constexpr int LINKS = 40;
+  KernelStats s0 = get_stats();
+  long st = run_child(asid_chain_link, LINKS);
+  CHECK(st == 0, "fork chain of %d links ended with status %ld (90s: see asid_chain_link)", LINKS, st);
+  // The same through exec: each exec builds a new address space and destroys the old one.
+  const char* args[] = {"usertests", "--child-asid-chain", "20", nullptr};
+  EXPECT(exec_in_child("usertests", args), 0);
+  KernelStats s1 = get_stats();
+  printf("  asid_chain: %lu usable ASID bits, generation %lu -> %lu, %lu rollovers in all\n", s1.asid_bits,
+         s0.asid_generation, s1.asid_generation, s1.asid_rollovers);
+  // 3 ASIDs (2 bits) to 15 (4 bits) cannot serve 40 live links and 120 short-lived processes
+  // without rolling over; with none in use there are no generations.
+  if (s1.asid_bits > 0 && s1.asid_bits <= 4)
+    CHECK(s1.asid_rollovers > s0.asid_rollovers, "no rollover with %lu ASID bits", s1.asid_bits);
+  if (s1.asid_bits == 0) EXPECT(s1.asid_rollovers, 0);
+  CHECK(s1.asid_generation == s1.asid_rollovers + 1, "generation %lu after %lu rollovers", s1.asid_generation,
+        s1.asid_rollovers);
+  if (g_diag) EXPECT(diag(DIAG_ASID_CHECK, 0), 0);
+  return true;
+}
+
 // ---------------------------------------------------------------- exec
 bool t_exec_errors() {
   static const char* const args[] = {"usertests", "--child-exit", "0", nullptr};
@@ -657,6 +756,16 @@ bool t_exec_errors() {
   memset(chunk, 'y', 1000);
   const char* heavy[] = {"usertests", "--child-exit", "0", chunk, chunk, chunk, chunk, chunk, nullptr};
   EXPECT(exec_in_child("usertests", heavy), EXEC_FAILED + E2BIG);
+  // Arguments within the call's limit that do not fit a one-page user stack: E2BIG there (the
+  // loader checks before it writes), success with a larger stack. Whether the stack is one page
+  // shows in whether the page below its top page is free for mmap.
+  static char big[1901];
+  memset(big, 'z', 1900);
+  long probe = mmap((void*)(STACK_TOP - 2 * PAGE), PAGE, RW);
+  bool one_page_stack = probe == STACK_TOP - 2 * PAGE;
+  if (one_page_stack) EXPECT(munmap((void*)probe, PAGE), 0);
+  const char* tall[] = {"usertests", "--child-exit", "0", big, big, nullptr};
+  EXPECT(exec_in_child("usertests", tall), one_page_stack ? EXEC_FAILED + E2BIG : 0);
   return true;
 }
 
@@ -737,6 +846,7 @@ int spinner(long iterations) {
 }
 
 bool t_preempt() {
+  if (!g_counters) return counters_read_zero("preempt");  // the child reports its interrupt count
   constexpr long SPIN = 200 * 1000 * 1000;
   long pid = fork();
   CHECK(pid >= 0, "fork = %ld", pid);
@@ -886,6 +996,11 @@ bool t_mmap_einval() {
   EXPECT(munmap((void*)(FIXED + 1), PAGE), -EINVAL);
   EXPECT(munmap((void*)(FIXED + 0x800), PAGE), -EINVAL);
   EXPECT(munmap((void*)FIXED, 0), -EINVAL);
+  // Ranges that wrap past 2^64 or start above user space are invalid, not a silent no-op.
+  EXPECT(munmap((void*)0xfffffffffffff000ul, 2 * PAGE), -EINVAL);
+  EXPECT(munmap((void*)(USER_TOP - PAGE), ~0ul - PAGE), -EINVAL);
+  EXPECT(munmap((void*)USER_TOP, PAGE), -EINVAL);
+  EXPECT(munmap((void*)(USER_TOP - PAGE), PAGE), 0);  // the last user page: valid, nothing mapped
   return true;
 }
 
@@ -1197,6 +1312,7 @@ bool t_stats() {
   CHECK(s.timebase_hz > 0, "timebase_hz = %lu", s.timebase_hz);
   CHECK(s.frames_total > 0 && s.frames_free <= s.frames_total, "frames %lu free of %lu",
         s.frames_free, s.frames_total);
+  if (!g_counters) return counters_read_zero("stats");
   CHECK(s.self.syscalls >= 1 && s.self.traps >= s.self.syscalls, "self: %lu traps, %lu syscalls",
         s.self.traps, s.self.syscalls);
   CHECK(s.global.syscalls >= s.self.syscalls && s.global.traps >= s.self.traps,
@@ -1283,7 +1399,13 @@ bool t_bench_echo() {
 }
 
 bool t_diag() {
-  const long bad_ops[] = {0, 6, 7, -1, 1000, 1l << 40};
+  if (!g_diag) {
+    // The hardened build: every operation, valid or not, fails the same way.
+    for (long op = -1; op <= DIAG_ASID_CHECK + 1; op++) EXPECT(diag(op, 0), -ENOSYS);
+    printf("  diag: compiled out (CONFIG_DIAG=n): every operation fails with ENOSYS\n");
+    return true;
+  }
+  const long bad_ops[] = {0, DIAG_ASID_CHECK + 1, 8, -1, 1000, 1l << 40};
   for (long op : bad_ops) {
     long r = diag(op, 0);
     CHECK(r == -EINVAL, "diag(%ld) = %ld, want -EINVAL", op, r);
@@ -1296,8 +1418,14 @@ bool t_diag() {
   printf("  diag: scheme %ld, kernel slot %#lx, kernel address %#lx, slot entropy %ld.%03ld bits\n",
          g_scheme, slot, ka, bits / 1000, bits % 1000);
   CHECK(bits >= 0, "slot entropy = %ld", bits);
-  // User pages and unmapped addresses are not kernel mappings.
+  // User pages and unmapped addresses are not kernel mappings, nor is any non-canonical
+  // address (bits 63..39 differ from bit 38), even one whose low bits name a kernel mapping.
   EXPECT(diag(DIAG_IS_KERNEL_MAPPED, (long)&s), 0);
+  EXPECT(diag(DIAG_IS_KERNEL_MAPPED, ka), g_scheme == 1 ? 0 : 1);  // scheme 1 maps no kernel data
+  EXPECT(diag(DIAG_IS_KERNEL_MAPPED, ka & 0x7fffffffffffffffl), 0);
+  EXPECT(diag(DIAG_IS_KERNEL_MAPPED, ka ^ (1l << 40)), 0);
+  EXPECT(diag(DIAG_IS_KERNEL_MAPPED, 0x0000008000000000l), 0);
+  EXPECT(diag(DIAG_ASID_CHECK, 0), 0);
   EXPECT(diag(DIAG_IS_KERNEL_MAPPED, 0x10000), 0);
   EXPECT(diag(DIAG_IS_KERNEL_MAPPED, UNMAPPED), 0);
   EXPECT(diag(DIAG_IS_KERNEL_MAPPED, 0), 0);
@@ -1320,6 +1448,11 @@ bool t_diag() {
 int slot_index(long slot) { return (int)(((unsigned long)slot >> 21) & 0x3ffff); }
 
 bool t_kernel_slots() {
+  if (!g_diag) {
+    EXPECT(diag(DIAG_KERNEL_SLOT, 0), -ENOSYS);
+    printf("  kernel_slots: not observable from user mode without CONFIG_DIAG\n");
+    return true;
+  }
   constexpr int N = 64;
   long mine = diag(DIAG_KERNEL_SLOT, 0);
   int n = g_scheme == 3 ? N : 4;  // schemes 1 and 2: a few children suffice to see it is fixed
@@ -1356,6 +1489,11 @@ bool t_kernel_slots() {
 
 // Scheme 3: a kernel address learnt in one process is not a kernel mapping in another.
 bool t_kernel_isolation() {
+  if (!g_diag) {
+    EXPECT(diag(DIAG_KERNEL_ADDR, 0), -ENOSYS);
+    printf("  kernel_isolation: not observable from user mode without CONFIG_DIAG\n");
+    return true;
+  }
   long ka = diag(DIAG_KERNEL_ADDR, 0);
   int want_in_child = g_scheme == 2 ? 1 : 0;
   int tries = 0;
@@ -1390,6 +1528,7 @@ bool t_kernel_isolation() {
 
 // ---------------------------------------------------------------- counters
 bool t_counters() {
+  if (!g_counters) return counters_read_zero("counters");
   constexpr long N = 1000;
   long pid = getpid();
   KernelStats a = get_stats();
@@ -1440,6 +1579,7 @@ int check_deltas(const Deltas& d) {
 }
 
 bool t_pingpong() {
+  if (!g_counters) return counters_read_zero("pingpong");
   constexpr int N = 1000;
   long pid = fork();
   CHECK(pid >= 0, "fork = %ld", pid);
@@ -1486,6 +1626,8 @@ const Test TESTS[] = {
     {"wait_fault", t_wait_fault},
     {"fork_eagain", t_fork_eagain},
     {"fork_enomem", t_fork_enomem},
+    {"fork_enomem_exhausted", t_fork_enomem_exhausted},
+    {"asid_chain", t_asid_chain},
     {"exec_errors", t_exec_errors},
     {"exec_args", t_exec_args},
     {"exec_pid", t_exec_pid},
@@ -1621,6 +1763,7 @@ void warm_up() {
 // ---------------------------------------------------------------- helper modes (exec targets)
 int helper_main(int argc, char** argv) {
   const char* mode = argv[1];
+  g_diag = diag(DIAG_SLOT_ENTROPY_MILLIBITS, 0) != -ENOSYS;
   if (strcmp(mode, "--child-exit") == 0) return argc > 2 ? (int)atol(argv[2]) : 0;
   if (strcmp(mode, "--child-echo") == 0) {
     if (argv[argc] != nullptr) return 1;
@@ -1632,6 +1775,16 @@ int helper_main(int argc, char** argv) {
   if (strcmp(mode, "--child-fresh") == 0) {
     if (argc != 3 || sbrk(0) != atol(argv[2])) return 1;
     return mmap((void*)FIXED, 64 * PAGE, RW) == FIXED ? 0 : 2;
+  }
+  if (strcmp(mode, "--child-asid-chain") == 0) {
+    long left = argc > 2 ? atol(argv[2]) : 0;
+    if (g_diag && diag(DIAG_ASID_CHECK, 0) != 0) return 4;
+    if (left <= 0) return 0;
+    char next[24];
+    snprintf(next, sizeof next, "%ld", left - 1);
+    const char* args[] = {"usertests", "--child-asid-chain", next, nullptr};
+    long r = exec("usertests", args);
+    return r == -EAGAIN ? 0 : 5;  // EAGAIN: scheme 3 found no free slot (tiny configurations)
   }
   if (strcmp(mode, "--child-slot") == 0)
     return (argc == 3 && diag(DIAG_KERNEL_SLOT, 0) != atol(argv[2])) ? 0 : 1;
@@ -1648,8 +1801,11 @@ int main(int argc, char** argv) {
   g_is_init = getpid() == 1;
   KernelStats s = get_stats();
   g_scheme = (long)s.scheme;
-  printf("usertests: scheme %lu, ASIDs %s, pid %ld%s\n", s.scheme, s.asid_enabled ? "on" : "off",
-         getpid(), g_is_init ? " (init)" : "");
+  g_counters = s.self.syscalls > 0;  // warm-up calls have happened: the stats call itself counts
+  g_diag = diag(DIAG_SLOT_ENTROPY_MILLIBITS, 0) != -ENOSYS;
+  printf("usertests: scheme %lu, ASIDs %s (%lu bits, generation %lu), pid %ld%s%s%s\n", s.scheme,
+         s.asid_enabled ? "on" : "off", s.asid_bits, s.asid_generation, getpid(), g_is_init ? " (init)" : "",
+         g_counters ? "" : ", counters compiled out", g_diag ? "" : ", diag compiled out");
 
   warm_up();
   KernelStats start = get_stats();

@@ -97,7 +97,11 @@ enum DiagOp : long {
   DIAG_IS_KERNEL_MAPPED = 3,  // (va) -> 1 if va is a kernel (non-U) mapping in this process's table
   DIAG_SLOT_ENTROPY_MILLIBITS = 4, // -> log2(number of possible kernel slots) * 1000
   DIAG_PT_PAGES = 5,          // -> page-table pages held by this process
+  DIAG_ASID_CHECK = 6,        // -> violations of the ASID allocator's invariant over all live
+                              //    address spaces (0: no ASID held twice in one generation, and
+                              //    every held ASID marked in the allocator)
 };
+// With CONFIG_DIAG=n (the hardened build) every diag call fails with -ENOSYS.
 
 #ifdef __cplusplus
 }  // namespace uapi

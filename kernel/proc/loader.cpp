@@ -44,17 +44,21 @@ u8 prot_of(u32 flags) {
   return prot;
 }
 
-// Copy kernel bytes to a user VA of a space that is not (necessarily) the running one.
-void write_user(AddressSpace& space, u64 va, const void* src, size_t len) {
+// Copy kernel bytes to a user VA of a space that is not (necessarily) the running one. Fault
+// if a page is not mapped writable for the user: nothing is written through an unchecked address.
+[[nodiscard]] Error write_user(AddressSpace& space, u64 va, const void* src, size_t len) {
+  if (!space.range_ok(va, len, PROT_READ)) return Error::Fault;
   PageTable pt = space.table();
   const u8* s = static_cast<const u8*>(src);
   while (len) {
     PhysAddr pa;
-    pt.translate(VirtAddr(va), &pa);
+    PteFlags flags;
+    if (!pt.translate(VirtAddr(va), &pa, &flags) || !any(flags & PteFlags::U)) return Error::Fault;
     size_t chunk = min<size_t>(len, layout::PAGE_SIZE - (va & (layout::PAGE_SIZE - 1)));
     memcpy(phys_to_virt(pa), s, chunk);
     va += chunk, s += chunk, len -= chunk;
   }
+  return Error::None;
 }
 
 }  // namespace
@@ -104,7 +108,7 @@ Error load_program(Process& p, AddressSpace& space, const char* name, const char
       return Error::NotExec;
     Error e = space.map_anonymous(start, end, prot_of(ph.flags), AreaKind::Image);
     if (e != Error::None) return e == Error::Invalid ? Error::NotExec : e;
-    write_user(space, ph.vaddr, image.data + ph.offset, ph.filesz);
+    if (Error w = write_user(space, ph.vaddr, image.data + ph.offset, ph.filesz); w != Error::None) return w;
     image_end = max(image_end, ph.vaddr + ph.memsz);
   }
   if (image_end == 0) return Error::NotExec;
@@ -116,18 +120,25 @@ Error load_program(Process& p, AddressSpace& space, const char* name, const char
                                 AreaKind::Stack);
   if (e != Error::None) return e;
 
-  // argv: the strings at the top, then the pointer array (16-byte aligned) below them.
+  // argv: the strings at the top, then the pointer array (16-byte aligned) below them. It must
+  // fit the stack with room to spare for the program's own first frame.
+  constexpr int ARGC_MAX = 32;
+  constexpr u64 STACK_RESERVE = 256;  // bytes left below argv at the least
+  if (argc > ARGC_MAX) return Error::TooBig;
+  u64 need = (argc + 1) * sizeof(u64) + 16;
+  for (int i = 0; i < argc; i++) need += strlen(argv[i]) + 1;
+  if (need + STACK_RESERVE > layout::USER_STACK_SIZE) return Error::TooBig;
   u64 sp = stack_top;
-  u64 user_argv[33];
+  u64 user_argv[ARGC_MAX + 1];
   for (int i = argc - 1; i >= 0; i--) {
     size_t n = strlen(argv[i]) + 1;
     sp -= n;
-    write_user(space, sp, argv[i], n);
+    if (Error w = write_user(space, sp, argv[i], n); w != Error::None) return w;
     user_argv[i] = sp;
   }
   user_argv[argc] = 0;
   sp = align_down<u64>(sp - (argc + 1) * sizeof(u64), 16);
-  write_user(space, sp, user_argv, (argc + 1) * sizeof(u64));
+  if (Error w = write_user(space, sp, user_argv, (argc + 1) * sizeof(u64)); w != Error::None) return w;
 
   TrapFrame* tf = scheme::trapframe(p);
   memset(tf->x, 0, sizeof tf->x);

@@ -34,7 +34,9 @@ void add_counters(uapi::Counters& sum, const uapi::Counters& c) {
   sum.context_switches += c.context_switches;
 }
 
-Process* alloc_process() {
+// A free process slot, set up; nullptr with *why = Again (the table is full) or NoMemory.
+Process* alloc_process(Error* why) {
+  *why = Error::Again;
   for (int i = 0; i < proc::NPROC; i++) {
     Process& p = table[i];
     if (p.state != ProcState::Free) continue;
@@ -45,7 +47,7 @@ Process* alloc_process() {
     p.counters = {};
     p.ctx = {};
     p.fp = {};
-    if (scheme::init_process(p) != Error::None) return nullptr;
+    if ((*why = scheme::init_process(p)) != Error::None) return nullptr;
     TrapFrame* tf = scheme::trapframe(p);  // may be the last occupant's: reset its counters
     tf->satp_writes = tf->sfence_all = tf->syscalls = 0;
     p.state = ProcState::Blocked;  // not runnable until fully built
@@ -115,8 +117,28 @@ void global_counters(uapi::Counters& out) {
   }
 }
 
+long asid_invariant_violations() {
+  long bad = 0;
+  const asid::Tag* held[2 * NPROC];
+  int n = 0;
+  for (Process& p : table) {
+    if (p.state == ProcState::Free) continue;
+    const AddressSpace* spaces[2] = {&p.space, &p.retired_space};
+    for (const AddressSpace* s : spaces) {
+      if (!s->live() || !asid::holds(s->asid_tag())) continue;
+      const asid::Tag& t = s->asid_tag();
+      if (!asid::marked_held(t.value)) bad++;
+      for (int i = 0; i < n; i++)
+        if (held[i]->value == t.value) bad++;
+      held[n++] = &t;
+    }
+  }
+  return bad;
+}
+
 void start_init(const char* const* argv, int argc) {
-  Process* p = alloc_process();
+  Error why;
+  Process* p = alloc_process(&why);
   if (!p) panic("cannot allocate the init process");
   set_name(*p, argv[0]);
   Error e = p->space.create(*p);
@@ -128,15 +150,16 @@ void start_init(const char* const* argv, int argc) {
   }
   p->state = ProcState::Running;
   running = p->index();
-  p->counters.context_switches++;
+  if (config::stats) p->counters.context_switches++;
   scheme::prepare_fresh(*p, init_start, 0);
   scheme::enter(*p);
 }
 
 long fork() {
   Process& parent = current();
-  Process* child = alloc_process();
-  if (!child) return error_code(Error::Again);
+  Error why;
+  Process* child = alloc_process(&why);
+  if (!child) return error_code(why);
   Error e = child->space.create(*child);
   if (e == Error::None) e = child->space.copy_user_from(parent.space);
   if (e != Error::None) {

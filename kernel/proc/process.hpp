@@ -82,6 +82,9 @@ long waitpid(long pid, u64 user_status, long options);
 void counters_of(Process& p, uapi::Counters& out);
 // The sum over all processes, living and gone.
 void global_counters(uapi::Counters& out);
+// The ASID allocator's invariant over every live address space (see mm/asid.hpp): the number
+// of pairs holding the same ASID in one generation plus held ASIDs not marked in the allocator.
+long asid_invariant_violations();
 
 }  // namespace proc
 

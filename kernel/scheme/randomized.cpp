@@ -47,17 +47,58 @@ T* at_window(T* p, u64 window) {
   return reinterpret_cast<T*>(reinterpret_cast<u64>(p) - window_va() + window);
 }
 
-bool window_in_use(u64 window, const AddressSpace& self) {
+// Slots are counted in 2 MiB steps from KERNEL_HALF. A window covers WINDOW_SLOTS of them, so
+// a live window starting at slot w rules out the start slots (w - WINDOW_SLOTS, w + WINDOW_SLOTS).
+constexpr u64 WINDOW_SLOTS = layout::WINDOW_SIZE / layout::MEGA_SIZE;
+static_assert(layout::WINDOW_SIZE % layout::MEGA_SIZE == 0, "windows are whole 2 MiB slots");
+
+// Start slots of the other live windows, sorted (scratch for pick_free_slot: the kernel runs
+// one thing at a time with interrupts off, so one static array suffices).
+u64 taken_starts[2 * proc::NPROC];
+
+// A start slot chosen uniformly among those whose window overlaps no live window of another
+// address space, or -1 when none is left. Bounded: one pass over the process table, a sort of
+// at most 2 * NPROC values and one pass over them; no retry loop.
+long pick_free_slot(const AddressSpace& self) {
+  size_t n = 0;
   for (int i = 0; i < 2 * proc::NPROC; i++) {
     Process& p = proc::at(i / 2);
     const AddressSpace* other = i % 2 ? &p.retired_space : &p.space;
-    {
-      u64 w = other->kernel.window;
-      if (other == &self || !other->live() || w == 0) continue;
-      if (window < w + layout::WINDOW_SIZE && w < window + layout::WINDOW_SIZE) return true;
-    }
+    if (other == &self || !other->live() || other->kernel.window == 0) continue;
+    u64 w = (other->kernel.window - layout::KERNEL_HALF) / layout::MEGA_SIZE;
+    size_t j = n++;
+    for (; j > 0 && taken_starts[j - 1] > w; j--) taken_starts[j] = taken_starts[j - 1];
+    taken_starts[j] = w;
   }
-  return false;
+  // Free start slots lie in the gaps between the forbidden intervals [w - WINDOW_SLOTS + 1,
+  // w + WINDOW_SLOTS - 1]. Count them, draw one index, then walk the gaps again to find it.
+  auto for_each_gap = [&](auto visit) {
+    u64 next_free = 0;  // the first slot not yet known to be forbidden
+    for (size_t i = 0; i < n; i++) {
+      u64 lo = taken_starts[i] + 1 > WINDOW_SLOTS ? taken_starts[i] + 1 - WINDOW_SLOTS : 0;
+      u64 hi = min(lo, SLOTS);
+      if (hi > next_free && visit(next_free, hi)) return;
+      next_free = max(next_free, taken_starts[i] + WINDOW_SLOTS);
+    }
+    if (next_free < SLOTS) visit(next_free, SLOTS);
+  };
+  u64 free_slots = 0;
+  for_each_gap([&](u64 lo, u64 hi) {
+    free_slots += hi - lo;
+    return false;
+  });
+  if (free_slots == 0) return -1;
+  u64 pick = rng::below(free_slots);
+  long chosen = -1;
+  for_each_gap([&](u64 lo, u64 hi) {
+    if (pick < hi - lo) {
+      chosen = static_cast<long>(lo + pick);
+      return true;
+    }
+    pick -= hi - lo;
+    return false;
+  });
+  return chosen;
 }
 
 u64 log2_millibits(u64 n) {
@@ -91,11 +132,11 @@ void init_kernel_space() {
 
 Error attach_kernel(Process& p, AddressSpace& space) {
   // A uniform slot whose window overlaps no other live address space's window, so that a
-  // kernel VA of one process is never a kernel mapping in another (at most NPROC * 2 windows
-  // are live: they cover under half of the kernel half, so the loop ends quickly).
-  u64 window;
-  do window = layout::KERNEL_HALF + rng::below(SLOTS) * layout::MEGA_SIZE;
-  while (window_in_use(window, space));
+  // kernel VA of one process is never a kernel mapping in another. None left: fork and exec
+  // fail with EAGAIN.
+  long slot = pick_free_slot(space);
+  if (slot < 0) return Error::Again;
+  u64 window = layout::KERNEL_HALF + static_cast<u64>(slot) * layout::MEGA_SIZE;
   LOG_DEBUG("pid %d: kernel window at %p (gdb: kslot %p)\n", p.pid, reinterpret_cast<void*>(window),
             reinterpret_cast<void*>(window));
   Pte* root = table_entries(space.table().root());

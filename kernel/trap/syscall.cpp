@@ -104,7 +104,8 @@ long sys_mmap(u64 addr, u64 len, long prot) {
 
 long sys_munmap(u64 addr, u64 len) {
   if (addr & (layout::PAGE_SIZE - 1) || len == 0) return error_code(Error::Invalid);
-  if (len > layout::USER_TOP || addr + len > layout::USER_TOP) return error_code(Error::Invalid);
+  // Written so that nothing wraps: addr + len is never computed past USER_TOP.
+  if (addr >= layout::USER_TOP || len > layout::USER_TOP - addr) return error_code(Error::Invalid);
   Error e = space().unmap_range(addr, addr + align_up(len, layout::PAGE_SIZE));
   return e == Error::None ? 0 : error_code(e);
 }
@@ -114,6 +115,7 @@ long sys_stats(u64 out) {
   KernelStats s{};
   proc::counters_of(p, s.self);
   proc::global_counters(s.global);
+
   s.frames_free = frames::free_count();
   s.frames_total = frames::total_count();
   s.heap_bytes_used = heap::bytes_in_use();
@@ -147,6 +149,7 @@ long sys_bench_echo(u64 in, u64 out, u64 len) {
 }
 
 long sys_diag(long op, u64 arg) {
+  if (!config::diag) return error_code(Error::NoSys);  // the hardened build: no layout oracle
   AddressSpace& s = space();
   switch (op) {
     case DIAG_KERNEL_SLOT:
@@ -157,6 +160,9 @@ long sys_diag(long op, u64 arg) {
       return static_cast<long>(scheme::window_base(s) +
                                (virt_to_phys(&proc::running).value - layout::RAM_BASE));
     case DIAG_IS_KERNEL_MAPPED: {
+      // A non-canonical address (bits 63..39 not all equal to bit 38) is mapped nowhere.
+      u64 top = arg >> 38;
+      if (top != 0 && top != (~0ull >> 38)) return 0;
       PhysAddr pa;
       PteFlags flags;
       if (!s.table().translate(VirtAddr(arg), &pa, &flags)) return 0;
@@ -166,6 +172,8 @@ long sys_diag(long op, u64 arg) {
       return static_cast<long>(scheme::slot_entropy_millibits());
     case DIAG_PT_PAGES:
       return static_cast<long>(s.pt_pages());
+    case DIAG_ASID_CHECK:
+      return proc::asid_invariant_violations();
     default:
       return error_code(Error::Invalid);
   }
@@ -183,12 +191,22 @@ long sys_yield() {
 
 long sys_sleep(long ns) {
   if (ns < 0) return error_code(Error::Invalid);
-  u64 ticks = (static_cast<u64>(ns) * (timebase_hz / 1000000) + 999) / 1000;
-  sched::sleep_until(riscv::rdtime() + ticks);
+  // ns * timebase_hz would overflow 64 bits from about 30 minutes on: convert whole seconds and
+  // the rest separately (both products fit for any timebase below 1 GHz). A wake-up time past
+  // the end of the timer's range saturates (the process sleeps "forever", in ticks).
+  constexpr u64 NS = 1000000000;
+  u64 un = static_cast<u64>(ns);
+  u64 ticks = un / NS * timebase_hz + ((un % NS) * timebase_hz + NS - 1) / NS;
+  u64 now = riscv::rdtime();
+  u64 when = ticks > ~0ull - now ? ~0ull : now + ticks;
+  sched::sleep_until(when);
   return 0;
 }
 
 long sys_sbrk(long increment) {
+  // Like mmap: refuse up front what free memory cannot back, instead of taking every frame.
+  if (increment > 0 && static_cast<u64>(increment) / layout::PAGE_SIZE > frames::free_count())
+    return error_code(Error::NoMemory);
   auto r = space().grow_break(increment);
   return r.ok() ? static_cast<long>(r.value()) : error_code(r.error());
 }
