@@ -1,12 +1,5 @@
 # sv39lab build. Out-of-tree builds: `make O=DIR scheme2_defconfig && make O=DIR`.
-# Without O= the build directory is ./build.
-#
-#   make [O=DIR] menuconfig | scheme{1,2,3}_defconfig | olddefconfig | savedefconfig
-#   make [O=DIR]            build DIR/kernel.elf
-#   make [O=DIR] run        boot it in QEMU (ARGS="init=usertests" sets the kernel command line)
-#   make [O=DIR] gdb        attach gdb-multiarch to a QEMU started with `make run GDB=1`
-#   make test               install missing packages, build every scheme, run the pytest suite
-#   make reproduce          the full benchmark run: results/ (CSV, plots, comparison table)
+# Without O= the build directory is ./build. `make help` lists the targets.
 
 O ?= build
 override O := $(patsubst %/,%,$(O))
@@ -20,19 +13,60 @@ ARGS ?=
 SRC := $(abspath .)
 GEN := $(O)/generated
 
+# O= must be a directory of its own: never the source tree, a directory above it, or /.
+O_ABS := $(abspath $(O))
+ifeq ($(filter-out /,$(O_ABS)),)
+$(error O=/ (or an empty O=) is the root directory; choose a build directory such as O=build)
+endif
+ifeq ($(O_ABS),$(SRC))
+$(error O=$(O) is the source tree itself; choose a build directory such as O=build)
+endif
+ifneq ($(filter $(O_ABS)/%,$(SRC)),)
+$(error O=$(O) contains the source tree; choose a build directory such as O=build)
+endif
+
 export KCONFIG_CONFIG := $(O)/.config
-# Quiet by default: each step prints its target; V=1 prints the full commands.
+# Quiet by default: each step prints what it does and to which file (`  CXX     kernel/main.cpp`);
+# V=1 prints the full commands instead.
 ifeq ($(V),1)
 Q :=
+say :=
 else
-Q = @echo "  $(notdir $@)";
+Q := @
+say = @printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all menuconfig olddefconfig setconfig savedefconfig run gdb test reproduce bench deps clean FORCE
+.PHONY: all help menuconfig olddefconfig setconfig savedefconfig randconfig run gdb fuzz test \
+  reproduce bench deps clean mrproper
 .SUFFIXES:
 # Keep intermediate objects (user .o files) so that a second make does nothing.
 .SECONDARY:
+
+help:
+	@echo 'Configuration (DIR is O=DIR, default build):'
+	@echo '  scheme1_defconfig scheme2_defconfig scheme3_defconfig'
+	@echo '                    start DIR/.config from configs/<name>'
+	@echo '  menuconfig        change options interactively'
+	@echo '  olddefconfig      update DIR/.config, new options at their defaults'
+	@echo '  setconfig SET="ASID=n TIMER_HZ=250"   change options non-interactively'
+	@echo '  savedefconfig     write the minimal configuration to DIR/defconfig'
+	@echo '  randconfig [SEED=N]  a random configuration (SEED defaults to the date; printed)'
+	@echo 'Building and running:'
+	@echo '  all (default)     DIR/kernel.elf (from configs/scheme2_defconfig if no .config)'
+	@echo '  run [ARGS="init=usertests"] [GDB=1]   boot it in QEMU'
+	@echo '  gdb               attach gdb-multiarch to a QEMU started with `make run GDB=1`'
+	@echo '  fuzz [FUZZ_CALLS=1000000] [SEED=1]    boot init=fuzz SEED FUZZ_CALLS (exit status = its)'
+	@echo '  tlbmodel          the TLB-model QEMU plugin (build/tlbmodel)'
+	@echo 'Cleaning:'
+	@echo '  clean             remove objects and generated files, keep DIR/.config'
+	@echo '  mrproper          remove everything in DIR'
+	@echo 'Tests and results:'
+	@echo '  test              install missing packages, build every scheme, run the pytest suite'
+	@echo '  bench             measurements of every variant into build/results'
+	@echo '  reproduce         the full benchmark run; rewrites the tracked results/'
+	@echo '                    (on success only; `git checkout results/` restores them)'
+	@echo 'Options: O=DIR  V=1 (full commands)  QEMU=  MEM=128M'
 
 # ---------------------------------------------------------------- configuration
 %_defconfig: configs/%_defconfig
@@ -54,14 +88,22 @@ savedefconfig: $(O)/.config
 	$(PYTHON) -m savedefconfig --kconfig Kconfig --out $(O)/defconfig
 	@echo "minimal configuration written to $(O)/defconfig"
 
+# make [O=DIR] randconfig [SEED=N]: SEED defaults to one derived from the date (printed).
+RANDCONFIG_SEED := $(or $(SEED),$(shell date +%Y%m%d))
+randconfig:
+	@mkdir -p $(O)
+	@echo "randconfig: SEED=$(RANDCONFIG_SEED)"
+	$(PYTHON) scripts/randconfig.py --kconfig Kconfig --seed $(RANDCONFIG_SEED) --out $(KCONFIG_CONFIG)
+
 $(O)/.config:
 	@mkdir -p $(O)
 	@echo "$(O)/.config missing: starting from configs/scheme2_defconfig"
 	$(PYTHON) -m defconfig --kconfig Kconfig configs/scheme2_defconfig
 
-# Only the goals that build need the configuration read in.
-CONFIG_GOALS := $(filter-out %_defconfig menuconfig olddefconfig setconfig savedefconfig test reproduce bench deps clean tlbmodel,$(or $(MAKECMDGOALS),all))
-ifneq ($(CONFIG_GOALS),)
+# Only the goals that build read the configuration (and may create it): an unknown goal fails
+# with make's "No rule" and no side effect.
+BUILD_GOALS := $(filter all run gdb fuzz $(O)/%,$(or $(MAKECMDGOALS),all))
+ifneq ($(BUILD_GOALS),)
 -include $(O)/.config
 endif
 
@@ -84,22 +126,37 @@ USER_CXXFLAGS := -std=c++20 $(USER_ARCH) $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(S
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(SRC)/user/lib/user.ld
 
 # ---------------------------------------------------------------- generated sources
-# Objects depend on the compiler flags too: a changed flag rebuilds everything.
-$(GEN)/flags.txt: FORCE
-	@mkdir -p $(GEN)
-	@echo '$(KERNEL_CXXFLAGS) $(USER_CXXFLAGS)' | cmp -s - $@ || echo '$(KERNEL_CXXFLAGS) $(USER_CXXFLAGS)' > $@
+# Objects depend on the compiler flags too: a changed flag rebuilds everything. flags.txt is
+# rewritten (at parse time) only when the flags change.
+ifneq ($(BUILD_GOALS),)
+ALL_FLAGS := $(KERNEL_CXXFLAGS) $(USER_CXXFLAGS)
+$(shell mkdir -p $(GEN) && (echo '$(ALL_FLAGS)' | cmp -s - $(GEN)/flags.txt || echo '$(ALL_FLAGS)' > $(GEN)/flags.txt))
+endif
 
-$(GEN)/config.hpp: $(O)/.config scripts/genconfig.py Kconfig
+# genconfig writes generated/config.hpp and generated/config/<option>, each only when its
+# content changes; the stamp records that they are up to date with .config. Objects depend on
+# the per-option files they use (scripts/fixdep.py), not on config.hpp.
+$(GEN)/config.stamp: $(O)/.config scripts/genconfig.py Kconfig
 	@mkdir -p $(GEN)
-	$(PYTHON) scripts/genconfig.py Kconfig $(O)/.config $@
+	$(call say,GEN,$(GEN)/config.hpp)$(PYTHON) scripts/genconfig.py Kconfig $(O)/.config $(GEN)/config.hpp
 	@touch $@
+$(GEN)/config.hpp: $(GEN)/config.stamp ;
+$(GEN)/config/%: $(GEN)/config.stamp ;
 
-$(GEN)/trap.S $(GEN)/trap_layout.h &: $(O)/.config kernel/scheme/trapgen.py
+# trapgen rewrites trap.S and trap_layout.h only when they change; the stamp keeps a no-op
+# make from running it again.
+$(GEN)/trap.stamp: $(O)/.config kernel/scheme/trapgen.py
 	@mkdir -p $(GEN)
-	$(Q)$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
+	$(call say,GEN,$(GEN)/trap.S)$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
+	@touch $@
+$(GEN)/trap.S $(GEN)/trap_layout.h: $(GEN)/trap.stamp ;
 
-$(GEN)/kernel.ld: kernel/kernel.ld.in $(GEN)/config.hpp
-	$(CXX) -E -P -x c -I$(GEN) -I$(SRC)/kernel $< -o $@
+# Compile, then turn the compiler's dependency file into per-option dependencies.
+fixdep = $(PYTHON) $(SRC)/scripts/fixdep.py $(@:.o=.d) $(GEN)
+
+$(GEN)/kernel.ld: kernel/kernel.ld.in | $(GEN)/config.stamp
+	$(call say,CPP,$@)$(CXX) -E -P -x c -MMD -MT $@ -MF $(GEN)/kernel.d -I$(GEN) -I$(SRC)/kernel $< -o $@ \
+	  && $(PYTHON) $(SRC)/scripts/fixdep.py $(GEN)/kernel.d $(GEN)
 
 # ---------------------------------------------------------------- user programs
 USER_LIB_SRCS := $(wildcard user/lib/*.cpp user/lib/*.S)
@@ -109,16 +166,16 @@ USER_PROGS := $(patsubst %.cpp,$(O)/%.elf,$(USER_PROG_SRCS))
 
 $(O)/user/%.cpp.o: user/%.cpp $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
-	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+	$(call say,CXX,$<)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
 $(O)/user/%.S.o: user/%.S $(GEN)/flags.txt
 	@mkdir -p $(dir $@)
-	$(Q)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
+	$(call say,AS,$<)$(CXX) $(USER_CXXFLAGS) -c $< -o $@
 $(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
-	$(Q)$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
+	$(call say,LD,$@)$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
 
 $(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
 	@mkdir -p $(GEN)
-	$(Q)$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
+	$(call say,GEN,$@)$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
 # programs.S .incbin's the programs: its object is stale whenever one of them changes.
 $(O)/generated/programs.S.o: $(USER_PROGS)
 
@@ -127,24 +184,29 @@ SCHEME_SRC := kernel/scheme/$(SCHEME_NAME).cpp
 KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
 KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
 
-$(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/config.hpp $(GEN)/trap_layout.h $(GEN)/flags.txt
+# Generated headers must exist before the first compile (order-only); the dependency files
+# then name exactly the generated headers and per-option files each object uses.
+GEN_READY := $(GEN)/config.stamp $(GEN)/trap.stamp
+$(O)/kernel/%.cpp.o: kernel/%.cpp $(GEN)/flags.txt | $(GEN_READY)
 	@mkdir -p $(dir $@)
-	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
-$(O)/kernel/%.S.o: kernel/%.S $(GEN)/config.hpp $(GEN)/trap_layout.h $(GEN)/flags.txt
+	$(call say,CXX,$<)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@ && $(fixdep)
+$(O)/kernel/%.S.o: kernel/%.S $(GEN)/flags.txt | $(GEN_READY)
 	@mkdir -p $(dir $@)
-	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
-$(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/config.hpp $(GEN)/flags.txt
-	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+	$(call say,AS,$<)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@ && $(fixdep)
+$(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/flags.txt | $(GEN_READY)
+	$(call say,AS,$<)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@ && $(fixdep)
 
 $(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld scripts/check_relocs.py
-	$(Q)$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
-	$(if $(CONFIG_SCHEME_RANDOMIZED),$(PYTHON) scripts/check_relocs.py $@.tmp)
+	$(call say,LD,$@)$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
+	$(if $(CONFIG_SCHEME_RANDOMIZED),$(call say,RELOCS,$@)$(PYTHON) scripts/check_relocs.py $@.tmp)
 	@mv $@.tmp $@
 	@echo "built $@ (scheme $(CONFIG_SCHEME))"
 
 all: $(O)/kernel.elf
 
+ifneq ($(BUILD_GOALS),)
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+endif
 
 # ---------------------------------------------------------------- running
 QEMU_FLAGS := -machine virt -nographic -bios default -m $(MEM) -kernel $(O)/kernel.elf
@@ -154,6 +216,12 @@ run: $(O)/kernel.elf
 gdb: $(O)/kernel.elf
 	$(PYTHON) scripts/gdbinit.py $(O) > $(O)/gdbinit
 	gdb-multiarch -x $(O)/gdbinit
+
+# make [O=DIR] fuzz [FUZZ_CALLS=1000000] [SEED=1]: QEMU's exit status is the fuzzer's.
+FUZZ_CALLS ?= 1000000
+FUZZ_SEED := $(or $(SEED),1)
+fuzz: $(O)/kernel.elf
+	$(QEMU) $(QEMU_FLAGS) -append "init=fuzz $(FUZZ_SEED) $(FUZZ_CALLS)"
 
 # ---------------------------------------------------------------- the TLB model (host plugin)
 # build/tlbmodel/libtlbmodel.so; the QEMU plugin header is fetched into build/tlbmodel/include.
@@ -174,5 +242,10 @@ bench: deps
 reproduce: deps
 	$(PYTHON) -m harness reproduce
 
+# clean keeps the configuration (.config, defconfig) and what other tools keep in O (for
+# O=build: build/variants, build/tlbmodel, build/results); mrproper removes everything in O.
 clean:
-	rm -rf $(O)
+	rm -rf $(O)/kernel $(O)/user $(O)/generated $(O)/kernel.elf $(O)/kernel.elf.tmp $(O)/gdbinit
+
+mrproper:
+	rm -rf $(O_ABS)/* $(O_ABS)/.[!.]* $(O_ABS)/..?*

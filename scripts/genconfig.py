@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Turn DIR/.config into DIR/generated/config.hpp: one constexpr per Kconfig symbol.
+"""Turn DIR/.config into DIR/generated/config.hpp (one constexpr per Kconfig symbol) and one
+file per symbol, DIR/generated/config/<name> (its value).
 
-The header is rewritten only when its content changes, so make rebuilds exactly what depends
-on a changed option and nothing else.
+Every file is rewritten only when its content changes. Objects do not depend on config.hpp
+itself: scripts/fixdep.py turns each object's dependency on it into dependencies on the
+per-symbol files of the `config::<name>` it (or a header it includes) uses, so a changed option
+rebuilds exactly the files that use it (Linux's include/config/ approach).
 """
 import sys
 from pathlib import Path
@@ -45,10 +48,22 @@ def main() -> int:
     lines.append("}  // namespace config")
     text = "\n".join(lines) + "\n"
     path = Path(out)
-    if not path.exists() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    per_symbol = path.parent / "config"
+    per_symbol.mkdir(parents=True, exist_ok=True)
+    for sym in kconf.unique_defined_syms:
+        if sym.name and cpp_value(sym) is not None:
+            write_if_changed(per_symbol / sym.name.lower(), f"{sym.name}={sym.str_value}\n")
+    write_if_changed(path, text)
     return 0
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 if __name__ == "__main__":
