@@ -6,6 +6,7 @@
 // free-frame count before and after all tests, which is only meaningful if this process holds
 // exactly the same memory at both points.
 //
+// `usertests` runs every test; `usertests NAME...` only those named (the leak check always).
 // Output: one line per test, `test NAME: ok` or `test NAME: FAIL <reason>` (a failing test
 // process prints its own FAIL line), lines starting with two spaces are information, and at
 // the end `usertests: N passed, M failed`. main returns 0 only if every test passed.
@@ -1811,8 +1812,24 @@ int main(int argc, char** argv) {
   KernelStats start = get_stats();
 
   if (g_is_init) report("init_ppid", getppid() == 0, "init's getppid is not 0");
-  for (const Test& t : TESTS) run_test(t);
-  test_orphan();
+  // `usertests NAME...` runs only the named tests (then the leak check); no names: all of them.
+  bool all = argc < 2;
+  for (int i = 1; i < argc; i++) {
+    bool known = false;
+    for (const Test& t : TESTS) known |= strcmp(t.name, argv[i]) == 0;
+    if (!known && strcmp(argv[i], "orphan") != 0) {
+      printf("usertests: no test named %s\n", argv[i]);
+      return 2;
+    }
+  }
+  auto selected = [&](const char* name) {
+    for (int i = 1; i < argc; i++)
+      if (strcmp(argv[i], name) == 0) return true;
+    return all;
+  };
+  for (const Test& t : TESTS)
+    if (selected(t.name)) run_test(t);
+  if (selected("orphan")) test_orphan();
 
   // As init we may have inherited processes (a test that failed can leave one behind): give
   // them a few seconds, then take the final count.
