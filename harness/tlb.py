@@ -20,6 +20,13 @@ insns_per_op):
   tlb_user_l1d_misses_per_op     U-mode L1 D misses alone (bench_tlb's pages)
   tlb_kernel_misses_per_op       S-mode L1 I + D misses
   model_cycles_per_op            the cycle MODEL below, never measured hardware time
+  tlb_model_cycles_per_op        the plugin's per-preset cost model (docs/tlbmodel.md "Cost
+                                 model"; only when the report has it), never measured time
+
+ASID widths: every preset is a real core with its own ASID width (PRESETS). A TLB-model run
+boots the kernel with `asid_bits=<width>` (kernel_bootargs) and the model with the same width
+(run_config), so kernel and model agree on what the core offers. A combination that no core
+has (ASIDs on a core without any) is *hypothetical* and labelled so (run_label).
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .parse import ConsoleOutput
 from .tidy import make_row
@@ -53,17 +60,126 @@ CYCLE_MODEL_TEXT = (f"model cycles = instructions × CPI {CPI} + L2-TLB hits × 
 CYCLE_MODEL_SHORT = (f"CPI {CPI}, L2 hit {L2_HIT_CYCLES} cycles, walk reference "
                      f"{WALK_REF_CYCLES} cycles")
 
-# The presets' geometry (docs/tlbmodel.md "Presets"), for titles; every preset uses LRU.
-PRESET_TEXT = {
-    "u54": "L1 I/D 32/32 fully assoc., L2 128 direct-mapped, LRU",
-    "u74": "L1 I/D 40/40 fully assoc., no L2, LRU",
-    "c906": "L1 I/D 10/10 fully assoc., L2 512 4-way, LRU",
-    "ideal": "unbounded L1s, no L2",
-}
+# ------------------------------------------------------------------ the presets
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """One preset of the plugin (tlbmodel/src/model.cpp kPresets; docs/tlbmodel.md "Presets",
+    with a source or an "assumption" mark for every number). asid_bits is the core's ASID
+    width; tests/test_tlbmodel_fidelity.py checks this table against the plugin's."""
+    name: str
+    core: str
+    asid_bits: int
+    text: str
+
+
+PRESETS: Dict[str, PresetInfo] = {p.name: p for p in (
+    PresetInfo("u54", "SiFive U54 (FU540)", 0,
+               "L1 I/D 32/32 fully assoc. + 4 superpage entries each, L2 128 direct-mapped "
+               "(4 KiB leaves), 8-entry walk cache, PLRU, no ASIDs"),
+    PresetInfo("u74", "SiFive U74 (JH7110)", 0,
+               "L1 I/D 40/40 fully assoc., no L2, 8-entry walk cache, PLRU, no ASIDs"),
+    PresetInfo("c906", "T-Head C906", 16,
+               "L1 I/D 10/10 fully assoc., L2 512 4-way, PLRU, 16 ASID bits"),
+    PresetInfo("c910", "T-Head C910", 16,
+               "L1 I/D 32/16 fully assoc. (+1 D superpage entry), L2 1024 4-way, PLRU, "
+               "16 ASID bits"),
+    PresetInfo("rocket", "rocket-chip default", 0,
+               "L1 I/D 32/32 fully assoc. + 4 superpage entries each, no L2, 8-entry walk "
+               "cache, PLRU, no ASIDs"),
+    PresetInfo("xiangshan", "XiangShan Kunminghu", 16,
+               "L1 I/D 48/48 fully assoc., L2 256 4-way (4 KiB leaves), 24-entry walk cache, "
+               "PLRU, 16 ASID bits"),
+    PresetInfo("ideal", "no core (unbounded L1s)", 16, "unbounded L1s, no L2"),
+)}
+
+# The presets' geometry, for titles (cli choices, tables, plots).
+PRESET_TEXT = {name: p.text for name, p in PRESETS.items()}
+
+# The widest ASID the model and QEMU's virt CPU implement.
+MAX_ASID_BITS = 16
 
 
 def preset_text(preset: str) -> str:
     return f"{preset}: {PRESET_TEXT[preset]}" if preset in PRESET_TEXT else preset
+
+
+def preset_asid_bits(preset: str) -> int:
+    """The ASID width of the preset's core (0: none)."""
+    try:
+        return PRESETS[preset].asid_bits
+    except KeyError:
+        raise ValueError(f"unknown TLB-model preset {preset!r} (known: "
+                         f"{', '.join(PRESETS)})") from None
+
+
+@dataclass(frozen=True)
+class TlbRunConfig:
+    """What a TLB-model run of one variant under one preset uses.
+
+    kernel_asid_bits  the kernel's cap, `asid_bits=N` on its command line (the core's width)
+    model_asid_bits   the model's ASID width (0 for a variant built without ASIDs)
+    asid              the plugin's asid= (on/off), as the report's config.asid says
+    hypothetical      no core has this combination (ASIDs asked of a core without any while
+                      the kernel is not capped)"""
+    preset: str
+    kernel_asid_bits: Optional[int]
+    model_asid_bits: int
+    asid: str
+    hypothetical: bool
+
+    @property
+    def bootargs(self) -> List[str]:
+        return [] if self.kernel_asid_bits is None else [f"asid_bits={self.kernel_asid_bits}"]
+
+
+def run_config(variant: Variant, preset: str, *, cap_kernel: bool = True) -> TlbRunConfig:
+    """The configuration of a TLB-model run. With cap_kernel (the default) the kernel gets
+    `asid_bits=<the core's width>` and the model the same width: a real core. Without it (a
+    kernel that is not capped) an ASID variant on a core without ASIDs runs with 16 bits in
+    the model, a hypothetical combination."""
+    core = preset_asid_bits(preset)
+    if not variant.asid:
+        bits = 0
+        hypo = False
+    elif cap_kernel:
+        bits = core
+        hypo = False
+    else:
+        bits = core or MAX_ASID_BITS
+        hypo = core == 0
+    return TlbRunConfig(preset=preset, kernel_asid_bits=core if cap_kernel else None,
+                        model_asid_bits=bits, asid="on" if bits else "off", hypothetical=hypo)
+
+
+def run_label(variant: Variant, preset: str, *, cap_kernel: bool = True) -> str:
+    """`preset` for a real core, `preset (hypothetical: ...)` for a combination no core has."""
+    rc = run_config(variant, preset, cap_kernel=cap_kernel)
+    if rc.hypothetical:
+        return (f"{preset} (hypothetical: {rc.model_asid_bits} ASID bits on "
+                f"{PRESETS[preset].core}, which has none)")
+    return preset
+
+
+def report_is_hypothetical(report: Mapping[str, Any]) -> bool:
+    """The plugin's own label: config.hypothetical == "yes"."""
+    return (report.get("config") or {}).get("hypothetical") == "yes"
+
+
+def with_bootargs(cmd: Sequence[str], bootargs: Sequence[str]) -> List[str]:
+    """A QEMU command line (harness.qemu.qemu_command) with `bootargs` put before `init=` in
+    its -append value: the kernel reads options such as asid_bits=N only before init=."""
+    out = list(cmd)
+    if not bootargs:
+        return out
+    try:
+        i = len(out) - 1 - out[::-1].index("-append")
+    except ValueError:
+        raise ValueError("the command has no -append") from None
+    if i + 1 >= len(out):
+        raise ValueError("-append without a value")
+    out[i + 1] = " ".join([*bootargs, out[i + 1]])
+    return out
 
 
 # ------------------------------------------------------------------ region ids
@@ -131,7 +247,7 @@ def report_module() -> ModuleType:
 
 
 def load_report(path: Path, *, preset: Optional[str] = None,
-                asid: Optional[str] = None) -> Dict[str, Any]:
+                asid: Optional[str] = None, asid_bits: Optional[int] = None) -> Dict[str, Any]:
     """report.load(path) (raises on a missing or malformed report, on mismatches > 0 or a
     status other than ok), and the run's configuration checked against what was asked for."""
     rm = report_module()
@@ -145,6 +261,9 @@ def load_report(path: Path, *, preset: Optional[str] = None,
                              f"{preset!r}")
     if asid is not None and cfg.get("asid") != asid:
         raise TlbReportError(f"{path}: report with asid={cfg.get('asid')!r}, expected {asid!r}")
+    if asid_bits is not None and cfg.get("asid_bits") != asid_bits:
+        raise TlbReportError(f"{path}: report with asid_bits={cfg.get('asid_bits')!r}, "
+                             f"expected {asid_bits}")
     if not isinstance(rep.get("regions"), dict):
         raise TlbReportError(f"{path}: report without regions")
     return rep
@@ -155,11 +274,19 @@ def asid_arg(variant: Variant) -> str:
     return "on" if variant.asid else "off"
 
 
-def plugin_arg(plugin: str, *, preset: str, asid: str, out: str) -> str:
+def plugin_arg(plugin: str, *, preset: str, asid: str, out: str,
+               asid_bits: Optional[int] = None) -> str:
+    """The -plugin value. With asid_bits (run_config(...).model_asid_bits) the model's ASID
+    width is given exactly; without, asid=on means the core's width (16 on a core without
+    ASIDs: hypothetical, and the report says so)."""
     for what, v in (("plugin path", plugin), ("preset", preset), ("report path", out)):
         if "," in v:
             raise ValueError(f"the {what} {v!r} contains a comma (QEMU's -plugin separator)")
-    return f"{plugin},preset={preset},asid={asid},out={out}"
+    if asid_bits is None:
+        return f"{plugin},preset={preset},asid={asid},out={out}"
+    if not 0 <= asid_bits <= MAX_ASID_BITS or (asid == "on") != (asid_bits > 0):
+        raise ValueError(f"asid={asid} with asid_bits={asid_bits}")
+    return f"{plugin},preset={preset},asid_bits={asid_bits},out={out}"
 
 
 def _counter(c: Mapping[str, Any], key: str, where: str) -> float:
@@ -197,6 +324,8 @@ def op_metrics(region: Mapping[str, Any], iters: float, *, has_l2: bool,
         "model_cycles_per_op": (insns * CPI + c(t, "l2_hits") * L2_HIT_CYCLES
                                 + c(t, "walk_refs") * WALK_REF_CYCLES) / iters,
     }
+    if "model_cycles" in t:
+        out["tlb_model_cycles_per_op"] = c(t, "model_cycles") / iters
     if has_l2:
         out["tlb_l2_hits_per_op"] = c(t, "l2_hits") / iters
         out["tlb_l2_misses_per_op"] = c(t, "l2_misses") / iters

@@ -22,8 +22,10 @@ from harness.measure import RunOptions, measure_tlb, probe_tlb, run_all, tlb_pat
 from harness.parse import Context, parse_bench_output
 from harness.table import render_comparison
 from harness.tidy import make_frame, make_row, read_csv, write_csv
-from harness.tlb import (CYCLE_MODEL, TlbReportError, load_report, op_metrics, probe_facts,
-                         region_id, rows_from_report)
+from harness.tlb import (CYCLE_MODEL, PRESET_TEXT, PRESETS, TlbReportError, load_report,
+                         op_metrics, plugin_arg, preset_asid_bits, probe_facts, region_id,
+                         report_is_hypothetical, rows_from_report, run_config, run_label,
+                         with_bootargs)
 from harness.variants import variant_by_name
 
 from .conftest import FAKE_QEMU, FIXTURES
@@ -423,3 +425,85 @@ def test_missing_report_is_a_failed_run(fake_built: RunOptions,
 def test_fixture_facts_are_json(fixture_facts: Dict[str, Any]) -> None:
     json.dumps(fixture_facts)  # the fixture stays plain JSON
     assert fixture_facts["tlbmodel"]["presets"] == ["u54"]
+
+
+# ------------------------------------------------------------------ presets and ASID widths
+
+def test_preset_asid_widths() -> None:
+    """The cores' ASID widths: none on the FU540's U54, the JH7110's U74 (satp.ASID reads back
+    0) and rocket-chip's default; 16 on the T-Head cores and XiangShan (docs/tlbmodel.md)."""
+    assert {n: p.asid_bits for n, p in PRESETS.items()} == {
+        "u54": 0, "u74": 0, "rocket": 0, "c906": 16, "c910": 16, "xiangshan": 16, "ideal": 16}
+    assert set(PRESET_TEXT) == set(PRESETS) and {"u54", "c906"} <= set(PRESET_TEXT)
+    with pytest.raises(ValueError, match="unknown TLB-model preset"):
+        preset_asid_bits("z80")
+
+
+@pytest.mark.parametrize("variant,preset,kbits,mbits,asid,hypo", [
+    ("s1-asid", "u54", 0, 0, "off", False),     # capped: the kernel fences after satp writes
+    ("s1-asid", "c906", 16, 16, "on", False),
+    ("s2-noasid", "c906", 16, 0, "off", False),  # ASID=n kernel: the cap changes nothing
+    ("s3-noasid", "u74", 0, 0, "off", False),
+])
+def test_run_config_capped(variant: str, preset: str, kbits: int, mbits: int, asid: str,
+                           hypo: bool) -> None:
+    rc = run_config(variant_by_name(variant), preset)
+    assert (rc.kernel_asid_bits, rc.model_asid_bits, rc.asid, rc.hypothetical) == \
+        (kbits, mbits, asid, hypo)
+    assert rc.bootargs == [f"asid_bits={kbits}"]
+    assert run_label(variant_by_name(variant), preset) == preset
+
+
+def test_run_config_uncapped_is_hypothetical_on_a_core_without_asids() -> None:
+    v = variant_by_name("s2-asid")
+    rc = run_config(v, "u54", cap_kernel=False)
+    assert (rc.kernel_asid_bits, rc.model_asid_bits, rc.asid, rc.hypothetical) == \
+        (None, 16, "on", True)
+    assert rc.bootargs == []
+    assert run_label(v, "u54", cap_kernel=False) == \
+        "u54 (hypothetical: 16 ASID bits on SiFive U54 (FU540), which has none)"
+    assert not run_config(v, "c906", cap_kernel=False).hypothetical
+    assert not run_config(variant_by_name("s2-noasid"), "u54", cap_kernel=False).hypothetical
+
+
+def test_with_bootargs_goes_before_init() -> None:
+    cmd = ["qemu", "-kernel", "k", "-append", "init=bench_null 200"]
+    assert with_bootargs(cmd, ["asid_bits=0"])[-2:] == ["-append", "asid_bits=0 init=bench_null 200"]
+    assert with_bootargs(cmd, []) == cmd
+    assert cmd[-1] == "init=bench_null 200"  # not modified in place
+    with pytest.raises(ValueError):
+        with_bootargs(["qemu"], ["asid_bits=0"])
+
+
+def test_plugin_arg_with_asid_bits() -> None:
+    assert plugin_arg("p.so", preset="u54", asid="off", out="r.json", asid_bits=0) == \
+        "p.so,preset=u54,asid_bits=0,out=r.json"
+    assert plugin_arg("p.so", preset="c906", asid="on", out="r.json", asid_bits=16) == \
+        "p.so,preset=c906,asid_bits=16,out=r.json"
+    with pytest.raises(ValueError):
+        plugin_arg("p.so", preset="u54", asid="on", out="r.json", asid_bits=0)
+
+
+def test_report_asid_bits_and_hypothetical_label(tmp_path: Path) -> None:
+    rep = json.loads((TLB_FIX / "bench_null.json").read_text())
+    rep["config"].update(asid_bits=16, core_asid_bits=0, hypothetical="yes")
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rep))
+    assert report_is_hypothetical(load_report(path, asid_bits=16))
+    with pytest.raises(TlbReportError, match="asid_bits=16, expected 0"):
+        load_report(path, asid_bits=0)
+    assert not report_is_hypothetical({"config": {"hypothetical": "no"}})
+
+
+def test_plugin_model_cycles_per_op() -> None:
+    """The plugin's per-preset modelled cycles, divided by iters like every other metric."""
+    region = {"insns": 100, "total": {"insns": 100, "l1i_misses": 0, "l1d_misses": 0,
+                                      "walk_refs": 3, "l1i_misses_after_flush": 0,
+                                      "l1d_misses_after_flush": 0, "flushes": 1, "l2_hits": 0,
+                                      "l2_misses": 0, "model_cycles": 250},
+              "U": {"l1i_misses": 0, "l1d_misses": 0}, "S": {"l1i_misses": 0, "l1d_misses": 0}}
+    m = op_metrics(region, 10, has_l2=False)
+    assert m["tlb_model_cycles_per_op"] == 25.0
+    assert m["model_cycles_per_op"] == (100 + 3 * 20) / 10
+    del region["total"]["model_cycles"]
+    assert "tlb_model_cycles_per_op" not in op_metrics(region, 10, has_l2=False)

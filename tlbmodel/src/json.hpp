@@ -1,9 +1,10 @@
-// A minimal JSON writer: objects, arrays, strings and unsigned integers.
+// A minimal JSON writer: objects, arrays, strings, unsigned integers and finite numbers.
 #pragma once
 
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,22 @@ class Json {
     comma();
     out_ += "null";
   }
+  void value_num(double v) {  // a finite number, shortest form that reads back the same
+    comma();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    for (int prec = 1; prec < 17; prec++) {
+      char t[32];
+      std::snprintf(t, sizeof t, "%.*g", prec, v);
+      if (std::strtod(t, nullptr) == v) {
+        std::snprintf(buf, sizeof buf, "%s", t);
+        break;
+      }
+    }
+    out_ += buf;
+  }
+  void str_value(const std::string& s) { value(s); }
+  void kv_num(const std::string& k, double v) { key(k); value_num(v); }
   void kv(const std::string& k, uint64_t v) { key(k); value(v); }
   void kv(const std::string& k, const std::string& v) { key(k); value(v); }
   void kv(const std::string& k, const char* v) { key(k); value(std::string(v)); }

@@ -11,8 +11,120 @@ const char* repl_name(Repl r) {
     case Repl::Lru: return "lru";
     case Repl::Fifo: return "fifo";
     case Repl::Random: return "random";
+    case Repl::Plru: return "plru";
   }
   return "?";
+}
+
+// ------------------------------------------------------------------ PlruTree
+// Nodes are numbered as a heap (root 1, children 2i and 2i+1) over the unbalanced tree.
+static uint32_t plru_left(uint32_t n) {  // ways in the left subtree of a node over n > 1 ways
+  uint32_t p = 1;
+  while (p * 2 < n) p *= 2;
+  return p;
+}
+
+uint32_t PlruTree::nodes_for(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n) p *= 2;
+  return 2 * p;
+}
+
+void PlruTree::touch(uint8_t* bits, uint32_t n, uint32_t way) {
+  uint32_t node = 1, lo = 0;
+  while (n > 1) {
+    const uint32_t left = plru_left(n);
+    if (way < lo + left) {
+      bits[node] = 1;  // used on the left: the next victim is on the right
+      node = 2 * node;
+      n = left;
+    } else {
+      bits[node] = 0;
+      node = 2 * node + 1;
+      lo += left;
+      n -= left;
+    }
+  }
+}
+
+uint32_t PlruTree::victim(const uint8_t* bits, uint32_t n) {
+  uint32_t node = 1, lo = 0;
+  while (n > 1) {
+    const uint32_t left = plru_left(n);
+    if (!bits[node]) {
+      node = 2 * node;
+      n = left;
+    } else {
+      node = 2 * node + 1;
+      lo += left;
+      n -= left;
+    }
+  }
+  return lo;
+}
+
+// ------------------------------------------------------------------ WalkCache
+WalkCache::WalkCache(uint32_t entries, Repl repl)
+    : tags_(entries, 0), stamp_(entries, 0), valid_(entries, false), plru_on_(repl == Repl::Plru) {
+  plru_.assign(PlruTree::nodes_for(entries ? entries : 1), 0);
+}
+
+void WalkCache::use(uint32_t i) {
+  stamp_[i] = ++clock_;
+  if (plru_on_) PlruTree::touch(plru_.data(), size(), i);
+}
+
+bool WalkCache::lookup(uint64_t pte_pa) {
+  for (uint32_t i = 0; i < size(); i++)
+    if (valid_[i] && tags_[i] == pte_pa) {
+      use(i);
+      return true;
+    }
+  return false;
+}
+
+void WalkCache::insert(uint64_t pte_pa) {
+  if (size() == 0) return;
+  uint32_t v = size();
+  for (uint32_t i = 0; i < size() && v == size(); i++)
+    if (!valid_[i]) v = i;  // the lowest-numbered free entry first
+  if (v == size()) {
+    if (plru_on_) {
+      v = PlruTree::victim(plru_.data(), size());
+    } else {
+      v = 0;
+      for (uint32_t i = 1; i < size(); i++)
+        if (stamp_[i] < stamp_[v]) v = i;
+    }
+  }
+  tags_[v] = pte_pa;
+  valid_[v] = true;
+  use(v);
+}
+
+size_t WalkCache::flush() {
+  size_t n = 0;
+  for (uint32_t i = 0; i < size(); i++) {
+    n += valid_[i];
+    valid_[i] = false;
+  }
+  return n;
+}
+
+size_t WalkCache::valid_count() const {
+  size_t n = 0;
+  for (bool v : valid_) n += v;
+  return n;
+}
+
+// ------------------------------------------------------------------ CostModel
+double CostModel::cycles(const Counters& c) const {
+  return double(c.insns) * cpi + double(c.traps_from_u) * trap_entry + double(c.srets) * trap_exit +
+         double(c.satp_writes) * satp_write + double(c.sfence_all) * sfence_all +
+         double(c.sfence_asid) * sfence_asid + double(c.sfence_va) * sfence_va +
+         double(c.sfence_va_asid) * sfence_va_asid +
+         double(c.l2i_hits + c.l2d_hits) * l2_hit + double(c.walk_refs) * walk_ref_mem +
+         double(c.walk_cache_hits) * walk_ref_cache;
 }
 
 void Counters::add(const Counters& o) {
@@ -88,6 +200,11 @@ Tlb::Tlb(const Geometry& g, Repl repl, uint64_t seed, bool asid_on)
     }
     buckets = 16;
     while (buckets < 2 * slots_.size()) buckets *= 2;
+    if (repl_ == Repl::Plru) {
+      plru_stride_ = PlruTree::nodes_for(ways_);
+      plru_.assign(size_t(sets_) * plru_stride_, 0);
+    }
+    set_live_.assign(sets_, 0);
   }
   rehash(buckets);
 }
@@ -191,7 +308,14 @@ int Tlb::find(uint64_t va, uint16_t asid) {
 }
 
 void Tlb::touch(int idx, uint64_t va) {
-  if (repl_ == Repl::Lru && !geo_.infinite) to_head(idx);
+  if (!geo_.infinite) {
+    if (repl_ == Repl::Lru) {
+      to_head(idx);
+    } else if (repl_ == Repl::Plru) {
+      const size_t set = set_of_slot(idx);
+      PlruTree::touch(&plru_[set * plru_stride_], ways_, uint32_t(idx - int(set * ways_)));
+    }
+  }
   remember(va & kVaMask, idx);
 }
 
@@ -222,9 +346,20 @@ int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_fl
     }
   } else {
     const size_t set = sets_pow2_ ? (t.vpn & set_mask_) : (t.vpn % sets_);
-    idx = tail_[set];  // a free entry if there is one, else the least recently used/filled
-    if (repl_ == Repl::Random && slots_[idx].valid) idx = int(set * ways_ + rand_next() % ways_);
-    if (slots_[idx].valid) unlink(idx);
+    const int first = int(set * ways_);
+    if (repl_ == Repl::Plru) {
+      idx = -1;
+      if (set_live_[set] < ways_) {
+        for (uint32_t w = 0; w < ways_ && idx < 0; w++)
+          if (!slots_[first + int(w)].valid) idx = first + int(w);
+      }
+      if (idx < 0) idx = first + int(PlruTree::victim(&plru_[set * plru_stride_], ways_));
+      PlruTree::touch(&plru_[set * plru_stride_], ways_, uint32_t(idx - first));
+    } else {
+      idx = tail_[set];  // a free entry if there is one, else the least recently used/filled
+      if (repl_ == Repl::Random && slots_[idx].valid) idx = first + int(rand_next() % ways_);
+    }
+    if (slots_[idx].valid) unlink(idx); else set_live_[set]++;
     to_head(idx);
   }
   Entry& e = slots_[idx];
@@ -243,10 +378,12 @@ int Tlb::insert(const Translation& t, uint16_t asid, uint64_t va, bool* after_fl
 void Tlb::kill(int idx) {
   unlink(idx);
   slots_[idx].valid = false;
-  if (geo_.infinite)
+  if (geo_.infinite) {
     free_.push_back(idx);
-  else
+  } else {
     to_tail(idx);
+    set_live_[set_of_slot(idx)]--;
+  }
 }
 
 template <class Pred>
@@ -320,17 +457,20 @@ size_t Tlb::flush_nonglobal() {
 size_t Tlb::valid_count() const { return live_; }
 
 // ------------------------------------------------------------------ walker
-WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va) {
+WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va, WalkCache* wc) {
   WalkResult r;
   // Bits 63..39 must equal bit 38.
   const uint64_t top = va >> 38;
   if (top != 0 && top != (1ull << 26) - 1) return r;
   uint64_t table = root_pa;
+  uint8_t inherited_g = 0;
   for (int lvl = 2; lvl >= 0; lvl--) {
     const uint64_t idx = (va >> page_shift(unsigned(lvl))) & 511;
     uint64_t pte = 0;
-    r.refs++;
     r.pte_addr = table + idx * 8;
+    // Only non-leaf entries are ever in the walk cache: a hit there is a valid pointer.
+    const bool cached = wc && lvl > 0 && wc->lookup(r.pte_addr);
+    if (cached) r.cache_hits++; else r.refs++;
     if (!mem.read64(r.pte_addr, &pte)) return r;
     r.pte = pte;
     if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W))) return r;
@@ -342,50 +482,102 @@ WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va) {
       r.t.level = uint8_t(lvl);
       r.t.vpn = (va & kVaMask) >> page_shift(unsigned(lvl));
       r.t.pa_base = ppn << 12;
-      r.t.flags = uint8_t(pte & 0xff);
+      r.t.flags = uint8_t(pte & 0xff) | inherited_g;
       return r;
     }
+    if (lvl == 0) return r;  // a pointer at level 0
+    inherited_g |= uint8_t(pte & PTE_G);
+    if (wc && !cached) wc->insert(r.pte_addr);
     table = ppn << 12;
   }
-  return r;  // a pointer at level 0
+  return r;
 }
 
 // ------------------------------------------------------------------ Config
+// The presets. docs/tlbmodel.md "Presets" gives the source of every number or marks it as an
+// assumption; harness/tlb.py keeps a copy of the ASID widths (checked by a test).
+namespace {
+struct PresetDef {
+  const char* name;
+  Geometry l1i, l1d, l1i_super, l1d_super, l2;
+  Repl repl;
+  uint32_t walk_cache;
+  bool l2_4k_only;
+  unsigned asid_bits;
+  CostModel cost;
+};
+const Geometry kNone{};
+const Geometry kInf{0, 0, true};
+// CostModel: cpi, trap_entry, trap_exit, satp_write, sfence_all, sfence_asid, sfence_va,
+// sfence_va_asid, l2_hit, walk_ref_mem, walk_ref_cache
+const PresetDef kPresets[] = {
+    // SiFive U54 in the FU540: Rocket-derived in-order, 5 stages.
+    {"u54", Geometry::fa(32), Geometry::fa(32), Geometry::fa(4), Geometry::fa(4),
+     Geometry::sa(128, 1), Repl::Plru, 8, true, 0,
+     {1, 5, 5, 5, 5, 5, 5, 5, 4, 20, 1}},
+    // SiFive U74 in the JH7110: in-order dual-issue, 8 stages.
+    {"u74", Geometry::fa(40), Geometry::fa(40), kNone, kNone, kNone, Repl::Plru, 8, true, 0,
+     {1, 8, 8, 8, 8, 8, 8, 8, 4, 20, 1}},
+    // T-Head C906: in-order, 5 stages.
+    {"c906", Geometry::fa(10), Geometry::fa(10), kNone, kNone, Geometry::sa(512, 4), Repl::Plru,
+     0, false, 16, {1, 5, 5, 5, 5, 5, 5, 5, 4, 20, 1}},
+    // T-Head C910: out-of-order, 12 stages.
+    {"c910", Geometry::fa(32), Geometry::fa(16), kNone, Geometry::fa(1), Geometry::sa(1024, 4),
+     Repl::Plru, 0, false, 16, {1, 12, 12, 12, 12, 12, 12, 12, 4, 20, 1}},
+    // rocket-chip defaults (RocketCoreParams, ICacheParams/DCacheParams, PTW).
+    {"rocket", Geometry::fa(32), Geometry::fa(32), Geometry::fa(4), Geometry::fa(4), kNone,
+     Repl::Plru, 8, true, 0, {1, 5, 5, 5, 5, 5, 5, 5, 4, 20, 1}},
+    // XiangShan Kunminghu: out-of-order.
+    {"xiangshan", Geometry::fa(48), Geometry::fa(48), kNone, kNone, Geometry::sa(256, 4),
+     Repl::Plru, 24, true, 16, {0.5, 15, 15, 15, 15, 15, 15, 15, 4, 20, 1}},
+    // Unbounded L1s: only compulsory misses and misses caused by flushes.
+    {"ideal", kInf, kInf, kNone, kNone, kNone, Repl::Lru, 0, false, 16,
+     {1, 0, 0, 0, 0, 0, 0, 0, 0, 20, 1}},
+};
+}  // namespace
+
+const char* const kPresetNames[] = {"u54", "u74", "c906", "c910", "rocket", "xiangshan", "ideal"};
+const size_t kPresetCount = sizeof kPresets / sizeof kPresets[0];
+static_assert(sizeof kPresetNames / sizeof kPresetNames[0] == sizeof kPresets / sizeof kPresets[0]);
+
 bool Config::apply_preset(const std::string& name) {
-  if (name == "u54") {  // SiFive U54: 32+32 fully associative L1, 128-entry L2 (direct-mapped)
-    l1i = {32, 0, false};
-    l1d = {32, 0, false};
-    l2 = {128, 1, false};
-  } else if (name == "u74") {  // SiFive U74 (JH7110): 40+40 fully associative L1, no L2
-    l1i = {40, 0, false};
-    l1d = {40, 0, false};
-    l2 = {0, 0, false};
-  } else if (name == "c906") {  // T-Head C906: 10+10 fully associative uTLB, 512-entry 4-way jTLB
-    l1i = {10, 0, false};
-    l1d = {10, 0, false};
-    l2 = {512, 4, false};
-  } else if (name == "ideal") {  // unbounded L1s: only compulsory and flush-caused misses
-    l1i = {0, 0, true};
-    l1d = {0, 0, true};
-    l2 = {0, 0, false};
-  } else {
-    return false;
+  for (const PresetDef& p : kPresets) {
+    if (name != p.name) continue;
+    preset = name;
+    l1i = p.l1i;
+    l1d = p.l1d;
+    l1i_super = p.l1i_super;
+    l1d_super = p.l1d_super;
+    l2 = p.l2;
+    repl = p.repl;
+    walk_cache = p.walk_cache;
+    l2_4k_only = p.l2_4k_only;
+    asid_bits = core_asid_bits = p.asid_bits;
+    satp_flush = false;
+    cost = p.cost;
+    return true;
   }
-  preset = name;
-  return true;
+  return false;
 }
 
 // ------------------------------------------------------------------ Mmu
 Mmu::Mmu(const Config& cfg, const Shadow* mem)
     : cfg_(cfg),
       mem_(mem),
-      l1i_(cfg.l1i, cfg.repl, cfg.seed, cfg.asid_on),
-      l1d_(cfg.l1d, cfg.repl, cfg.seed * 3 + 1, cfg.asid_on) {
-  if (cfg.l2.present()) l2_ = std::make_unique<Tlb>(cfg.l2, cfg.repl, cfg.seed * 7 + 2, cfg.asid_on);
+      l1i_(cfg.l1i, cfg.repl, cfg.seed, cfg.asid_on()),
+      l1d_(cfg.l1d, cfg.repl, cfg.seed * 3 + 1, cfg.asid_on()) {
+  if (cfg.l1i_super.present())
+    l1i_super_ = std::make_unique<Tlb>(cfg.l1i_super, cfg.repl, cfg.seed * 5 + 3, cfg.asid_on());
+  if (cfg.l1d_super.present())
+    l1d_super_ = std::make_unique<Tlb>(cfg.l1d_super, cfg.repl, cfg.seed * 11 + 4, cfg.asid_on());
+  if (cfg.l2.present()) l2_ = std::make_unique<Tlb>(cfg.l2, cfg.repl, cfg.seed * 7 + 2, cfg.asid_on());
+  if (cfg.walk_cache) wc_ = std::make_unique<WalkCache>(cfg.walk_cache, cfg.repl);
 }
 
 size_t Mmu::flush_each(size_t (Tlb::*fn)()) {
   size_t n = (l1i_.*fn)() + (l1d_.*fn)();
+  if (l1i_super_) n += ((*l1i_super_).*fn)();
+  if (l1d_super_) n += ((*l1d_super_).*fn)();
   if (l2_) n += ((*l2_).*fn)();
   return n;
 }
@@ -395,14 +587,12 @@ void Mmu::set_satp(uint64_t satp, Counters& c) {
   const uint64_t mode = satp >> 60;
   sv39_ = mode == 8;
   const uint64_t root = (satp & kPpnMask) << 12;
-  if (cfg_.asid_on) {
-    asid_ = uint16_t((satp >> 44) & 0xffff);
-  } else {
-    asid_ = 0;
-    if (sv39_ && have_root_ && root != root_ && cfg_.satp_flush) {
-      c.entries_flushed += flush_each(&Tlb::flush_nonglobal);
-      c.satp_flushes++;
-    }
+  // A core with N ASID bits holds only the low N bits of satp.ASID (the rest read back as 0).
+  asid_ = uint16_t((satp >> 44) & 0xffff) & cfg_.asid_mask();
+  if (!cfg_.asid_on() && sv39_ && have_root_ && root != root_ && cfg_.satp_flush) {
+    c.entries_flushed += flush_each(&Tlb::flush_nonglobal);
+    if (wc_) wc_->flush();
+    c.satp_flushes++;
   }
   if (sv39_) {
     root_ = root;
@@ -412,14 +602,40 @@ void Mmu::set_satp(uint64_t satp, Counters& c) {
   gen_++;
 }
 
+// The L1 entry of that side translating va (the 4 KiB array, then the superpage array).
+int Mmu::l1_find(bool ifetch, uint64_t va, Tlb** which) {
+  Tlb& main = ifetch ? l1i_ : l1d_;
+  int idx = main.find(va, asid_);
+  if (idx >= 0) {
+    *which = &main;
+    return idx;
+  }
+  Tlb* sup = (ifetch ? l1i_super_ : l1d_super_).get();
+  if (sup && (idx = sup->find(va, asid_)) >= 0) {
+    *which = sup;
+    return idx;
+  }
+  return -1;
+}
+
+WalkResult Mmu::walk(bool ifetch, uint64_t va, Counters& c) {
+  const WalkResult w = walk_sv39(*mem_, root_, va, wc_.get());
+  c.walks++;
+  c.walk_refs += w.refs;
+  c.walk_cache_hits += w.cache_hits;
+  (ifetch ? c.walk_refs_i : c.walk_refs_d) += w.refs;
+  if (!w.ok) c.walk_faults++;
+  return w;
+}
+
 AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
   const uint64_t va39 = va & kVaMask;
-  Tlb& l1 = ifetch ? l1i_ : l1d_;
   Fast& fast = ifetch ? fi_ : fd_;
-  int idx = l1.find(va, asid_);
+  Tlb* l1 = nullptr;
+  int idx = l1_find(ifetch, va, &l1);
   if (idx >= 0) {
-    l1.touch(idx, va);
-    const Entry& e = l1.at(idx);
+    l1->touch(idx, va);
+    const Entry& e = l1->at(idx);
     set_fast(fast, e);
     return {true, e.pa_base + (va39 - e.va_base()), e.flags};
   }
@@ -442,35 +658,58 @@ AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
     }
   }
   if (!have) {
-    const WalkResult w = walk_sv39(*mem_, root_, va);
-    c.walks++;
-    c.walk_refs += w.refs;
-    (ifetch ? c.walk_refs_i : c.walk_refs_d) += w.refs;
+    const WalkResult w = walk(ifetch, va, c);
     if (!w.ok) {
-      c.walk_faults++;
       AccessResult fail;
       fail.pte_addr = w.pte_addr;
       fail.pte = w.pte;
       return fail;
     }
     t = w.t;
-    if (l2_) {
+    if (l2_ && (t.level == 0 || !cfg_.l2_4k_only)) {
       l2_->insert(t, asid_, va, &after_flush);
       if (after_flush) c.l2_misses_after_flush++;
     }
   }
-  idx = l1.insert(t, asid_, va, &after_flush);
+  Tlb* sup = (ifetch ? l1i_super_ : l1d_super_).get();
+  l1 = (t.level > 0 && sup) ? sup : (ifetch ? &l1i_ : &l1d_);
+  idx = l1->insert(t, asid_, va, &after_flush);
   if (after_flush) (ifetch ? c.l1i_misses_after_flush : c.l1d_misses_after_flush)++;
-  const Entry& e = l1.at(idx);
+  const Entry& e = l1->at(idx);
   set_fast(fast, e);
   return {true, e.pa_base + (va39 - e.va_base()), e.flags};
 }
 
+bool Mmu::fault_access(bool ifetch, uint64_t va, Counters& c) {
+  (ifetch ? c.fault_lookups_i : c.fault_lookups_d)++;
+  Tlb* l1 = nullptr;
+  const int idx = l1_find(ifetch, va, &l1);
+  if (idx >= 0) {
+    l1->touch(idx, va);
+    return true;
+  }
+  (ifetch ? c.l1i_misses : c.l1d_misses)++;
+  if (l2_) {
+    const int j = l2_->find(va, asid_);
+    if (j >= 0) {
+      l2_->touch(j, va);
+      (ifetch ? c.l2i_hits : c.l2d_hits)++;
+      return true;
+    }
+    (ifetch ? c.l2i_misses : c.l2d_misses)++;
+  }
+  walk(ifetch, va, c);  // nothing is filled, whatever the walk found
+  return false;
+}
+
 void Mmu::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid, Counters& c) {
-  const uint16_t a = uint16_t(asid & 0xffff);
+  // rs2's ASID as the core holds it (its low asid_bits bits)
+  const uint16_t a = uint16_t(asid & 0xffff) & cfg_.asid_mask();
   size_t n = 0;
   auto each = [&](auto&& fn) {
     n += fn(l1i_) + fn(l1d_);
+    if (l1i_super_) n += fn(*l1i_super_);
+    if (l1d_super_) n += fn(*l1d_super_);
     if (l2_) n += fn(*l2_);
   };
   if (!has_va && !has_asid) {
@@ -486,14 +725,18 @@ void Mmu::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid, Counter
     each([&](Tlb& t) { return t.flush_va_asid(va, a); });
     c.sfence_va_asid++;
   }
+  // Non-leaf entries: the walk cache is not ASID-tagged, so every fence without an address
+  // empties it (rocket-chip PTW does the same); a fence with an address orders only the leaf
+  // entry of that address (privileged spec), and leaves it.
+  if (!has_va && wc_) wc_->flush();
   c.entries_flushed += n;
   gen_++;
 }
 
 int Mmu::peek(bool ifetch, uint64_t va) {
-  Tlb& l1 = ifetch ? l1i_ : l1d_;
-  int idx = l1.find(va, asid_);
-  if (idx >= 0) return l1.at(idx).flags;
+  Tlb* l1 = nullptr;
+  int idx = l1_find(ifetch, va, &l1);
+  if (idx >= 0) return l1->at(idx).flags;
   if (l2_) {
     idx = l2_->find(va, asid_);
     if (idx >= 0) return l2_->at(idx).flags;

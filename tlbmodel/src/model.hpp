@@ -23,8 +23,18 @@ enum PteBits : uint8_t {
   PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_G = 32, PTE_A = 64, PTE_D = 128
 };
 
-enum class Repl : uint8_t { Lru, Fifo, Random };
+enum class Repl : uint8_t { Lru, Fifo, Random, Plru };
 const char* repl_name(Repl r);
+
+// Tree pseudo-LRU over n ways (n >= 1, any n): the left subtree of a node over n ways covers
+// the largest power of two below n, the right one the rest (the shape rocket-chip's PseudoLRU
+// uses). One bit per inner node, 0: the victim is on the left, 1: on the right. A use points
+// every node on the way's path away from it. `bits` holds 2 * 2^ceil(log2 n) bits of state.
+struct PlruTree {
+  static uint32_t nodes_for(uint32_t n);
+  static void touch(uint8_t* bits, uint32_t n, uint32_t way);
+  static uint32_t victim(const uint8_t* bits, uint32_t n);
+};
 
 // ------------------------------------------------------------------ counters
 // One block per (region, mode). All fields are event counts; derived values (hits of the
@@ -37,8 +47,12 @@ struct Counters {
   uint64_t l1i_lookups = 0;            // ITLB lookups (one per TB and page, see docs)
   uint64_t l1i_misses = 0, l1d_misses = 0;
   uint64_t l2i_hits = 0, l2i_misses = 0, l2d_hits = 0, l2d_misses = 0;
-  uint64_t walks = 0, walk_refs = 0, walk_faults = 0;
+  uint64_t walks = 0, walk_refs = 0, walk_faults = 0;  // walk_refs: memory references
   uint64_t walk_refs_i = 0, walk_refs_d = 0;
+  uint64_t walk_cache_hits = 0;        // walk levels served by the page-walk cache (no reference)
+  uint64_t page_crossings = 0;         // data accesses spanning two pages: a second DTLB access
+  uint64_t fault_lookups_i = 0, fault_lookups_d = 0;  // page-faulting accesses (seen at the trap)
+  uint64_t traps_from_u = 0, srets = 0;  // trap entries from U mode, sret executed
   uint64_t l1i_misses_after_flush = 0, l1d_misses_after_flush = 0, l2_misses_after_flush = 0;
   uint64_t sfence_all = 0, sfence_asid = 0, sfence_va = 0, sfence_va_asid = 0;
   uint64_t satp_writes = 0, satp_changes = 0, satp_flushes = 0;
@@ -106,6 +120,8 @@ struct Geometry {
   uint32_t entries = 0;   // 0 with infinite = unbounded
   uint32_t ways = 0;      // 0: fully associative
   bool infinite = false;
+  static Geometry fa(uint32_t n) { return {n, 0, false}; }
+  static Geometry sa(uint32_t n, uint32_t w) { return {n, w, false}; }
   bool present() const { return infinite || entries > 0; }
   std::string describe() const;
 };
@@ -163,6 +179,11 @@ class Tlb {
   // free entries sit at the tail, so the tail is always the victim. O(1) use, fill, eviction.
   std::vector<int> prev_, next_;
   std::vector<int> head_, tail_;
+  // Tree-PLRU: per set, PlruTree state, and the number of valid ways (the lowest-numbered
+  // invalid way is filled first while there is one, as rocket-chip and openc910 do).
+  std::vector<uint8_t> plru_;
+  uint32_t plru_stride_ = 0;
+  std::vector<uint32_t> set_live_;
   void to_head(int idx);
   void to_tail(int idx);
   void list_remove(int idx, size_t set);
@@ -188,26 +209,77 @@ class Tlb {
 };
 
 // ------------------------------------------------------------------ the Sv39 walker
+// A page-walk cache of non-leaf PTEs (rocket-chip's "PTE cache"): fully associative, tagged
+// with the physical address of the PTE, never with an ASID; LRU, or tree-PLRU. A hit saves
+// that level's memory reference. Values always come from the shadow (the cache decides counts
+// only), so a stale cached pointer can never make a translation wrong.
+class WalkCache {
+ public:
+  WalkCache(uint32_t entries, Repl repl);
+  uint32_t size() const { return uint32_t(tags_.size()); }
+  bool lookup(uint64_t pte_pa);  // true on a hit (and records the use)
+  void insert(uint64_t pte_pa);
+  size_t flush();
+  size_t valid_count() const;
+
+ private:
+  void use(uint32_t i);
+  std::vector<uint64_t> tags_;
+  std::vector<uint64_t> stamp_;  // LRU: last use
+  std::vector<bool> valid_;
+  std::vector<uint8_t> plru_;
+  bool plru_on_;
+  uint64_t clock_ = 0;
+};
+
 struct WalkResult {
   bool ok = false;
   Translation t;
-  uint32_t refs = 0;         // page-table entries read (1 per level visited)
+  uint32_t refs = 0;         // page-table entries read from memory
+  uint32_t cache_hits = 0;   // levels whose (non-leaf) entry came from the walk cache
   uint64_t pte_addr = kNoPa; // the last entry read, and its value (diagnostics)
   uint64_t pte = 0;
 };
-WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va);
+// G on a non-leaf entry makes every mapping below it global (privileged spec, Sv32 "global
+// mappings"): the returned leaf flags carry G when any entry on the way had it.
+WalkResult walk_sv39(const Shadow& mem, uint64_t root_pa, uint64_t va, WalkCache* wc = nullptr);
 
 // ------------------------------------------------------------------ the hierarchy
+// Cycle costs of the modelled events (docs/tlbmodel.md "Cost model"). "Modelled cycles" are
+// computed from counted events with these constants, never measured.
+struct CostModel {
+  double cpi = 1;               // cycles per instruction, TLB effects excluded
+  double trap_entry = 0;        // a trap from U into S (the hardware's part)
+  double trap_exit = 0;         // an sret
+  double satp_write = 0;        // a csrw satp (pipeline flush)
+  double sfence_all = 0, sfence_asid = 0, sfence_va = 0, sfence_va_asid = 0;
+  double l2_hit = 0;            // an L1 miss served by the L2 TLB
+  double walk_ref_mem = 0;      // a page-walk memory reference
+  double walk_ref_cache = 0;    // a walk level served by the page-walk cache
+  double cycles(const Counters& c) const;
+};
+
 struct Config {
   std::string preset = "u54";
   Geometry l1i{32, 0, false}, l1d{32, 0, false}, l2{128, 1, false};
+  Geometry l1i_super{}, l1d_super{};  // separate superpage arrays of the L1s (none: shared)
   Repl repl = Repl::Lru;
   uint64_t seed = 1;
-  bool asid_on = true;
-  bool satp_flush = true;  // asid off: a satp write that changes the root flushes non-global
+  unsigned asid_bits = 16;      // ASID bits the model tags entries with (0: no ASIDs)
+  unsigned core_asid_bits = 16; // the preset's core implements this many
+  bool satp_flush = false;      // the core flushes non-global entries when a satp write changes
+                                // the root without ASIDs (the spec does not; off everywhere)
+  uint32_t walk_cache = 0;      // entries of the non-leaf page-walk cache (0: none)
+  bool l2_4k_only = false;      // the L2 is refilled with 4 KiB leaves only (rocket-chip PTW)
+  CostModel cost;
+  bool asid_on() const { return asid_bits > 0; }
+  uint16_t asid_mask() const { return asid_bits >= 16 ? 0xffff : uint16_t((1u << asid_bits) - 1); }
   // Applies a preset by name; false when unknown.
   bool apply_preset(const std::string& name);
 };
+// Preset names, in the order the docs list them.
+extern const char* const kPresetNames[];
+extern const size_t kPresetCount;
 
 struct AccessResult {
   bool ok = false;      // false: the walk found no valid leaf
@@ -228,6 +300,9 @@ class Mmu {
 
   // A translated access by the current address space.
   AccessResult access(bool ifetch, uint64_t va, Counters& c);
+  // An access that raised a page fault (seen at the trap): looked up like any access, walked on
+  // a miss, but nothing is filled. Returns true when an L1 or L2 entry translated it.
+  bool fault_access(bool ifetch, uint64_t va, Counters& c);
 
   // Fast paths: the last entry used by each side, valid until anything may have invalidated it.
   bool fast_d(uint64_t va, uint64_t* pa) const {
@@ -258,12 +333,15 @@ class Mmu {
   Tlb& l1i() { return l1i_; }
   Tlb& l1d() { return l1d_; }
   Tlb* l2() { return l2_.get(); }
+  WalkCache* walk_cache() { return wc_.get(); }
 
  private:
   struct Fast {
     uint64_t base = 0, size = 0, pa = 0, gen = ~0ull;
   };
   size_t flush_each(size_t (Tlb::*fn)());
+  int l1_find(bool ifetch, uint64_t va, Tlb** which);
+  WalkResult walk(bool ifetch, uint64_t va, Counters& c);
   void set_fast(Fast& f, const Entry& e) {
     f.base = e.va_base();
     f.size = e.size();
@@ -274,7 +352,8 @@ class Mmu {
   Config cfg_;
   const Shadow* mem_;
   Tlb l1i_, l1d_;
-  std::unique_ptr<Tlb> l2_;
+  std::unique_ptr<Tlb> l1i_super_, l1d_super_, l2_;
+  std::unique_ptr<WalkCache> wc_;
   uint64_t satp_ = 0;
   bool sv39_ = false;
   uint16_t asid_ = 0;

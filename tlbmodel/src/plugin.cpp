@@ -57,6 +57,7 @@ struct Settings {
   unsigned max_samples = 16;
   unsigned mismatch_exit = 0;  // non-zero: QEMU exits with this status after a mismatch
   bool check_all = true;  // check=all: every access; check=lookup: not repeats of the last page
+  std::vector<std::string> hypothetical;  // why this configuration is no real core's
 };
 // Global state lives on the heap and is never destroyed: QEMU calls the atexit callback after
 // the plugin's static destructors would have run.
@@ -256,6 +257,25 @@ void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
   }
 }
 
+// The second page of an access whose bytes span two pages: a DTLB access of its own. QEMU
+// reports the first page's PA only, so this translation is not checked (a failed walk is).
+// Returns the model's PA of the second page's first byte, or kNoPa.
+uint64_t second_page(Vcpu& c, unsigned vcpu, uint64_t va, unsigned size, bool store) {
+  const uint64_t va2 = (va + size - 1) & ~uint64_t(4095);
+  Counters& k = *c.cur;
+  k.page_crossings++;
+  uint64_t pa;
+  if (c.mmu.fast_d(va2, &pa)) return pa;
+  const tlbm::AccessResult r = c.mmu.access(false, va2, k);
+  if (!r.ok) {
+    mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va2, kNoPa, kNoPa, &r);
+    return kNoPa;
+  }
+  return r.pa;
+}
+
+inline bool crosses(uint64_t va, unsigned size) { return (va & 4095) + size > 4096; }
+
 inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_hwaddr* hw,
                         bool store) {
   Counters& k = *c.cur;
@@ -278,10 +298,14 @@ inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_
   if (q != pa) mismatch(c, vcpu, store ? "store" : "load", va, pa, q);
 }
 
-// A user access to the kernel half that faulted shows up as the first S-mode block after
-// U-mode code: scause says which kind of access, stval which address. Would it have hit a
-// TLB entry the kernel left behind?
-void probe_check(Vcpu& c) {
+// A trap from U mode shows up as the first S-mode block after U-mode code (it counts as a trap
+// entry). A faulting access makes no memory callback: scause says which kind of access, stval
+// which address. A page fault is looked up in the TLBs and walked on a miss, without a fill
+// (Mmu::fault_access). A user access to the kernel half that faulted (page or access fault):
+// would it have hit a TLB entry the kernel left behind?
+void user_trap(Vcpu& c) {
+  Counters& u = c.block(c.region, MODE_U);
+  u.traps_from_u++;
   const uint64_t cause = read_reg(g_reg_scause);
   if (cause >> 63) return;  // an interrupt
   bool fetch;
@@ -291,12 +315,14 @@ void probe_check(Vcpu& c) {
     default: return;
   }
   const uint64_t tval = read_reg(g_reg_stval);
-  if (tval < tlbm::kKernelHalf) return;
-  Counters& u = c.block(c.region, MODE_U);
-  u.user_kernel_probes++;
-  if (!c.mmu.sv39()) return;
-  const int flags = c.mmu.peek(fetch, tval);
-  if (flags >= 0 && !(flags & tlbm::PTE_U)) u.user_hits_on_kernel_entries++;
+  if (tval >= tlbm::kKernelHalf) {
+    u.user_kernel_probes++;
+    if (c.mmu.sv39()) {
+      const int flags = c.mmu.peek(fetch, tval);
+      if (flags >= 0 && !(flags & tlbm::PTE_U)) u.user_hits_on_kernel_entries++;
+    }
+  }
+  if (c.mmu.sv39() && (cause == 12 || cause == 13 || cause == 15)) c.mmu.fault_access(fetch, tval, u);
 }
 
 void maybe_calibrate(Vcpu& c, TbRec* r, int priv) {
@@ -331,7 +357,7 @@ void tb_exec(unsigned vcpu, void* ud) {
     maybe_calibrate(c, r, priv);
   }
   if (priv != 3) {
-    if (priv == 1 && c.last_priv == 0) probe_check(c);
+    if (priv == 1 && c.last_priv == 0) user_trap(c);
     c.last_priv = priv;
   }
   c.priv = priv;
@@ -378,6 +404,11 @@ void sfence_exec(unsigned vcpu, void* ud) {
     ifetch(c, vcpu, const_cast<SfenceRec*>(s)->next, c.tb_delta);
 }
 
+void sret_exec(unsigned vcpu, void*) {
+  Vcpu& c = *g_vcpus[vcpu];
+  if (c.priv == 1) c.cur->srets++;  // in U it is illegal; in M it is OpenSBI's business
+}
+
 void marker_exec(unsigned vcpu, void* ud) {
   Vcpu& c = *g_vcpus[vcpu];
   if (c.priv == 3) return;
@@ -406,6 +437,8 @@ void mem_load(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
     c.cur->untranslated++;
     return;
   }
+  const unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+  if (__builtin_expect(crosses(va, size), 0)) second_page(c, vcpu, va, size, false);
   uint64_t pa;
   if (!g_set.check_all && c.mmu.fast_d(va, &pa)) {  // same page as the last access: no check
     c.cur->loads++;
@@ -432,7 +465,8 @@ inline void shadow_store(qemu_plugin_meminfo_t info, uint64_t va, struct qemu_pl
       len = 16;
       break;
   }
-  // A store that crosses a page: only the first page's PA is known here.
+  // A store that crosses a page: only the first page's PA is known here; a translated one has
+  // its second part written by mem_store at the model's PA of the second page.
   const uint64_t room = 4096 - (va & 4095);
   if (len > room) {
     len = room;
@@ -448,6 +482,16 @@ void mem_store(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
   if (c.mode > MODE_S) {
     c.cur->untranslated++;
     return;
+  }
+  const unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+  if (__builtin_expect(crosses(va, size), 0)) {
+    const uint64_t pa2 = second_page(c, vcpu, va, size, true);
+    const qemu_plugin_mem_value v = qemu_plugin_mem_get_value(info);
+    uint8_t bytes[16] = {};
+    std::memcpy(bytes, &v.data, size <= 16 ? size : 16);
+    const uint64_t room = 4096 - (va & 4095);
+    if (pa2 != kNoPa && hw && !qemu_plugin_hwaddr_is_io(hw) && size <= 16)
+      g_shadow.write(pa2, bytes + room, size - room);
   }
   data_access(c, vcpu, va, hw, true);
 }
@@ -509,6 +553,8 @@ void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
           qemu_plugin_register_vcpu_insn_exec_cb(insn, csr_satp_exec, QEMU_PLUGIN_CB_NO_REGS,
                                                  writes ? reinterpret_cast<void*>(1) : nullptr);
         }
+        if (w == 0x10200073)  // sret
+          qemu_plugin_register_vcpu_insn_exec_cb(insn, sret_exec, QEMU_PLUGIN_CB_NO_REGS, nullptr);
         // sfence.vma (0001001) and sinval.vma (0001011): rd = 0, funct3 = 0.
         if ((w & 0xfe007fff) == 0x12000073 || (w & 0xfe007fff) == 0x16000073) {
           SfenceRec* s = g_arena.make<SfenceRec>();
@@ -589,13 +635,18 @@ void counters_json(tlbm::Json& j, const Counters& k) {
   F(loads);
   F(stores);
   F(untranslated);
-  j.kv("l1i_accesses", k.insns_translated);
-  j.kv("l1i_hits", k.insns_translated >= k.l1i_misses ? k.insns_translated - k.l1i_misses : 0);
+  const uint64_t ia = k.insns_translated + k.fault_lookups_i;
+  const uint64_t da = k.loads + k.stores + k.page_crossings + k.fault_lookups_d;
+  j.kv("l1i_accesses", ia);
+  j.kv("l1i_hits", ia >= k.l1i_misses ? ia - k.l1i_misses : 0);
   F(l1i_misses);
   F(l1i_lookups);
-  j.kv("l1d_accesses", k.loads + k.stores);
-  j.kv("l1d_hits", k.loads + k.stores >= k.l1d_misses ? k.loads + k.stores - k.l1d_misses : 0);
+  j.kv("l1d_accesses", da);
+  j.kv("l1d_hits", da >= k.l1d_misses ? da - k.l1d_misses : 0);
   F(l1d_misses);
+  F(page_crossings);
+  F(fault_lookups_i);
+  F(fault_lookups_d);
   F(l2i_hits);
   F(l2i_misses);
   F(l2d_hits);
@@ -607,6 +658,7 @@ void counters_json(tlbm::Json& j, const Counters& k) {
   F(walk_refs_i);
   F(walk_refs_d);
   F(walk_faults);
+  F(walk_cache_hits);
   F(l1i_misses_after_flush);
   F(l1d_misses_after_flush);
   F(l2_misses_after_flush);
@@ -626,6 +678,9 @@ void counters_json(tlbm::Json& j, const Counters& k) {
   F(unchecked_fetch);
   F(user_kernel_probes);
   F(user_hits_on_kernel_entries);
+  F(traps_from_u);
+  F(srets);
+  j.kv("model_cycles", uint64_t(g_set.cfg.cost.cycles(k) + 0.5));
 #undef F
   j.end_object();
 }
@@ -687,10 +742,35 @@ uint64_t write_report() {
   geometry_json(j, "l1i", cfg.l1i);
   geometry_json(j, "l1d", cfg.l1d);
   geometry_json(j, "l2", cfg.l2);
+  geometry_json(j, "l1i_super", cfg.l1i_super);
+  geometry_json(j, "l1d_super", cfg.l1d_super);
+  j.kv("l2_4k_only", cfg.l2_4k_only ? "yes" : "no");
+  j.kv("walk_cache", uint64_t(cfg.walk_cache));
   j.kv("replacement", tlbm::repl_name(cfg.repl));
   j.kv("seed", cfg.seed);
-  j.kv("asid", cfg.asid_on ? "on" : "off");
-  j.kv("satp_flush", cfg.asid_on ? "n/a" : (cfg.satp_flush ? "nonglobal" : "none"));
+  j.kv("asid", cfg.asid_on() ? "on" : "off");
+  j.kv("asid_bits", uint64_t(cfg.asid_bits));
+  j.kv("core_asid_bits", uint64_t(cfg.core_asid_bits));
+  j.kv("hypothetical", g_set.hypothetical.empty() ? "no" : "yes");
+  j.key("hypothetical_reasons");
+  j.begin_array();
+  for (const std::string& r : g_set.hypothetical) j.str_value(r);
+  j.end_array();
+  j.kv("satp_flush", cfg.asid_on() ? "n/a" : (cfg.satp_flush ? "nonglobal" : "none"));
+  j.key("cost_model");
+  j.begin_object();
+  j.kv_num("cpi", cfg.cost.cpi);
+  j.kv_num("trap_entry", cfg.cost.trap_entry);
+  j.kv_num("trap_exit", cfg.cost.trap_exit);
+  j.kv_num("satp_write", cfg.cost.satp_write);
+  j.kv_num("sfence_all", cfg.cost.sfence_all);
+  j.kv_num("sfence_asid", cfg.cost.sfence_asid);
+  j.kv_num("sfence_va", cfg.cost.sfence_va);
+  j.kv_num("sfence_va_asid", cfg.cost.sfence_va_asid);
+  j.kv_num("l2_hit", cfg.cost.l2_hit);
+  j.kv_num("walk_ref_mem", cfg.cost.walk_ref_mem);
+  j.kv_num("walk_ref_cache", cfg.cost.walk_ref_cache);
+  j.end_object();
   j.kv("check", g_set.check_all ? "all" : "lookup");
   j.kv("plugin_api_version", uint64_t(QEMU_PLUGIN_VERSION));
   j.kv("vcpus", uint64_t(g_vcpus.size()));
@@ -769,7 +849,7 @@ uint64_t write_report() {
   }
   logf("tlbmodel: preset=%s asid=%s insns=%" PRIu64 " itlb_miss=%" PRIu64 " dtlb_miss=%" PRIu64
        " walks=%" PRIu64 " mismatches=%" PRIu64 " status=%s\n",
-       cfg.preset.c_str(), cfg.asid_on ? "on" : "off", totals.insns, totals.l1i_misses,
+       cfg.preset.c_str(), cfg.asid_on() ? "on" : "off", totals.insns, totals.l1i_misses,
        totals.l1d_misses, totals.walks, mism, mism ? "MISMATCH" : "ok");
   return mism;
 }
@@ -918,10 +998,35 @@ int fail(const char* fmt, const char* arg) {
 }
 
 const char* const kUsage =
-    "arguments: preset=u54|u74|c906|ideal l1i=N l1d=N l2=N|0 (N or inf) l1i_ways=W l1d_ways=W "
-    "l2_ways=W (0: fully associative) repl=lru|fifo|random seed=N asid=on|off "
-    "satp_flush=on|off check=all|lookup out=FILE kernel=auto|none|PATH ram_base=A ram_size=S "
-    "label=TEXT samples=N mismatch_exit=CODE";
+    "arguments: preset=u54|u74|c906|c910|rocket|xiangshan|ideal l1i=N l1d=N l2=N|0 (N or inf) "
+    "l1i_ways=W l1d_ways=W l2_ways=W (0: fully associative) l1i_super=N l1d_super=N (0: none) "
+    "l2_4k_only=on|off walk_cache=N repl=lru|plru|fifo|random seed=N asid=on|off asid_bits=N "
+    "satp_flush=on|off cost_<name>=X check=all|lookup out=FILE kernel=auto|none|PATH "
+    "ram_base=A ram_size=S label=TEXT samples=N mismatch_exit=CODE";
+
+bool parse_double(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (*end || !(v >= 0) || v > 1e9) return false;
+  *out = v;
+  return true;
+}
+
+double* cost_field(tlbm::CostModel& m, const std::string& name) {
+  if (name == "cpi") return &m.cpi;
+  if (name == "trap_entry") return &m.trap_entry;
+  if (name == "trap_exit") return &m.trap_exit;
+  if (name == "satp_write") return &m.satp_write;
+  if (name == "sfence_all") return &m.sfence_all;
+  if (name == "sfence_asid") return &m.sfence_asid;
+  if (name == "sfence_va") return &m.sfence_va;
+  if (name == "sfence_va_asid") return &m.sfence_va_asid;
+  if (name == "l2_hit") return &m.l2_hit;
+  if (name == "walk_ref_mem") return &m.walk_ref_mem;
+  if (name == "walk_ref_cache") return &m.walk_ref_cache;
+  return nullptr;
+}
 
 }  // namespace
 
@@ -949,7 +1054,7 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
   cfg.apply_preset("u54");
   for (auto& [k, v] : kv)
     if (k == "preset" && !cfg.apply_preset(v)) return fail("unknown preset '%s'", v.c_str());
-  bool custom = false;
+  bool custom = false, custom_cost = false;
   for (auto& [k, v] : kv) {
     uint64_t n;
     if (k == "preset") continue;
@@ -963,17 +1068,46 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
       if (!parse_u64(v, &n) || n > (1u << 20)) return fail("bad associativity '%s'", v.c_str());
       g.ways = uint32_t(n);
       custom = true;
-    } else if (k == "repl") {
-      if (v == "lru") cfg.repl = tlbm::Repl::Lru;
-      else if (v == "fifo") cfg.repl = tlbm::Repl::Fifo;
-      else if (v == "random") cfg.repl = tlbm::Repl::Random;
-      else return fail("unknown replacement '%s' (lru, fifo, random)", v.c_str());
-    } else if (k == "seed") {
-      if (!parse_u64(v, &cfg.seed)) return fail("bad seed '%s'", v.c_str());
-    } else if (k == "asid" || k == "satp_flush") {
+    } else if (k == "l1i_super" || k == "l1d_super") {
+      tlbm::Geometry& g = k == "l1i_super" ? cfg.l1i_super : cfg.l1d_super;
+      if (!parse_u64(v, &n) || n > 4096) return fail("bad superpage-array size '%s'", v.c_str());
+      g = tlbm::Geometry::fa(uint32_t(n));
+      custom = true;
+    } else if (k == "walk_cache") {
+      if (!parse_u64(v, &n) || n > 4096) return fail("bad walk_cache size '%s'", v.c_str());
+      cfg.walk_cache = uint32_t(n);
+      custom = true;
+    } else if (k == "l2_4k_only") {
       bool b;
       if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
-      (k == "asid" ? cfg.asid_on : cfg.satp_flush) = b;
+      cfg.l2_4k_only = b;
+      custom = true;
+    } else if (k == "repl") {
+      if (v == "lru") cfg.repl = tlbm::Repl::Lru;
+      else if (v == "plru") cfg.repl = tlbm::Repl::Plru;
+      else if (v == "fifo") cfg.repl = tlbm::Repl::Fifo;
+      else if (v == "random") cfg.repl = tlbm::Repl::Random;
+      else return fail("unknown replacement '%s' (lru, plru, fifo, random)", v.c_str());
+      custom = true;
+    } else if (k == "seed") {
+      if (!parse_u64(v, &cfg.seed)) return fail("bad seed '%s'", v.c_str());
+    } else if (k == "asid") {
+      // on: the core's ASID width (16, as QEMU, on a core that has none); off: no ASIDs
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
+      cfg.asid_bits = !b ? 0 : cfg.core_asid_bits ? cfg.core_asid_bits : 16;
+    } else if (k == "asid_bits") {
+      if (!parse_u64(v, &n) || n > 16) return fail("bad asid_bits '%s' (0..16)", v.c_str());
+      cfg.asid_bits = unsigned(n);
+    } else if (k == "satp_flush") {
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
+      cfg.satp_flush = b;
+    } else if (k.rfind("cost_", 0) == 0) {
+      double* f = cost_field(cfg.cost, k.substr(5));
+      if (!f) return fail("unknown cost '%s'", k.c_str());
+      if (!parse_double(v, f)) return fail("bad cost '%s'", v.c_str());
+      custom_cost = true;
     } else if (k == "out") {
       g_set.out = v;
     } else if (k == "kernel") {
@@ -999,6 +1133,16 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
     }
   }
   if (custom) cfg.preset += "+custom";
+  // A configuration no core has is labelled hypothetical (docs/tlbmodel.md "Presets").
+  if (cfg.asid_bits > cfg.core_asid_bits) {
+    char why[128];
+    std::snprintf(why, sizeof why, "%u ASID bits on a core that implements %u", cfg.asid_bits,
+                  cfg.core_asid_bits);
+    g_set.hypothetical.push_back(why);
+  }
+  if (cfg.satp_flush) g_set.hypothetical.push_back("satp writes flush (no preset's core does)");
+  if (custom) g_set.hypothetical.push_back("TLB organisation changed from the preset's");
+  if (custom_cost) g_set.hypothetical.push_back("cost model changed from the preset's");
   for (const tlbm::Geometry* g : {&cfg.l1i, &cfg.l1d, &cfg.l2}) {
     if (g->infinite || g->entries == 0) continue;
     const uint32_t ways = g->ways == 0 ? g->entries : g->ways;
@@ -1031,9 +1175,10 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
   qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, nullptr);
-  logf("tlbmodel: preset=%s l1i=%s l1d=%s l2=%s repl=%s asid=%s shadow=%" PRIu64 " MiB kernel=%s (%" PRIu64 " bytes)\n",
+  logf("tlbmodel: preset=%s l1i=%s l1d=%s l2=%s repl=%s walk_cache=%u asid_bits=%u%s shadow=%" PRIu64 " MiB kernel=%s (%" PRIu64 " bytes)\n",
        cfg.preset.c_str(), cfg.l1i.describe().c_str(), cfg.l1d.describe().c_str(),
-       cfg.l2.describe().c_str(), tlbm::repl_name(cfg.repl), cfg.asid_on ? "on" : "off",
+       cfg.l2.describe().c_str(), tlbm::repl_name(cfg.repl), cfg.walk_cache, cfg.asid_bits,
+       g_set.hypothetical.empty() ? "" : " (hypothetical)",
        g_shadow.size() >> 20, g_kernel_path.empty() ? "-" : g_kernel_path.c_str(), g_kernel_bytes);
   return 0;
 }

@@ -1,8 +1,11 @@
 """Capacity, replacement and associativity: known miss counts from the guest's access patterns.
-Custom geometries (l1d=E, l2=0) isolate the structure under test."""
+Custom geometries (l1d=E, l2=0) isolate the structure under test; `repl=lru,walk_cache=0`
+keeps the hand-computed LRU answers (the presets use tree-PLRU and walk caches, tested in
+test_tlbmodel_rocket.py)."""
 import pytest
 
 E = 8
+LRU = "repl=lru,walk_cache=0,l1i_super=0,l1d_super=0"
 
 
 @pytest.mark.parametrize("k", [2, 7, 8, 9, 16, 33])
@@ -10,7 +13,7 @@ def test_lru_cyclic_pages(run, k):
     """K pages in a loop through a fully associative LRU DTLB of E entries: after the warm-up
     pass, K misses per pass when K > E, none when K <= E."""
     passes = 5
-    r = run("pages", f"preset=u74,l1d={E},l2=0", k=k, passes=passes)
+    r = run("pages", f"preset=u74,l1d={E},l2=0,{LRU}", k=k, passes=passes)
     assert r.report["mismatches"] == 0
     warm, meas = r.region(1, "U"), r.region(2, "U")
     assert warm["l1d_accesses"] == k and warm["l1d_misses"] == k
@@ -60,7 +63,7 @@ def test_set_associative_l2(run, k, l2_misses):
     """L1 D of 2 entries, L2 of 16 entries in 4 ways (4 sets); pages 4 apart share an L2 set:
     4 of them fit, 5 thrash that set."""
     passes = 3
-    r = run("pages", "preset=c906,l1d=2,l1i=16,l2=16,l2_ways=4", k=k, passes=passes, stride=4)
+    r = run("pages", f"preset=c906,l1d=2,l1i=16,l2=16,l2_ways=4,{LRU}", k=k, passes=passes, stride=4)
     m = r.region(2, "U")
     assert m["l1d_misses"] == passes * k
     assert m["l2d_hits"] == (passes * k if k == 4 else 0)
@@ -71,7 +74,7 @@ def test_set_associative_l2(run, k, l2_misses):
 
 def test_l2_backs_l1(run):
     """16 pages: an 8-entry L1 thrashes, a 32-entry L2 holds them all."""
-    r = run("pages", "preset=u54,l1d=8,l2=32,l2_ways=0", k=16, passes=4)
+    r = run("pages", f"preset=u54,l1d=8,l2=32,l2_ways=0,{LRU}", k=16, passes=4)
     m = r.region(2, "U")
     assert m["l1d_misses"] == 4 * 16
     assert m["l2d_hits"] == 4 * 16 and m["l2d_misses"] == 0 and m["walks"] == 0

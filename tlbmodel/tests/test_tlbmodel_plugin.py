@@ -29,16 +29,26 @@ def test_report_shape(run):
     assert rep["status"] == "ok" and rep["mismatches"] == 0
     assert rep["label"] == "shape"
     cfg = rep["config"]
-    assert cfg["preset"] == "u54" and cfg["asid"] == "on" and cfg["replacement"] == "lru"
+    assert cfg["preset"] == "u54" and cfg["replacement"] == "plru"
+    # the FU540's U54 implements no ASID bits: the preset has none, and is a real core's
+    assert cfg["asid"] == "off" and cfg["asid_bits"] == 0 and cfg["core_asid_bits"] == 0
+    assert cfg["hypothetical"] == "no" and cfg["hypothetical_reasons"] == []
     assert cfg["l1i"]["entries"] == 32 and cfg["l1d"]["entries"] == 32
-    assert cfg["l2"]["entries"] == 128
+    assert cfg["l1i_super"]["entries"] == 4 and cfg["l1d_super"]["entries"] == 4
+    assert cfg["l2"]["entries"] == 128 and cfg["l2_4k_only"] == "yes"
+    assert cfg["walk_cache"] == 8
+    assert set(cfg["cost_model"]) == {"cpi", "trap_entry", "trap_exit", "satp_write",
+                                      "sfence_all", "sfence_asid", "sfence_va",
+                                      "sfence_va_asid", "l2_hit", "walk_ref_mem",
+                                      "walk_ref_cache"}
     assert set(rep["modes"]) == {"U", "S", "bare", "M"}
     assert {"0", "1", "2"} <= set(rep["regions"])
     assert rep["regions"]["0"]["name"] == "none"
     t = rep["totals"]
     for key in ("l1i_hits", "l1i_misses", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses",
                 "walk_refs", "flushes", "sfence_all", "l1d_misses_after_flush", "insns",
-                "user_hits_on_kernel_entries", "mismatches"):
+                "user_hits_on_kernel_entries", "mismatches", "walk_cache_hits",
+                "page_crossings", "fault_lookups_d", "traps_from_u", "srets", "model_cycles"):
         assert key in t
     # every translated access was checked against QEMU's physical address
     assert t["checked_data"] == t["loads"] + t["stores"] > 0
@@ -51,9 +61,9 @@ def test_report_shape(run):
 @pytest.mark.parametrize("preset,l1,l2", [("u54", 32, 128), ("u74", 40, None),
                                           ("c906", 10, 512), ("ideal", "infinite", None)])
 def test_presets(run, preset, l1, l2):
-    r = run("loop", f"preset={preset}", k=48, passes=3)
+    r = run("loop", f"preset={preset},repl=lru", k=48, passes=3)
     cfg = r.report["config"]
-    assert cfg["preset"] == preset
+    assert cfg["preset"] == preset + "+custom" and cfg["hypothetical"] == "yes"
     assert cfg["l1d"]["entries"] == l1 and cfg["l1i"]["entries"] == l1
     assert (cfg["l2"] or {}).get("entries") == l2
     assert r.report["mismatches"] == 0
@@ -77,7 +87,7 @@ def test_report_tool(run, tmp_path):
     p = subprocess.run(["/usr/bin/python3", tool, str(path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "mode U" in p.stdout and "r2" in p.stdout
-    bad = run("asid", "preset=u74,asid=off,satp_flush=off", k=4)
+    bad = run("asid", "preset=u74,asid=off", k=4)
     bpath = tmp_path / "bad.json"
     bpath.write_text(json.dumps(bad.report))
     p = subprocess.run(["/usr/bin/python3", tool, str(bpath)], capture_output=True, text=True)

@@ -2,9 +2,11 @@
 against QEMU's own physical addresses."""
 import pytest
 
+LRU = "repl=lru,walk_cache=0,l1i_super=0,l1d_super=0"
+
 
 def test_superpages(run):
-    r = run("super", "preset=u74")
+    r = run("super", f"preset=u74,{LRU}")
     two_m, again, one_g = r.region(1, "U"), r.region(2, "U"), r.region(3, "U")
     # 512 addresses 4 KiB apart in one 2 MiB page: one entry, one two-level walk
     assert two_m["l1d_accesses"] == 512 and two_m["l1d_misses"] == 1
@@ -18,8 +20,8 @@ def test_superpages(run):
 @pytest.mark.parametrize("asid,guest_flush,refetch_misses", [
     ("on", False, 0),   # ASIDs: switching away and back keeps the user's entries
     ("on", True, 4),    # sfence.vma zero, zero after each satp write loses them
-    ("off", False, 4),  # no ASIDs: a satp write with another root flushes non-global entries
-    ("off", True, 4),
+    ("off", True, 4),   # no ASIDs: the guest fences after each satp write
+    ("off,satp_flush=on", False, 4),  # a core that flushed on satp writes (no preset's)
 ])
 def test_asid_switch(run, asid, guest_flush, refetch_misses):
     k = 4
@@ -34,14 +36,19 @@ def test_asid_switch(run, asid, guest_flush, refetch_misses):
     total = r.report["totals"]
     if guest_flush:
         assert total["sfence_all"] >= 2
-    if asid == "off" and not guest_flush:
-        assert total["satp_flushes"] == 2
+    # the satp writes themselves flush nothing, unless the configuration says so
+    assert total["satp_flushes"] == (2 if "satp_flush=on" in asid else 0)
+    cfg = r.report["config"]
+    # U74 implements no ASID bits: asid=on (16 bits) or satp_flush=on is no real core's
+    assert cfg["hypothetical"] == ("no" if asid == "off" else "yes")
+    assert cfg["asid_bits"] == (16 if asid == "on" else 0)
 
 
 def test_stale_entries_are_reported_as_mismatches(run):
-    """A model without ASIDs that does not flush on satp writes keeps the other address space's
-    entries: the model then disagrees with QEMU, and the report says so."""
-    r = run("asid", "preset=u74,asid=off,satp_flush=off", k=4)
+    """Without ASIDs a satp write flushes nothing (privileged spec): a guest that does not fence
+    keeps the other address space's entries, the model then disagrees with QEMU (whose own TLB
+    flushes on satp writes), and the report says so."""
+    r = run("asid", "preset=u74,asid=off", k=4)
     rep = r.report
     assert rep["status"] == "mismatch"
     # The kernel's touches in the other address space hit the user's stale entries (4 wrong
@@ -86,7 +93,7 @@ def test_instruction_tlb(run, k, misses_per_pass):
     """Calls through K code pages, each its own 4 KiB entry; the calling loop's page stays in
     the ITLB, so K pages fit in an 8-entry LRU ITLB only when K <= 7."""
     passes = 3
-    r = run("ifetch", "preset=u74,l1i=8", k=k, passes=passes)
+    r = run("ifetch", f"preset=u74,l1i=8,{LRU}", k=k, passes=passes)
     assert r.region(1, "U")["l1i_misses"] == k
     m = r.region(2, "U")
     assert m["l1i_misses"] == passes * misses_per_pass
@@ -112,7 +119,7 @@ def test_zero_mismatches_and_full_checking_everywhere(run):
     for pattern, kw in [("pages", dict(k=40, passes=2)), ("super", {}), ("asid", dict(k=8)),
                         ("sfence", dict(k=8)), ("ifetch", dict(k=16, passes=2))]:
         for preset in ("u54", "c906"):
-            r = run(pattern, f"preset={preset}", **kw)
+            r = run(pattern, f"preset={preset},asid=on", **kw)
             t = r.report["totals"]
             assert r.report["mismatches"] == 0, (pattern, preset)
             assert t["walk_faults"] == 0, (pattern, preset)
@@ -122,10 +129,10 @@ def test_zero_mismatches_and_full_checking_everywhere(run):
 def test_mismatch_can_fail_the_qemu_run(run):
     """mismatch_exit=N makes QEMU exit with status N after a run with mismatches (the report is
     written first); a clean run keeps the guest's own exit status."""
-    bad = run("asid", "preset=u74,asid=off,satp_flush=off,mismatch_exit=7", check_rc=False, k=4)
+    bad = run("asid", "preset=u74,asid=off,mismatch_exit=7", check_rc=False, k=4)
     assert bad.returncode == 7
     assert bad.report["mismatches"] == 4
-    good = run("asid", "preset=u74,mismatch_exit=7", k=4)
+    good = run("asid", "preset=u74,asid=on,mismatch_exit=7", k=4)
     assert good.returncode == 0 and good.report["status"] == "ok"
 
 
@@ -135,7 +142,7 @@ def test_code_at_another_va(run, preset):
     at another VA mapping the same physical page (as the kernel does in scheme 3). The model
     must follow the VA it runs at: new VAs miss once, then hit; nothing mismatches."""
     k = 6
-    r = run("alias", f"preset={preset}", k=k)
+    r = run("alias", f"preset={preset},asid=on,{LRU}", k=k)
     assert r.report["mismatches"] == 0
     assert r.region(1, "U")["l1i_misses"] == k
     second, third = r.region(2, "U"), r.region(3, "U")

@@ -25,7 +25,7 @@ QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
 PARAM_PA = 0x80F00000
 MAGIC = 0x4D424C54
 PAT = {"pages": 1, "super": 2, "asid": 3, "sfence": 4, "probe": 5, "loop": 6, "seq": 7, "ifetch": 8,
-       "alias": 9}
+       "alias": 9, "cross": 10, "gnl": 11, "fault": 12}
 F_FLUSH_SATP, F_KGLOBAL, F_PROBE_FLUSH = 1, 2, 4
 
 

@@ -22,6 +22,9 @@ enum {
   PAT_SEQ = 7,    /* U: pointer chase through the page sequence SEQ (regions 1 and 2) */
   PAT_IFETCH = 8, /* U: call K code pages in turn: region 1 one pass, region 2 PASSES */
   PAT_ALIAS = 9,  /* U: call K code pages (1), switch to B where they sit at another VA (2, 3) */
+  PAT_CROSS = 10, /* U: K 8-byte loads (1), then K stores (2), each across a page boundary */
+  PAT_GNL = 11,   /* S: K pages under a G pointer (1), fence ASID A (2), switch to B (3) */
+  PAT_FAULT = 12, /* U: K loads of an unmapped VA, each a page fault (region 1) */
 };
 enum {
   F_FLUSH_SATP = 1,  /* sfence.vma zero, zero after every satp write (a kernel without ASIDs) */
@@ -39,6 +42,8 @@ enum {
 #define USER_GIGA_VA 0x100000000UL  /* 1 GiB, U -> 0x80000000 */
 #define KERN_PAGES_VA 0xc0000000UL  /* 4 KiB pages, S only -> KERN_PAGES_PA, first K global */
 #define KHALF_VA 0xffffffc000000000UL /* 1 GiB, S only -> 0x80000000 */
+#define GNL_VA 0x140000000UL        /* 4 KiB pages, S only, under a G level-2 pointer; leaves not G */
+#define UNMAPPED_VA 0x40600000UL    /* nothing at level 1 index 3 of the user table */
 #define PAGES_A_PA 0x81000000UL
 #define PAGES_B_PA 0x81800000UL
 #define KERN_PAGES_PA 0x81400000UL
@@ -142,6 +147,8 @@ static void build_tables(void) {
   u64* l0_stubs = new_table();
   u64* l1_kern = new_table();
   u64* l0_kern = new_table();
+  u64* l1_gnl = new_table();
+  u64* l0_gnl = new_table();
   const u64 k = P[P_K];
   const u64 kh_flags = PTE_R | PTE_W | ((P[P_FLAGS] & F_KGLOBAL) ? PTE_G : 0);
 
@@ -154,6 +161,9 @@ static void build_tables(void) {
     root[vpn(USER_GIGA_VA, 2)] = leaf(0x80000000UL, PTE_R | PTE_W | PTE_U);
     root[vpn(KHALF_VA, 2)] = leaf(0x80000000UL, kh_flags);
   }
+  for (int s = 0; s < 2; s++) (s ? root_b : root_a)[vpn(GNL_VA, 2)] = pointer(l1_gnl) | PTE_G;
+  l1_gnl[0] = pointer(l0_gnl);
+  for (u64 i = 0; i < 512; i++) l0_gnl[i] = leaf(KERN_PAGES_PA + i * 4096, PTE_R | PTE_W);
   root_a[1] = pointer(l1_user_a);
   root_b[1] = pointer(l1_user_b);
   for (int s = 0; s < 2; s++) {
@@ -311,6 +321,41 @@ void user_main(u64 unused) {
       CALL_STUBS(1, USER_STUB_VA, k, 1);
       CALL_STUBS(2, USER_STUB_VA, k, passes);
       break;
+    case PAT_CROSS: {
+      /* load i reads the last 4 bytes of page 2i and the first 4 of page 2i+1; store i the
+       * same across pages 2K+2i and 2K+2i+1 */
+      u64 n = k, m = k, a = USER_PAGES_VA + 4092, b = USER_PAGES_VA + 2 * k * 4096 + 4092;
+      asm volatile("slti x0, x0, 1\n"
+                   "1: ld t2, 0(%[a])\n"
+                   "   add %[a], %[a], %[s]\n"
+                   "   addi %[n], %[n], -1\n"
+                   "   bnez %[n], 1b\n"
+                   "slti x0, x0, 0\n"
+                   "slti x0, x0, 2\n"
+                   "2: sd %[a], 0(%[b])\n"
+                   "   add %[b], %[b], %[s]\n"
+                   "   addi %[m], %[m], -1\n"
+                   "   bnez %[m], 2b\n"
+                   "slti x0, x0, 0\n"
+                   : [n] "+r"(n), [m] "+r"(m), [a] "+r"(a), [b] "+r"(b)
+                   : [s] "r"(2 * 4096UL)
+                   : "t2", "memory");
+      break;
+    }
+    case PAT_FAULT: {
+      u64 n = k;
+      asm volatile(".option push\n.option norvc\n"
+                   "slti x0, x0, 1\n"
+                   "1: ld t2, 0(%[va])\n" /* faults; the handler skips these 4 bytes */
+                   "   addi %[n], %[n], -1\n"
+                   "   bnez %[n], 1b\n"
+                   "slti x0, x0, 0\n"
+                   ".option pop\n"
+                   : [n] "+r"(n)
+                   : [va] "r"(UNMAPPED_VA)
+                   : "t2", "memory");
+      break;
+    }
     case PAT_ALIAS:
       /* QEMU runs the blocks translated at USER_STUB_VA again at USER_STUB2_VA (its blocks
        * are position independent): the model must see the VA they run at. */
@@ -354,8 +399,9 @@ void trap_handler(struct frame* f) {
     }
     fail("unknown ecall", f->x[17], epc);
   }
-  if ((cause == 13 || cause == 15 || cause == 5 || cause == 7) && P[P_PATTERN] == PAT_PROBE &&
-      tval >= KHALF_VA) {
+  if ((cause == 13 || cause == 15 || cause == 5 || cause == 7) &&
+      ((P[P_PATTERN] == PAT_PROBE && tval >= KHALF_VA) ||
+       (P[P_PATTERN] == PAT_FAULT && tval == UNMAPPED_VA))) {
     probe_faults++;
     epc += 4;
     asm volatile("csrw sepc, %0" ::"r"(epc));
@@ -394,6 +440,16 @@ static void sfence_regions(void) {
   TOUCH_LOOP(8, base, pg, all, 1);
 }
 
+/* G on the level-2 pointer only: the leaves below it are global all the same. */
+static void gnl_regions(void) {
+  const u64 k = P[P_K], pg = 4096, a1 = ASID_A;
+  TOUCH_LOOP(1, GNL_VA, pg, k, 1);
+  asm volatile("sfence.vma zero, %0" ::"r"(a1) : "memory");
+  TOUCH_LOOP(2, GNL_VA, pg, k, 1);
+  write_satp(satp_b);
+  TOUCH_LOOP(3, GNL_VA, pg, k, 1);
+}
+
 static void build_chain(void) {
   const u64 n = P[P_N];
   for (u64 j = 0; j < n; j++) {
@@ -413,6 +469,7 @@ void guest_main(u64 hartid) {
   if (P[P_PASSES] == 0) P[P_PASSES] = 1;
   if (P[P_K] == 0) P[P_K] = 1;
   if (P[P_K] * P[P_STRIDE] > 512 && P[P_PATTERN] != PAT_SFENCE) fail("K*STRIDE > 512", P[P_K], P[P_STRIDE]);
+  if (P[P_PATTERN] == PAT_CROSS && P[P_K] > 127) fail("K > 127", P[P_K], 0);
   if (P[P_PATTERN] == PAT_SFENCE && P[P_K] > 256) fail("K > 256", P[P_K], 0);
   if ((P[P_PATTERN] == PAT_IFETCH || P[P_PATTERN] == PAT_ALIAS) && P[P_K] > 16) fail("K > 16", P[P_K], 0);
   if (P[P_PATTERN] == PAT_SEQ && (P[P_N] < 2 || P[P_N] > 256 || P[P_SPLIT] < 1 || P[P_SPLIT] >= P[P_N]))
@@ -426,6 +483,9 @@ void guest_main(u64 hartid) {
     case PAT_SFENCE:
       sfence_regions();
       guest_exit(0);
+    case PAT_GNL:
+      gnl_regions();
+      guest_exit(0);
     case PAT_PROBE:
       *(volatile u64*)(KHALF_VA + 0x400000UL); /* the kernel's own use of the mapping */
       if (P[P_FLAGS] & F_PROBE_FLUSH) asm volatile("sfence.vma zero, zero" ::: "memory");
@@ -437,6 +497,8 @@ void guest_main(u64 hartid) {
     case PAT_SEQ:
     case PAT_IFETCH:
     case PAT_ALIAS:
+    case PAT_CROSS:
+    case PAT_FAULT:
       break;
     default:
       fail("unknown pattern", P[P_PATTERN], 0);

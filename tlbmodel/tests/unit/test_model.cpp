@@ -206,24 +206,82 @@ static bool t_superpages() {
   return ok;
 }
 
+// A switch away and back. Without ASIDs the kernel fences after each satp write (as sv39lab
+// does); the satp write itself flushes nothing.
 static bool t_asid_switch() {
   bool ok = true;
   for (int asid_on = 0; asid_on < 2; asid_on++) {
     Mem m;
     Space a(m), b(m, 0x81800000);
     Config cfg = small(16);
-    cfg.asid_on = asid_on;
+    cfg.asid_bits = asid_on ? 16 : 0;
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    auto switch_to = [&](uint64_t satp) {
+      mmu.set_satp(satp, c);
+      if (!asid_on) mmu.sfence(false, 0, false, 0, c);
+    };
+    switch_to(a.satp(1));
+    run(mmu, c, pages(4));
+    switch_to(b.satp(2));
+    CHECK_EQ(run(mmu, c, pages(4)), 4);
+    CHECK_EQ(mmu.access(false, page(1), c).pa, 0x81801000);
+    switch_to(a.satp(1));
+    CHECK_EQ(run(mmu, c, pages(4)), asid_on ? 0 : 4);
+    CHECK_EQ(mmu.access(false, page(1), c).pa, 0x81001000);
+    CHECK_EQ(c.satp_flushes, 0);
+  }
+  return ok;
+}
+
+// Privileged spec: a satp write alone orders nothing and flushes nothing. Without ASIDs and
+// without a fence the other space's entries stay and translate (stale: A's PAs in B).
+// satp_flush=on (no preset's core) flushes the non-global entries on a root change.
+static bool t_satp_write_flushes_nothing() {
+  bool ok = true;
+  for (int flush = 0; flush < 2; flush++) {
+    Mem m;
+    Space a(m), b(m, 0x81800000);
+    Config cfg = small(16);
+    cfg.asid_bits = 0;
+    cfg.satp_flush = flush;
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(a.satp(0), c);
+    CHECK_EQ(run(mmu, c, pages(4)), 4);
+    run(mmu, c, {kpage(0)});  // a global entry survives either way
+    mmu.set_satp(b.satp(0), c);
+    CHECK_EQ(c.satp_flushes, flush);
+    CHECK_EQ(c.entries_flushed, flush ? 4 : 0);
+    CHECK_EQ(run(mmu, c, pages(4)), flush ? 4 : 0);
+    CHECK_EQ(mmu.access(false, page(1), c).pa, flush ? 0x81801000 : 0x81001000);
+    CHECK_EQ(run(mmu, c, {kpage(0)}), 0);
+    // The same root again (a satp write that changes nothing else) never flushes.
+    mmu.set_satp(b.satp(0), c);
+    CHECK_EQ(c.satp_flushes, flush);
+  }
+  return ok;
+}
+
+// A core with N ASID bits keeps satp.ASID's low N bits: ASIDs 1 and 3 are one tag with 1 bit.
+static bool t_asid_width() {
+  bool ok = true;
+  for (unsigned bits : {1u, 2u}) {
+    Mem m;
+    Space a(m), b(m, 0x81800000);
+    Config cfg = small(16);
+    cfg.asid_bits = bits;
     Mmu mmu(cfg, &m.sh);
     Counters c;
     mmu.set_satp(a.satp(1), c);
     run(mmu, c, pages(4));
-    mmu.set_satp(b.satp(2), c);
-    run(mmu, c, pages(4));
-    CHECK_EQ(mmu.access(false, page(1), c).pa, 0x81801000);
+    mmu.set_satp(b.satp(3), c);
+    CHECK_EQ(mmu.asid(), bits == 1 ? 1 : 3);
+    CHECK_EQ(run(mmu, c, pages(4)), bits == 1 ? 0 : 4);
+    // sfence.vma by ASID 3 is ASID 1 on the 1-bit core
     mmu.set_satp(a.satp(1), c);
-    CHECK_EQ(run(mmu, c, pages(4)), asid_on ? 0 : 4);
-    CHECK_EQ(mmu.access(false, page(1), c).pa, 0x81001000);
-    CHECK_EQ(c.satp_flushes, asid_on ? 0 : 2);
+    mmu.sfence(false, 0, true, 3, c);
+    CHECK_EQ(run(mmu, c, pages(4)), bits == 1 ? 4 : 0);
   }
   return ok;
 }
@@ -234,7 +292,7 @@ static bool t_sfence_forms() {
     Mem m;
     Space s(m);
     Config cfg = small(32);
-    cfg.asid_on = asid_on;
+    cfg.asid_bits = asid_on ? 16 : 0;
     Mmu mmu(cfg, &m.sh);
     Counters c;
     mmu.set_satp(s.satp(1), c);
@@ -325,8 +383,246 @@ static bool t_peek_user_kernel() {
   return ok;
 }
 
-int main() {
+// Tree-PLRU known answers. 4 ways: A B C D A E B. After A B C D A the tree points away from
+// A (left half) and, on the right, away from D: E replaces C. LRU replaces B instead, which
+// then misses: LRU 6 misses, PLRU 5. 3 ways (tree: ways 0-1 on the left, 2 on the right):
+// A B C A D B: D replaces C (PLRU, 4 misses) or B (LRU, 5 misses).
+static bool t_plru() {
+  bool ok = true;
+  struct Case {
+    uint32_t ways;
+    std::vector<int> seq;
+    uint64_t lru, plru;
+  };
+  for (const Case& k : {Case{4, {0, 1, 2, 3, 0, 4, 1}, 6, 5}, Case{3, {0, 1, 2, 0, 3, 1}, 5, 4},
+                        Case{4, {0, 1, 2, 3, 0, 4, 1, 2}, 7, 6}}) {
+    for (Repl r : {Repl::Lru, Repl::Plru}) {
+      Mem m;
+      Space s(m);
+      Mmu mmu(small(k.ways, 0, 0, r), &m.sh);
+      Counters c;
+      mmu.set_satp(s.satp(1), c);
+      std::vector<uint64_t> v;
+      for (int i : k.seq) v.push_back(page(i));
+      CHECK_EQ(run(mmu, c, v), r == Repl::Lru ? k.lru : k.plru);
+    }
+  }
+  // Set-associative PLRU: 8 entries in 2 ways (4 sets); pages 4 apart share a set. A fill
+  // goes to the lowest-numbered invalid way, also after a flush made a hole.
+  {
+    Mem m;
+    Space s(m);
+    Config cfg = small(8, 0, 0, Repl::Plru);
+    cfg.l1d = Geometry::sa(8, 2);
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(s.satp(1), c);
+    CHECK_EQ(run(mmu, c, {page(0), page(4), page(0), page(8), page(0), page(4)}), 4);
+    // now way 0 holds 0, way 1 holds 4 (used last: the PLRU victim is way 0). A fence frees
+    // way 1; 12 fills that hole, not the victim, so 0 still hits.
+    mmu.sfence(true, page(4), false, 0, c);
+    CHECK_EQ(run(mmu, c, {page(12), page(0)}), 1);
+    // 4 replaces 12 (way 1, not used last); then 12 replaces 0 and 0 replaces 4
+    CHECK_EQ(run(mmu, c, {page(4), page(12), page(0)}), 3);
+  }
+  return ok;
+}
+
+// The page-walk cache of non-leaf entries (rocket-chip's PTE cache). 4 pages under one level-0
+// table: the first walk reads 3 entries and caches the root's and the level-1 pointer; the
+// next three read only the leaf. A fence by address keeps the cache; a fence without an
+// address empties it. With 1 entry the two pointers evict each other: 3 references per walk.
+static bool t_walk_cache() {
+  bool ok = true;
+  for (Repl r : {Repl::Lru, Repl::Plru}) {
+    Mem m;
+    Space s(m);
+    Config cfg = small(8, 0, 0, r);
+    cfg.walk_cache = 8;
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(s.satp(1), c);
+    CHECK_EQ(run(mmu, c, pages(4)), 4);
+    CHECK_EQ(c.walk_refs, 6);
+    CHECK_EQ(c.walk_cache_hits, 6);
+    CHECK_EQ(mmu.walk_cache()->valid_count(), 2);
+    mmu.sfence(true, page(0), true, 1, c);
+    run(mmu, c, {page(0)});
+    CHECK_EQ(c.walk_refs, 7);
+    mmu.sfence(false, 0, true, 1, c);
+    CHECK_EQ(mmu.walk_cache()->valid_count(), 0);
+    run(mmu, c, {page(0)});
+    CHECK_EQ(c.walk_refs, 10);
+    // the 2 MiB page shares the root pointer: 1 reference, its leaf
+    run(mmu, c, {0x40800000});
+    CHECK_EQ(c.walk_refs, 11);
+    CHECK_EQ(c.walk_cache_hits, 6 + 2 + 1);
+  }
+  {
+    Mem m;
+    Space s(m);
+    Config cfg = small(8);
+    cfg.walk_cache = 1;
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(s.satp(1), c);
+    run(mmu, c, pages(4));
+    CHECK_EQ(c.walk_refs, 12);
+    CHECK_EQ(c.walk_cache_hits, 0);
+  }
+  return ok;
+}
+
+// A separate superpage array: 4 x 4 KiB pages and 2 superpages cycled through a 4-entry L1D
+// miss every time when they share it (6 distinct, LRU), and only when cold with a 2-entry
+// superpage array beside it. Fences reach the superpage array too.
+static bool t_superpage_array() {
+  bool ok = true;
+  const std::vector<uint64_t> v = {page(0), page(1), page(2), page(3), 0x40800000, 0x100000000};
+  for (int sep = 0; sep < 2; sep++) {
+    Mem m;
+    Space s(m);
+    Config cfg = small(4);
+    if (sep) cfg.l1d_super = Geometry::fa(2);
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(s.satp(1), c);
+    CHECK_EQ(run(mmu, c, v), 6);
+    CHECK_EQ(run(mmu, c, v), sep ? 0 : 6);
+    mmu.sfence(true, 0x40800000 + 0x3000, false, 0, c);
+    CHECK_EQ(run(mmu, c, v), sep ? 1 : 6);
+    CHECK_EQ(mmu.access(false, 0x40800000 + 0x12345, c).pa, 0x82000000 + 0x12345);
+  }
+  return ok;
+}
+
+// The L2 refilled with 4 KiB leaves only (rocket-chip PTW): a superpage walked again after
+// the L1 lost it misses in the L2 too.
+static bool t_l2_4k_only() {
+  bool ok = true;
+  for (int only4k = 0; only4k < 2; only4k++) {
+    Mem m;
+    Space s(m);
+    Config cfg = small(1, 16);
+    cfg.l2_4k_only = only4k;
+    Mmu mmu(cfg, &m.sh);
+    Counters c;
+    mmu.set_satp(s.satp(1), c);
+    run(mmu, c, {0x40800000, page(0), 0x40800000, page(0)});
+    CHECK_EQ(c.l1d_misses, 4);
+    CHECK_EQ(c.walks, only4k ? 3 : 2);
+    CHECK_EQ(c.l2d_hits, only4k ? 1 : 2);
+    CHECK_EQ(mmu.l2()->valid_count(), only4k ? 1 : 2);
+  }
+  return ok;
+}
+
+// G on a non-leaf entry makes every mapping below it global (privileged spec): root[5] points
+// with G to a table whose leaves have no G. Those entries survive a fence by ASID and match
+// in another ASID; the same leaves under a pointer without G do not.
+static bool t_global_nonleaf() {
+  bool ok = true;
+  for (int g = 0; g < 2; g++) {
+    Mem m;
+    Space a(m), b(m, 0x81800000);
+    const uint64_t l1 = m.table(), l0 = m.table();
+    for (uint64_t root : {a.root, b.root}) m.set(root + 5 * 8, Mem::ptr(l1) | (g ? PTE_G : 0));
+    m.set(l1, Mem::ptr(l0));
+    for (uint64_t i = 0; i < 8; i++) m.set(l0 + i * 8, Mem::leaf(0x83000000 + i * 4096, 0));
+    std::vector<uint64_t> v;
+    for (uint64_t i = 0; i < 4; i++) v.push_back(0x140000000ull + i * 4096);
+    Mmu mmu(small(16), &m.sh);
+    Counters c;
+    mmu.set_satp(a.satp(1), c);
+    CHECK_EQ(run(mmu, c, v), 4);
+    CHECK_EQ((mmu.peek(false, v[0]) & PTE_G) != 0, g);
+    mmu.sfence(false, 0, true, 1, c);
+    CHECK_EQ(run(mmu, c, v), g ? 0 : 4);
+    mmu.set_satp(b.satp(2), c);
+    CHECK_EQ(run(mmu, c, v), g ? 0 : 4);
+    CHECK_EQ(mmu.access(false, v[1] + 8, c).pa, 0x83001008);
+  }
+  return ok;
+}
+
+// A faulting access (seen at the trap) is looked up, walked on a miss, and fills nothing.
+static bool t_fault_access() {
+  bool ok = true;
+  Mem m;
+  Space s(m);
+  Mmu mmu(small(8, 16), &m.sh);
+  Counters c;
+  mmu.set_satp(s.satp(1), c);
+  // unmapped (root[0] empty): a 1-reference walk each time, nothing cached
+  CHECK_EQ(mmu.fault_access(false, 0x2000, c), 0);
+  CHECK_EQ(mmu.fault_access(false, 0x2000, c), 0);
+  CHECK_EQ(c.fault_lookups_d, 2);
+  CHECK_EQ(c.l1d_misses, 2);
+  CHECK_EQ(c.l2d_misses, 2);
+  CHECK_EQ(c.walks, 2);
+  CHECK_EQ(c.walk_refs, 2);
+  CHECK_EQ(c.walk_faults, 2);
+  // a valid page that faulted (say, for its permissions): walked, still not filled
+  CHECK_EQ(mmu.fault_access(false, page(5), c), 0);
+  CHECK_EQ(c.walk_refs, 5);
+  CHECK_EQ(c.walk_faults, 2);
+  CHECK_EQ(run(mmu, c, {page(5)}), 1);
+  // once it is in the TLB, a faulting access hits it: no walk
+  CHECK_EQ(mmu.fault_access(false, page(5), c), 1);
+  CHECK_EQ(c.walks, 4);
+  CHECK_EQ(c.fault_lookups_d, 4);
+  CHECK_EQ(c.l1i_misses, 0);
+  return ok;
+}
+
+// Every preset applies, with an ASID width and a cost model.
+static bool t_presets() {
+  bool ok = true;
+  for (size_t i = 0; i < kPresetCount; i++) {
+    Config cfg;
+    CHECK_EQ(cfg.apply_preset(kPresetNames[i]), 1);
+    CHECK_EQ(cfg.asid_bits, cfg.core_asid_bits);
+    CHECK_EQ(cfg.cost.cpi > 0, 1);
+  }
+  Config cfg;
+  CHECK_EQ(cfg.apply_preset("no-such-core"), 0);
+  cfg.apply_preset("u54");
+  CHECK_EQ(cfg.asid_bits, 0);
+  cfg.apply_preset("c906");
+  CHECK_EQ(cfg.asid_bits, 16);
+  return ok;
+}
+
+// --presets: one JSON object per line (name, ASID bits, geometry), read by the Python tests.
+static int dump_presets() {
+  for (size_t i = 0; i < kPresetCount; i++) {
+    Config c;
+    c.apply_preset(kPresetNames[i]);
+    auto g = [](const Geometry& x) {
+      return x.infinite ? std::string("\"inf\"") : std::to_string(x.entries);
+    };
+    std::printf("{\"name\": \"%s\", \"asid_bits\": %u, \"l1i\": %s, \"l1d\": %s, "
+                "\"l1i_super\": %s, \"l1d_super\": %s, \"l2\": %s, \"l2_ways\": %u, "
+                "\"walk_cache\": %u, \"repl\": \"%s\", \"l2_4k_only\": %s}\n",
+                kPresetNames[i], c.asid_bits, g(c.l1i).c_str(), g(c.l1d).c_str(),
+                g(c.l1i_super).c_str(), g(c.l1d_super).c_str(), g(c.l2).c_str(), c.l2.ways,
+                c.walk_cache, repl_name(c.repl), c.l2_4k_only ? "true" : "false");
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--presets") == 0) return dump_presets();
   const Test tests[] = {
+      {"satp_write_flushes_nothing", t_satp_write_flushes_nothing},
+      {"asid_width", t_asid_width},
+      {"plru", t_plru},
+      {"walk_cache", t_walk_cache},
+      {"superpage_array", t_superpage_array},
+      {"l2_4k_only", t_l2_4k_only},
+      {"global_nonleaf", t_global_nonleaf},
+      {"fault_access", t_fault_access},
+      {"presets", t_presets},
       {"capacity_lru", t_capacity_lru},
       {"fifo_vs_lru", t_fifo_vs_lru},
       {"random_deterministic", t_random_deterministic},
