@@ -631,6 +631,36 @@ bool t_fork_enomem_exhausted() {
   return true;
 }
 
+// A new mapping of the running process is fenced (the hart may have cached the invalid
+// entries it replaces), with one sfence.vma per page up to 32 pages, one per ASID above; in
+// scheme 1 without ASIDs the process table is not loaded in the kernel and the trap return's
+// flush covers it. An unmapped page is fenced before its frame is freed.
+bool t_mmap_fences() {
+  if (!g_counters) return counters_read_zero("mmap_fences");
+  KernelStats s = get_stats();
+  bool fenced = g_scheme != 1 || s.asid_enabled;
+  // Scheme 1 without ASIDs flushes everything twice per trap in its trampoline: leave those out.
+  auto fences = [fenced] {
+    KernelStats k = get_stats();
+    return (long)(k.self.sfence_addr + k.self.sfence_asid + (fenced ? k.self.sfence_all : 0));
+  };
+  long f0 = fences();
+  long a = mmap(nullptr, 4 * PAGE, RW);
+  CHECK(a > 0, "mmap = %ld", a);
+  long f1 = fences();
+  long want_map = fenced ? 4 : 0;
+  CHECK(f1 - f0 == want_map, "mmap of 4 pages: %ld fences, want %ld", f1 - f0, want_map);
+  EXPECT(munmap((void*)a, 4 * PAGE), 0);
+  long f2 = fences();
+  CHECK(f2 - f1 == want_map, "munmap of 4 pages: %ld fences, want %ld", f2 - f1, want_map);
+  long big = mmap(nullptr, 64 * PAGE, RW);
+  CHECK(big > 0, "mmap = %ld", big);
+  long f3 = fences();
+  CHECK(f3 - f2 == (fenced ? 1 : 0), "mmap of 64 pages: %ld fences, want %d", f3 - f2, fenced ? 1 : 0);
+  EXPECT(munmap((void*)big, 64 * PAGE), 0);
+  return true;
+}
+
 // ---------------------------------------------------------------- ASIDs
 // One link of a fork chain: map a page, fill it with a pattern of our own, fork the next link
 // (which does the same), and when it is done check that our page still holds our pattern and
@@ -1629,6 +1659,7 @@ const Test TESTS[] = {
     {"fork_enomem", t_fork_enomem},
     {"fork_enomem_exhausted", t_fork_enomem_exhausted},
     {"asid_chain", t_asid_chain},
+    {"mmap_fences", t_mmap_fences},
     {"exec_errors", t_exec_errors},
     {"exec_args", t_exec_args},
     {"exec_pid", t_exec_pid},

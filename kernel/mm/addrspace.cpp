@@ -1,5 +1,9 @@
 // User address spaces. Memory is populated eagerly (no demand paging, no copy-on-write), so a
 // validated user range is always mapped: the kernel can never fault on user memory.
+//
+// TLB rules kept here: a page whose PTE becomes valid is fenced if the table may have cached
+// entries (map_anonymous); a frame whose PTE is cleared returns to the allocator only after its
+// entries are flushed (UnmappedFrames); a table's ASID is flushed before its tables are freed.
 #include "mm/addrspace.hpp"
 
 #include "arch/riscv.hpp"
@@ -143,6 +147,10 @@ Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
     }
     frame.release();  // the page table owns it now
   }
+  // Without Svvptc a hart may have cached the invalid entries these pages replaced. A table
+  // that is loaded or holds an ASID gets its new range fenced; any other table cannot have
+  // such entries (no ASID yet: its first one is fresh; ASIDs off: its next load flushes all).
+  if (loaded() || asid::holds(asid_)) tlb::flush_range(start, end, asid_.value);
   return Error::None;
 }
 
