@@ -32,7 +32,9 @@ static_assert(sizeof(TrapFrame) == TF_SIZE && __builtin_offsetof(TrapFrame, epc)
               "TrapFrame must match generated/trap_layout.h");
 static_assert(uapi::SYS_COUNT == TRAPGEN_SYS_COUNT, "trapgen.py's SYS_COUNT must match the ABI");
 
-struct Process {
+// A power-of-two size: the running process is found as table[running] on every system call,
+// and a power of two makes that index one shift instead of a multiply.
+struct alignas(1024) Process {
   ProcState state = ProcState::Free;
   WaitReason waiting = WaitReason::None;
   int pid = 0;
@@ -50,6 +52,7 @@ struct Process {
 
   int index() const;
 };
+static_assert(sizeof(Process) == 1024, "Process outgrew its power-of-two slot: raise the alignment");
 
 namespace proc {
 
