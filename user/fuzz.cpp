@@ -715,8 +715,9 @@ int main(int argc, char** argv) {
   if (batch < 1) batch = 1;
   bool is_init = getpid() == 1;
   KernelStats s = get_stats();
-  printf("fuzz: seed %lu, %ld calls in batches of %ld, scheme %lu, ASIDs %s%s\n", seed, total,
-         batch, s.scheme, s.asid_enabled ? "on" : "off", is_init ? " (init)" : "");
+  printf("fuzz: seed %lu, %ld calls in batches of %ld, scheme %lu, ASIDs %s (%lu bits)%s\n", seed,
+         total, batch, s.scheme, s.asid_enabled ? "on" : "off", s.asid_bits,
+         is_init ? " (init)" : "");
   if (mmap((void*)SCRATCH, SCRATCH_PAGES * PAGE, PROT_READ | PROT_WRITE) != SCRATCH) {
     printf("fuzz: cannot map the scratch area\n");
     return 2;
@@ -771,6 +772,8 @@ int main(int argc, char** argv) {
            "free, heap %lu frames, lost %ld\n", batches, own, desc, b.frames_free, b.heap_pages,
            lost);
   }
+  KernelStats e = get_stats();
+  printf("fuzz: asid generation %lu, %lu rollovers\n", e.asid_generation, e.asid_rollovers);
   printf("fuzz: %ld batch processes killed, %ld problems below them (kills, odd results), %ld "
          "errors, %ld frames lost in all\n", kills, problems, errors, lost_total);
   printf("fuzz: %ld calls, %ld batches, leaks %ld\n", calls, batches, leaks);
