@@ -98,6 +98,32 @@ def test_walk_cache_in_the_guest(run):
     assert u["walk_cache_hits"] == 1 + 2 * (k - 1)
 
 
+def test_model_cycles_known_answer(run):
+    """u74's cost model on the pages pattern's region 1 (4 pages, U mode): 21 instructions at
+    CPI 1, 5 memory walk references at 20 cycles (the first walk reads the level-1 entry and
+    the leaf, the other three only their leaves) and 7 walk-cache hits at 1 cycle: 128. With
+    cost_walk_ref_mem=0 only 28 are left (and the run is labelled hypothetical)."""
+    u = run("pages", "preset=u74", k=4).region(1, "U")
+    assert (u["insns"], u["walk_refs"], u["walk_cache_hits"]) == (21, 5, 7)
+    assert u["model_cycles"] == 21 + 5 * 20 + 7
+    r = run("pages", "preset=u74,cost_walk_ref_mem=0", k=4)
+    assert r.region(1, "U")["model_cycles"] == 28
+    assert r.report["config"]["cost_model"]["walk_ref_mem"] == 0
+    assert r.report["config"]["hypothetical"] == "yes"
+
+
+def test_trap_costs_are_counted(run):
+    """K page faults from U: K trap entries (counted in U) and K srets (in S), each charged
+    u74's 8 cycles in model_cycles."""
+    k = 5
+    r = run("fault", "preset=u74", k=k)
+    u, s = r.region(1, "U"), r.region(1, "S")
+    assert u["traps_from_u"] == k and s["srets"] == k and s["traps_from_u"] == 0
+    assert u["model_cycles"] == u["insns"] + k * 8 + u["walk_refs"] * 20 + u["walk_cache_hits"]
+    assert s["model_cycles"] == s["insns"] + k * 8 + s["satp_writes"] * 8 + s["walk_refs"] * 20 \
+        + s["walk_cache_hits"] + s["l2_hits"] * 4
+
+
 def test_rocket_superpage_array(run):
     """rocket: 4 KiB pages and superpages sit in separate arrays; a 2 MiB page is one entry."""
     r = run("super", "preset=rocket")

@@ -593,6 +593,28 @@ static bool t_presets() {
   return ok;
 }
 
+// The cost model on hand-made counts: u54's constants (CPI 1, 5 cycles per trap entry, sret,
+// satp write and fence, L2 hit 4, memory walk reference 20, walk-cache hit 1).
+static bool t_cost_model() {
+  bool ok = true;
+  Config cfg;
+  cfg.apply_preset("u54");
+  Counters c;
+  c.insns = 100;
+  c.traps_from_u = 2;
+  c.srets = 2;
+  c.satp_writes = 1;
+  c.sfence_all = 1;
+  c.sfence_va_asid = 2;
+  c.l2d_hits = 3;
+  c.walk_refs = 6;
+  c.walk_cache_hits = 2;
+  CHECK_EQ(cfg.cost.cycles(c), 100 + 10 + 10 + 5 + 5 + 10 + 12 + 120 + 2);
+  cfg.apply_preset("xiangshan");
+  CHECK_EQ(cfg.cost.cycles(c), 50 + 30 + 30 + 15 + 15 + 30 + 12 + 120 + 2);
+  return ok;
+}
+
 // --presets: one JSON object per line (name, ASID bits, geometry), read by the Python tests.
 static int dump_presets() {
   for (size_t i = 0; i < kPresetCount; i++) {
@@ -623,6 +645,7 @@ int main(int argc, char** argv) {
       {"global_nonleaf", t_global_nonleaf},
       {"fault_access", t_fault_access},
       {"presets", t_presets},
+      {"cost_model", t_cost_model},
       {"capacity_lru", t_capacity_lru},
       {"fifo_vs_lru", t_fifo_vs_lru},
       {"random_deterministic", t_random_deterministic},
