@@ -284,25 +284,14 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
     if official and failed:
         dest = scratch_results(repo)
     elapsed = time.monotonic() - start
-    from . import metadata
-    options = {"quick": args.quick, "reps": reps, "timeout": args.timeout,
-               "workers": args.jobs, "make_jobs": args.make_jobs,
-               "benches": {b.name: list(b.argv(args.quick)) for b in benches},
-               "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
-               "variants": [v.name for v in variants], "kaslr": not args.no_kaslr,
-               "complete": complete_run(args),
-               "tlb": {"presets": tlb_presets,
-                       "plugin_built": None if plugin is None else plugin.ok,
-                       "benches": {b.name: list(b.argv(args.quick)) for b in tlb_benches},
-                       "probe": TLB_PROBE if tlb_presets else None,
-                       "cycle_model": dict(CYCLE_MODEL)}}
-    meta = metadata.collect(repo, qemu=args.qemu, compiler=COMPILER, argv=list(argv),
-                            built=[v.name for v in built], missing=missing, elapsed=elapsed,
-                            options=options)
-    facts = relocate(facts, stage, dest, repo)
-    meta = relocate(meta, stage, dest, repo)
-    written = write_results(stage, df, facts, meta, report=report)
-    replace_dir(stage, dest)
+    options = options_dict(quick=args.quick, reps=reps, timeout=args.timeout,
+                           workers=args.jobs, make_jobs=args.make_jobs, benches=benches,
+                           variants=variants, kaslr=not args.no_kaslr,
+                           complete=complete_run(args), tlb_presets=tlb_presets,
+                           plugin=plugin, tlb_benches=tlb_benches)
+    written = publish(repo, stage, dest, df, facts, argv=list(argv), qemu=args.qemu,
+                      built=[v.name for v in built], missing=missing, elapsed=elapsed,
+                      options=options, report=report)
     print("wrote: " + ", ".join(str(p.relative_to(stage)) for p in written)
           + f" in {dest}")
     if missing:
@@ -319,6 +308,39 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
               file=sys.stderr)
     print(f"elapsed: {elapsed:.1f} s")
     return 1 if failed else 0
+
+
+def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_jobs: int,
+                 benches: Sequence[Any], variants: Sequence[Variant], kaslr: bool,
+                 complete: bool, tlb_presets: Sequence[str], plugin: Optional[PluginBuild],
+                 tlb_benches: Sequence[Any]) -> Dict[str, Any]:
+    """metadata.json's "options": what was run, with which counts."""
+    return {"quick": quick, "reps": reps, "timeout": timeout,
+            "workers": workers, "make_jobs": make_jobs,
+            "benches": {b.name: list(b.argv(quick)) for b in benches},
+            "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
+            "variants": [v.name for v in variants], "kaslr": kaslr, "complete": complete,
+            "tlb": {"presets": list(tlb_presets),
+                    "plugin_built": None if plugin is None else plugin.ok,
+                    "benches": {b.name: list(b.argv(quick)) for b in tlb_benches},
+                    "probe": TLB_PROBE if tlb_presets else None,
+                    "cycle_model": dict(CYCLE_MODEL)}}
+
+
+def publish(repo: Path, stage: Path, dest: Path, df: Any, facts: Dict[str, Any], *,
+            argv: List[str], qemu: str, built: List[str], missing: Dict[str, str],
+            elapsed: float, options: Dict[str, Any], report: bool) -> List[Path]:
+    """The end of every measuring run (CLI and `pytest -m bench`): metadata, paths moved
+    from the staging directory to `dest`, every file written (write_results) and `dest`
+    replaced by the staging directory. Returns the files written (staging paths)."""
+    from . import metadata
+    meta = metadata.collect(repo, qemu=qemu, compiler=COMPILER, argv=argv, built=built,
+                            missing=missing, elapsed=elapsed, options=options)
+    facts = relocate(facts, stage, dest, repo)
+    meta = relocate(meta, stage, dest, repo)
+    written = write_results(stage, df, facts, meta, report=report)
+    replace_dir(stage, dest)
+    return written
 
 
 def _plugin(args: argparse.Namespace, repo: Path, results: Path) -> PluginBuild:

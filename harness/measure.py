@@ -213,6 +213,61 @@ class Task:
         assert self.spec is not None
         return self.spec.name
 
+    @property
+    def label(self) -> str:
+        return f"{self.what} (TLB model, {self.preset})" if self.preset else self.what
+
+
+def run_task(task: Task, opts: RunOptions) -> Any:
+    """One task's runs: rows (bench, tlb) or facts (kaslr, tlb-probe); raises HarnessError."""
+    if task.kind == "bench":
+        assert task.spec is not None
+        return measure_bench(task.variant, task.spec, opts)
+    if task.kind == "tlb":
+        assert task.spec is not None
+        return measure_tlb(task.variant, task.spec, task.preset, opts)
+    if task.kind == "tlb-probe":
+        return probe_tlb(task.variant, task.preset, opts)
+    return probe_kaslr(task.variant, opts)
+
+
+def record_result(task: Task, result: Any, facts: Dict[str, Any],
+                  rows: List[Dict[str, Any]]) -> None:
+    """Add a task's result to the rows or the facts."""
+    vf = facts["variants"].setdefault(task.variant.name, base_variant_facts(task.variant))
+    if task.kind in ("bench", "tlb"):
+        rows += result
+    elif task.kind == "tlb-probe":
+        vf.setdefault("tlb_probe", {})[task.preset] = result
+    else:
+        vf["kaslr"] = result
+
+
+def record_failure(task: Task, exc: HarnessError, opts: RunOptions,
+                   facts: Dict[str, Any]) -> None:
+    """A failed task: listed under the variant's run_failures (never numbers)."""
+    v, what = task.variant, task.what
+    vf = facts["variants"].setdefault(v.name, base_variant_facts(v))
+    failure: Dict[str, Any] = {"bench": what, "error": str(exc)}
+    if task.preset:
+        tlog, treport, _ = tlb_paths(opts.log_root, v.name, what, task.preset)
+        failure.update(mode="tlb", preset=task.preset, log=_rel(tlog, opts.repo),
+                       report=_rel(treport, opts.repo))
+    vf["run_failures"].append(failure)
+
+
+def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kaslr: bool,
+              tlb_benches: Sequence[BenchSpec], tlb_presets: Sequence[str],
+              tlb_probe: bool) -> List[Task]:
+    tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants]
+    if kaslr:
+        tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
+    for p in tlb_presets:
+        tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants]
+        if tlb_probe:
+            tasks += [Task("tlb-probe", v, None, p) for v in variants]
+    return tasks
+
 
 def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: RunOptions,
             facts: Dict[str, Any], *, kaslr: bool = True,
@@ -225,54 +280,25 @@ def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: Run
     into numbers."""
     from tqdm import tqdm
 
-    tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants]
-    if kaslr:
-        tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
-    for p in tlb_presets:
-        tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants]
-        if tlb_probe:
-            tasks += [Task("tlb-probe", v, None, p) for v in variants]
+    tasks = all_tasks(variants, benches, kaslr=kaslr, tlb_benches=tlb_benches,
+                      tlb_presets=tlb_presets, tlb_probe=tlb_probe)
     rows: List[Dict[str, Any]] = []
     bar = tqdm(total=len(tasks), desc="runs", unit="task", disable=not opts.progress)
     say = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
 
-    def work(task: Task) -> Any:
-        if task.kind == "bench":
-            assert task.spec is not None
-            return measure_bench(task.variant, task.spec, opts)
-        if task.kind == "tlb":
-            assert task.spec is not None
-            return measure_tlb(task.variant, task.spec, task.preset, opts)
-        if task.kind == "tlb-probe":
-            return probe_tlb(task.variant, task.preset, opts)
-        return probe_kaslr(task.variant, opts)
-
     pool = ThreadPoolExecutor(max_workers=max(1, opts.workers))
-    futures = {pool.submit(work, t): t for t in tasks}
+    futures = {pool.submit(run_task, t, opts): t for t in tasks}
     try:
         for fut in as_completed(futures):
             task = futures[fut]
-            v, what = task.variant, task.what
-            vf = facts["variants"].setdefault(v.name, base_variant_facts(v))
-            label = f"{what} (TLB model, {task.preset})" if task.preset else what
             try:
                 result = fut.result()
             except HarnessError as exc:
-                failure: Dict[str, Any] = {"bench": what, "error": str(exc)}
-                if task.preset:
-                    tlog, treport, _ = tlb_paths(opts.log_root, v.name, what, task.preset)
-                    failure.update(mode="tlb", preset=task.preset, log=_rel(tlog, opts.repo),
-                                   report=_rel(treport, opts.repo))
-                vf["run_failures"].append(failure)
-                say(f"FAILED {v.name} {label}:\n{exc}")
+                record_failure(task, exc, opts, facts)
+                say(f"FAILED {task.variant.name} {task.label}:\n{exc}")
             else:
-                if task.kind in ("bench", "tlb"):
-                    rows += result
-                elif task.kind == "tlb-probe":
-                    vf.setdefault("tlb_probe", {})[task.preset] = result
-                else:
-                    vf["kaslr"] = result
-            bar.set_postfix_str(f"{v.name} {label}")
+                record_result(task, result, facts, rows)
+            bar.set_postfix_str(f"{task.variant.name} {task.label}")
             bar.update(1)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)

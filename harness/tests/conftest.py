@@ -46,3 +46,11 @@ def fake_repo(tmp_path: Path) -> Path:
                                          "int b; // trailing\n")
     (scheme / "shared.cpp").write_text("int a;\n")
     return repo
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """test_tlb.py (hand-made TLB reports, no QEMU) is unit + tlb; its file carries no marks."""
+    for item in items:
+        if item.path.name == "test_tlb.py" and item.path.parent == HERE:
+            item.add_marker(pytest.mark.unit)
+            item.add_marker(pytest.mark.tlb)

@@ -22,7 +22,8 @@ CFLAGS = ["-std=c++20", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-mcmode
 LDFLAGS = ["-nostdlib", "-static", "-no-pie", "-Wl,--emit-relocs", "-Wl,--build-id=none",
            "-Wl,-Ttext=0xffffffc000200000"]
 
-pytestmark = pytest.mark.skipif(shutil.which(CXX) is None, reason="needs the RISC-V cross compiler")
+pytestmark = [pytest.mark.unit,
+              pytest.mark.skipif(shutil.which(CXX) is None, reason="needs the RISC-V cross compiler")]
 
 
 def link(source: str, tmp_path: Path) -> Path:

@@ -117,24 +117,25 @@ def test_subset_run_writes_build_results_and_never_results(
     assert (official / "measurements.csv").read_text() == "committed\n"
 
 
-def test_complete_reproduce_replaces_results_only_on_success(
+def test_complete_run_replaces_results_only_on_success(
         fake_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    """A 'complete' run (complete_run forced true for a quick run on the fake tree): scheme 3
-    does not build, so results/ stays as it was and the files go to build/results; once every
-    variant builds, results/ is replaced."""
-    monkeypatch.setattr(cli, "complete_run", lambda args: args.command == "reproduce")
+    """A run taken for complete (complete_run forced true for a small bench on the fake tree):
+    scheme 3 does not build, so results/ stays as it was and the files go to build/results;
+    once every variant builds, results/ is replaced."""
+    monkeypatch.setattr(cli, "complete_run", lambda args: True)
     official = fake_repo / "results"
     official.mkdir()
     (official / "comparison.md").write_text("old table\n")
-    argv = ["reproduce", "--quick", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU),
-            "--no-progress", "-B", "bench_null", "--no-tlb", "--no-kaslr"]
+    argv = ["bench", "--quick", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU),
+            "--no-progress", "-V", "s2-asid", "s3-asid", "-B", "bench_null", "--no-tlb",
+            "--no-kaslr", "--reps", "1"]
     rc, out, err = _run(argv, capsys)
     assert rc == 1 and "results/ unchanged" in err
     assert (official / "comparison.md").read_text() == "old table\n"
     assert len(list(official.iterdir())) == 1
     scratch = fake_repo / "build" / "results"
-    assert "not built" in (scratch / "comparison.md").read_text()
     facts = json.loads((scratch / "facts.json").read_text())
+    assert facts["variants"]["s3-asid"]["built"] is False
     # paths in facts name where the files are now, not the staging directory
     assert facts["variants"]["s3-asid"]["build_log"] == "build/results/logs/build-s3-asid.log"
     assert (fake_repo / facts["variants"]["s3-asid"]["build_log"]).is_file()
@@ -143,11 +144,12 @@ def test_complete_reproduce_replaces_results_only_on_success(
     mk.write_text(mk.read_text().replace("CONFIG_SCHEME=3", "CONFIG_SCHEME=9"))
     rc, out, err = _run(argv, capsys)
     assert rc == 0, err
-    assert "old table" not in (official / "comparison.md").read_text()
-    assert {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots",
-            "logs"} == {p.name for p in official.iterdir()}
+    assert not (official / "comparison.md").exists()  # replaced whole: a bench writes no table
+    assert {"measurements.csv", "facts.json", "metadata.json", "logs"} == {
+        p.name for p in official.iterdir()}
     facts = json.loads((official / "facts.json").read_text())
     assert facts["variants"]["s3-asid"]["build_log"] == "results/logs/build-s3-asid.log"
+    assert (fake_repo / facts["variants"]["s3-asid"]["build_log"]).is_file()
 
 
 def test_report_redraws_owned_plots_and_removes_stale_ones(

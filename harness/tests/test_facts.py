@@ -1,10 +1,13 @@
 """Source-size counting, trap.S per-scheme part, slot-entropy helpers."""
 from __future__ import annotations
 
+import pytest
 from pathlib import Path
 
 from harness.facts import (varying_bits, count_code_lines, documented_slots,
                            read_dotconfig, trap_specific_lines)
+
+pytestmark = pytest.mark.unit
 
 CPP = """// header comment
 #include "x.hpp"

@@ -32,6 +32,8 @@ TIMEOUT = 300.0  # seconds per QEMU run (usertests may take a while under TCG)
 
 Booter = Callable[..., RunResult]
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(scope="session")
 def kernel() -> Callable[[str], Variant]:
@@ -81,6 +83,7 @@ def bench_lines(res: RunResult) -> ConsoleOutput:
         pytest.fail(str(exc), pytrace=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["s1-asid", "s2-asid", "s3-asid", "s1-noasid", "s2-noasid",
                                   "s3-noasid"])
 def test_usertests_pass(kernel: Callable[[str], Variant], run: Booter, name: str) -> None:
@@ -195,6 +198,7 @@ def tlb_where(v: Variant, bench: str, opts: RunOptions, preset: str = "u54") -> 
     return f"\n  variant: {v.name}\n  log:     {log}\n  report:  {report}"
 
 
+@pytest.mark.tlb
 @pytest.mark.parametrize("name", ["s1-noasid", "s1-asid", "s2-asid", "s2-noasid", "s3-asid"])
 def test_tlb_null_syscall(kernel: Callable[[str], Variant], tlb_opts: RunOptions,
                           name: str) -> None:
@@ -217,6 +221,7 @@ def test_tlb_null_syscall(kernel: Callable[[str], Variant], tlb_opts: RunOptions
         assert m["model_cycles_per_op"] == m["tlb_insns_per_op"], f"{m}" + where
 
 
+@pytest.mark.tlb
 @pytest.mark.parametrize("name, own, other", [("s1-asid", False, False),
                                               ("s2-asid", True, True),
                                               ("s3-asid", True, False)])
@@ -236,6 +241,7 @@ def test_tlb_kernel_probe(kernel: Callable[[str], Variant], tlb_opts: RunOptions
     assert f["own_slot_probes"] >= 1 and f["other_process_probes"] >= 1
 
 
+@pytest.mark.tlb
 @pytest.mark.parametrize("name", ["s2-asid", "s1-asid", "s1-noasid"])
 def test_tlb_pollution_known_answer(kernel: Callable[[str], Variant], tlb_opts: RunOptions,
                                     name: str) -> None:
@@ -258,6 +264,8 @@ def test_tlb_pollution_known_answer(kernel: Callable[[str], Variant], tlb_opts: 
                                 f"{want}; all: {got}" + where)
 
 
+@pytest.mark.tlb
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s3-asid",
                                   "s3-noasid"])
 def test_tlb_model_has_no_mismatch_on_the_whole_suite(kernel: Callable[[str], Variant],

@@ -10,6 +10,8 @@ from harness.parse import Context, parse_bench_output, parse_console, parse_kasl
 from harness.tidy import rows_from_output
 from harness.variants import variant_by_name
 
+pytestmark = pytest.mark.unit
+
 CMD = ["qemu-system-riscv64", "-machine", "virt", "-kernel", "build/variants/s2-asid/kernel.elf",
        "-append", "init=bench_copy 2000"]
 LOG = Path("results/logs/s2-asid/bench_copy-icount-0.log")

@@ -20,6 +20,8 @@ from harness.variants import variant_by_name
 
 from .conftest import FAKE_QEMU
 
+pytestmark = pytest.mark.unit
+
 
 def test_qemu_command_line() -> None:
     k = Path("build/variants/s1-asid/kernel.elf")
@@ -152,79 +154,6 @@ def test_timeout_kills_process_group(built: RunOptions, tmp_path: Path,
     assert "timed out" in str(info.value) and str(log) in str(info.value)
     assert "timed out after 1 s" in log.read_text()
     assert _alive_with(str(marker)) == []
-
-
-def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
-    results = tmp_path / "results"
-    rc = main(["reproduce", "--quick", "--repo", str(fake_repo), "--results", str(results),
-               "--qemu", str(FAKE_QEMU), "--no-progress"])
-    assert rc == 1  # scheme 3 does not build: reported (cells say 'not built') and a failure
-    df = read_csv(results / "measurements.csv")
-    built = ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s1-asid-4k", "s2-asid-4k"]
-    assert sorted(df["variant"].unique()) == sorted(built)
-    assert set(df["bench"]) == set(BENCH_BY_NAME)
-    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 6 * 14
-    meta = json.loads((results / "metadata.json").read_text())
-    assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-asid-4k", "s3-noasid"]
-    assert meta["variants_built"] == built
-    assert {"qemu", "compiler", "git", "machine", "date", "command_line",
-            "elapsed_seconds"} <= set(meta)
-    facts = json.loads((results / "facts.json").read_text())
-    assert facts["variants"]["s2-asid"]["kaslr"]["distinct"] == 1
-    assert facts["variants"]["s1-asid"]["loc"]["scheme_src"] == 3
-    assert facts["variants"]["s1-asid"]["loc"]["trap_s_specific"] == 2
-    assert facts["variants"]["s3-asid"]["built"] is False
-    md = (results / "comparison.md").read_text()
-    assert "asid: *not built*<br>noasid: *not built*<br>**measured: not built**" in md
-    plots = sorted(p.name for p in (results / "plots").iterdir())
-    assert plots == ["copy_vs_size.png", "ctx_vs_working_set.png", "null_syscall.png",
-                     "satp_sfence_per_op.png", "tlb_model_cycles.png", "tlb_model_misses.png",
-                     "tlb_model_pollution.png", "tlb_pollution.png"]
-    # the TLB-model runs (fake plugin and reports): every built variant x preset x bench
-    assert facts["tlbmodel"]["built"] is True and facts["tlbmodel"]["presets"] == ["u54", "c906"]
-    assert facts["tlbmodel"]["build_log"].endswith("build-tlbmodel.log")
-    tlb = df[df["mode"] == "tlb"]
-    assert set(tlb["preset"]) == {"u54", "c906"} and set(df[df["mode"] != "tlb"]["preset"]) == {""}
-    assert set(tlb["bench"]) == {"bench_null", "bench_ctx", "bench_tlb"}
-    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 6, "u54": 6}
-    assert facts["variants"]["s2-asid"]["tlb_probe"]["u54"]["probe_other_process_hit"] is True
-    assert facts["variants"]["s1-noasid"]["tlb_probe"]["c906"]["probe_own_slot_hit"] is False
-    assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()
-    assert "| TLB behaviour (model) | asid: u54: null 0 L1 misses" in md
-    assert meta["options"]["tlb"]["presets"] == ["u54", "c906"]
-    assert (results / "logs" / "build-s3-asid.log").is_file()
-    assert (results / "logs" / "s2-noasid" / "bench_null-wall-1.log").is_file()
-    # bench_timer: icount only (its instret check is meaningless without -icount)
-    assert not list((results / "logs" / "s2-noasid").glob("bench_timer-wall-*"))
-    timer = df[df["bench"] == "bench_timer"]
-    assert set(timer["mode"]) == {"icount"} and "insns_per_op" in set(timer["metric"])
-    # report regenerates the same table from the files alone
-    md_before = md
-    assert main(["report", "--repo", str(fake_repo), "--results", str(results)]) == 0
-    assert (results / "comparison.md").read_text() == md_before
-
-
-def test_plugin_build_failure_is_not_measured(fake_repo: Path, tmp_path: Path) -> None:
-    """A TLB-model plugin that does not build: TLB figures say 'not measured' with the log,
-    everything else is measured as usual and the exit status stays 0 (1 with --strict)."""
-    import shutil
-    shutil.rmtree(fake_repo / "tlbmodel")
-    results = tmp_path / "results"
-    argv = ["reproduce", "--quick", "--repo", str(fake_repo), "--results", str(results),
-            "--qemu", str(FAKE_QEMU), "--no-progress", "-V", "s1-asid", "s2-asid",
-            "-B", "bench_null", "bench_ctx"]
-    assert main(argv) == 0
-    df = read_csv(results / "measurements.csv")
-    assert not (df["mode"] == "tlb").any() and (df["mode"] == "icount").any()
-    facts = json.loads((results / "facts.json").read_text())
-    assert facts["tlbmodel"]["built"] is False
-    assert facts["tlbmodel"]["build_log"].endswith("logs/build-tlbmodel.log")
-    assert (results / "logs" / "build-tlbmodel.log").is_file()
-    assert all(not vf["run_failures"] for vf in facts["variants"].values())
-    md = (results / "comparison.md").read_text()
-    assert "not measured (TLB-model plugin not built: make failed with status 2" in md
-    assert "- TLB-model plugin: not built" in md
-    assert main(argv + ["--strict"]) == 1
 
 
 def test_no_tlb_and_presets_option(fake_repo: Path, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from harness.table import compare, rank_labels, render_comparison
 
+pytestmark = pytest.mark.unit
+
 SCHEME_COLS = {1: 1, 2: 2, 3: 3}  # scheme -> column index in a table row
 
 

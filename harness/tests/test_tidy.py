@@ -1,6 +1,7 @@
 """The tidy table: CSV round trip, dtypes, never mixing icount and wall values."""
 from __future__ import annotations
 
+import pytest
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,8 @@ from harness.variants import variant_by_name
 
 from .conftest import FIXTURES
 from .test_parse import GOOD, line
+
+pytestmark = pytest.mark.unit
 
 
 def test_params_string_is_stable() -> None:

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -S
 """A stand-in for qemu-system-riscv64 used only by the harness's own tests: it reads the
 fake kernel.elf (which the fake Makefile fills with the variant's .config), the -append command
 line and -icount, and prints console output in the benchmarks' format. With -plugin
