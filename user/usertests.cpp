@@ -1173,6 +1173,27 @@ bool t_mmap_many() {
   return true;
 }
 
+// The number of areas is bounded by memory, not by a fixed table: 600 separate mappings (the
+// kernel once stopped at 170), then a munmap that splits one of them, then all unmapped.
+bool t_mmap_many_areas() {
+  constexpr int N = 600;
+  long before = mem_mark();
+  int made = 0;
+  for (; made < N; made++) {
+    long a = mmap((void*)(FIXED + 2l * made * PAGE), PAGE, RW);  // a gap after each: no neighbours
+    CHECK(a == FIXED + 2l * made * PAGE, "mmap number %d = %ld", made, a);
+    *(volatile long*)a = made;
+  }
+  long big = mmap((void*)(FIXED + 2l * N * PAGE), 3 * PAGE, RW);
+  CHECK(big > 0, "mmap of the area to split = %ld", big);
+  EXPECT(munmap((void*)(big + PAGE), PAGE), 0);  // split: areas N + 2
+  EXPECT(*(volatile long*)(FIXED + 2l * (N - 1) * PAGE), N - 1);
+  EXPECT(munmap((void*)big, 3 * PAGE), 0);
+  EXPECT(munmap((void*)FIXED, 2l * N * PAGE), 0);  // one call over all of them and the gaps
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
 // ---------------------------------------------------------------- faults kill the process
 void load_from(long addr) { (void)*(volatile long*)addr; }
 void store_to(long addr) { *(volatile long*)addr = 1; }
@@ -1674,6 +1695,7 @@ const Test TESTS[] = {
     {"mmap_prot", t_mmap_prot},
     {"mmap_fork", t_mmap_fork},
     {"mmap_many", t_mmap_many},
+    {"mmap_many_areas", t_mmap_many_areas},
     {"kernel_access", t_kernel_access},
     {"user_faults", t_user_faults},
     {"stack_overflow", t_stack_overflow},

@@ -119,11 +119,7 @@ void AddressSpace::destroy() {
   pt_pages_kernel_ = 0;
 }
 
-Error AddressSpace::insert_area(const Area& a) {
-  size_t i = 0;
-  while (i < areas_.size() && areas_[i].start < a.start) i++;
-  return areas_.insert(i, a) ? Error::None : Error::NoMemory;
-}
+Error AddressSpace::insert_area(const Area& a) { return areas_.insert(a) ? Error::None : Error::NoMemory; }
 
 Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
   if (start >= end) return Error::None;
@@ -138,11 +134,7 @@ Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
                             : Error::NoMemory;
     if (e != Error::None) {
       unmap_pages(start, va);
-      for (size_t i = 0; i < areas_.size(); i++)
-        if (areas_[i].start == start) {
-          areas_.erase(i);
-          break;
-        }
+      areas_.erase_starting_at(start);
       return e;
     }
     frame.release();  // the page table owns it now
@@ -187,37 +179,28 @@ u64 AddressSpace::find_free(u64 len) const {
 
 Error AddressSpace::unmap_range(u64 start, u64 end) {
   // Check first, change after: a failing munmap changes nothing.
-  size_t splits = 0;
+  bool splits = false;
   for (const Area& a : areas_) {
     if (a.end <= start || a.start >= end) continue;
     if (a.kind != AreaKind::Mmap) return Error::Invalid;
-    if (a.start < start && a.end > end) splits++;
+    splits |= a.start < start && a.end > end;
   }
-  if (splits) {
-    // A split needs one more area slot; make sure the vector can take it.
-    if (!areas_.push_back({0, 0, 0, AreaKind::Mmap})) return Error::NoMemory;
-    areas_.erase(areas_.size() - 1);
-  }
-  for (size_t i = 0; i < areas_.size();) {
-    Area a = areas_[i];
-    if (a.end <= start || a.start >= end) {
-      i++;
-      continue;
-    }
-    u64 lo = max(a.start, start), hi = min(a.end, end);
+  // A split (at most one: areas do not overlap) needs one more node; get it before changing.
+  if (splits && !areas_.reserve_one()) return Error::NoMemory;
+  // Each pass leaves the area it handles outside [start, end), so this ends.
+  while (Area* a = areas_.first_overlapping(start, end)) {
+    u64 lo = max(a->start, start), hi = min(a->end, end);
     unmap_pages(lo, hi);
-    if (a.start < lo && a.end > hi) {
-      areas_[i].end = lo;
-      (void)areas_.insert(i + 1, {hi, a.end, a.prot, a.kind});  // capacity reserved above
-      i += 2;
-    } else if (a.start < lo) {
-      areas_[i].end = lo;
-      i++;
-    } else if (a.end > hi) {
-      areas_[i].start = hi;
-      i++;
+    if (a->start < lo && a->end > hi) {
+      Area upper = {hi, a->end, a->prot, a->kind};
+      a->end = lo;
+      (void)areas_.insert(upper);  // cannot fail: reserved above
+    } else if (a->start < lo) {
+      a->end = lo;
+    } else if (a->end > hi) {
+      a->start = hi;  // still before the next area: the order holds
     } else {
-      areas_.erase(i);
+      areas_.erase_starting_at(a->start);
     }
   }
   return Error::None;
@@ -253,20 +236,19 @@ Result<u64> AddressSpace::grow_break(long increment) {
     Error e = map_anonymous(old_top, new_top, PROT_READ | PROT_WRITE, AreaKind::Heap);
     if (e != Error::None) return e == Error::Invalid ? Error::NoMemory : e;
     // Merge with the previous heap piece so the heap stays one area.
-    for (size_t i = 1; i < areas_.size(); i++) {
-      if (areas_[i].start == old_top && areas_[i - 1].end == old_top && areas_[i - 1].kind == AreaKind::Heap &&
-          areas_[i].kind == AreaKind::Heap) {
-        areas_[i - 1].end = areas_[i].end;
-        areas_.erase(i);
+    for (Area& a : areas_) {
+      if (a.kind == AreaKind::Heap && a.end == old_top) {
+        a.end = new_top;
+        areas_.erase_starting_at(old_top);
         break;
       }
     }
   } else if (new_top < old_top) {
     unmap_pages(new_top, old_top);
-    for (size_t i = 0; i < areas_.size(); i++) {
-      if (areas_[i].kind != AreaKind::Heap) continue;
-      if (new_top <= areas_[i].start) areas_.erase(i);
-      else areas_[i].end = new_top;
+    for (Area& a : areas_) {
+      if (a.kind != AreaKind::Heap) continue;
+      if (new_top <= a.start) areas_.erase_starting_at(a.start);
+      else a.end = new_top;
       break;
     }
   }

@@ -3,19 +3,10 @@
 #pragma once
 
 #include "mm/asid.hpp"
-#include "mm/heap.hpp"
+#include "mm/arealist.hpp"
 #include "mm/pagetable.hpp"
 #include "scheme/scheme.hpp"
 #include "uapi/syscall.h"
-
-enum class AreaKind : u8 { Image, Heap, Stack, Mmap };
-
-struct Area {
-  u64 start;  // page-aligned VA
-  u64 end;    // page-aligned VA, exclusive
-  u8 prot;    // uapi::PROT_* bits
-  AreaKind kind;
-};
 
 class AddressSpace {
  public:
@@ -55,7 +46,7 @@ class AddressSpace {
   u64& pt_pages_ref() { return pt_pages_; }
   u64& pt_pages_kernel_ref() { return pt_pages_kernel_; }
   u64 pt_pages_kernel() const { return pt_pages_kernel_; }
-  const KVector<Area>& areas() const { return areas_; }
+  const AreaList& areas() const { return areas_; }
 
   scheme::SpaceState kernel{};  // owned by the scheme
 
@@ -68,7 +59,7 @@ class AddressSpace {
   asid::Tag asid_;
   u64 pt_pages_ = 0;         // all page-table pages of this table, the root included
   u64 pt_pages_kernel_ = 0;  // of which hold only kernel mappings
-  KVector<Area> areas_;      // sorted by start, non-overlapping
+  AreaList areas_;           // sorted by start, non-overlapping
   u64 brk_start_ = 0, brk_ = 0;
 };
 
