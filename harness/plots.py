@@ -2,6 +2,7 @@
 data exists; the function returns the files written and the plots skipped (with the reason)."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -57,111 +58,253 @@ def _bars(ax: Any, names: List[str], values: List[Optional[float]],
     ax.set_xticklabels(names, rotation=30, ha="right")
 
 
+def time_unit(max_ns: float) -> Tuple[float, str]:
+    """(divisor, unit) so that wall times read in ns, µs or ms, never six-digit ns."""
+    if max_ns >= 1e6:
+        return 1e6, "ms"
+    if max_ns >= 1e4:
+        return 1e3, "µs"
+    return 1.0, "ns"
+
+
+def reference(v: str) -> str:
+    """The scheme-2 variant with the same ASID and kernel-map setting."""
+    return "s2-" + v.split("-", 1)[1]
+
+
+def _label_bars(ax: Any, xs: List[float], values: List[Optional[float]], fmt: Any) -> None:
+    """Value labels above bars, vertical and small, so that neighbours never overlap."""
+    top = max([v for v in values if v is not None] + [0.0])
+    for x, v in zip(xs, values):
+        if v is None:
+            ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+        else:
+            ax.text(x, v + top * 0.01, fmt(v), ha="center", va="bottom", fontsize=7,
+                    rotation=90)
+    ax.set_ylim(top=top * 1.25 if top > 0 else 1)
+
+
 def plot_null(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Q: what does one null system call cost in each variant (instructions; wall time)?"""
     vs = [v for v in _variants(df) if not sel.rows(df, variant=v, bench="bench_null").empty]
     if not vs:
         return None
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-    _bars(a1, vs, [sel.icount_value(df, v, "bench_null", "insns_per_op") for v in vs])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    ins = [sel.icount_value(df, v, "bench_null", "insns_per_op") for v in vs]
+    _bars(a1, vs, ins)
+    _label_bars(a1, list(range(len(vs))), ins, lambda x: f"{x:.0f}")
     a1.set_ylabel("instructions per null syscall (icount)")
-    a1.set_title("bench_null: instructions")
-    meds: List[Optional[float]] = []
-    errs: List[Tuple[float, float]] = []
-    for v in vs:
-        s = sel.stats(sel.wall_values(df, v, "bench_null"))
-        meds.append(s.median if s else None)
-        errs.append((s.median - s.min, s.max - s.median) if s else (0.0, 0.0))
+    a1.set_title("instructions (deterministic)")
+    st = [sel.stats(sel.wall_values(df, v, "bench_null")) for v in vs]
+    div, unit = time_unit(max([s.max for s in st if s] + [0.0]))
+    meds = [s.median / div if s else None for s in st]
+    errs = [((s.median - s.min) / div, (s.max - s.median) / div) if s else (0.0, 0.0)
+            for s in st]
     _bars(a2, vs, meds, errs)
-    a2.set_ylabel("ns per null syscall (median, min–max bars)")
-    a2.set_title("bench_null: wall time under QEMU")
+    if any(m for m in meds):
+        a2.set_yscale("log")
+    for x, m in enumerate(meds):
+        if m:
+            a2.text(x + 0.42, m, f"{m:.3g}", ha="right", va="bottom", fontsize=7,
+                    rotation=90)
+    a2.set_ylabel(f"{unit} per null syscall (median; bars min–max; log)")
+    a2.set_title("wall time under QEMU (QEMU's own TLB flushes included)")
+    fig.suptitle("bench_null: the cost of one system call")
     return _save(fig, out / "null_syscall.png")
 
 
-def _curve(df: pd.DataFrame, bench: str, xkey: str, metric: str, mode: str, ax: Any,
-           fixed: Optional[Dict[str, int]] = None) -> bool:
+def _series(df: pd.DataFrame, v: str, bench: str, xkey: str, metric: str, mode: str,
+            fixed: Optional[Dict[str, int]] = None) -> Optional[pd.DataFrame]:
+    """x, median, min, max of one variant's metric over the x parameter (None: no data)."""
+    r = sel.rows(df, variant=v, bench=bench, mode=mode, metric=metric)
+    col = PARAM_PREFIX + xkey
+    if r.empty or col not in r.columns:
+        return None
+    for k, val in (fixed or {}).items():
+        if PARAM_PREFIX + k in r.columns:
+            r = r[r[PARAM_PREFIX + k] == val]
+    r = r[r[col].notna()]
+    if r.empty:
+        return None
+    g = r.groupby(col)["value"]
+    out = pd.DataFrame({"median": g.median(), "min": g.min(), "max": g.max()})
+    out.index = out.index.astype(float)
+    return out.sort_index()
+
+
+def _ticks_at(ax: Any, xs: List[float], fmt: Any) -> None:
+    """Ticks at the measured points only."""
+    from matplotlib.ticker import NullLocator
+    ax.set_xticks(xs)
+    ax.set_xticklabels([fmt(x) for x in xs], rotation=45 if len(xs) > 8 else 0, fontsize=8)
+    ax.xaxis.set_minor_locator(NullLocator())
+    lo, hi = min(xs), max(xs)
+    ax.set_xlim(lo - 0.5 if lo <= 0 else lo / 1.3, hi * 1.3)
+
+
+def _size_label(x: float) -> str:
+    x = int(x)
+    if x >= 1024 and x % 1024 == 0:
+        return f"{x // 1024}K"
+    return str(x)
+
+
+def _curves(df: pd.DataFrame, series: Dict[str, pd.DataFrame], ax: Any, *, band: bool = False,
+            scale: float = 1.0) -> List[float]:
+    xs: set = set()
+    for v, s in series.items():
+        ax.plot(s.index.values, s["median"].values / scale, **_style(v))
+        if band:
+            ax.fill_between(s.index.values, s["min"].values / scale, s["max"].values / scale,
+                            color=COLORS.get(v, "gray"), alpha=0.12)
+        xs |= set(s.index.values)
+    return sorted(xs)
+
+
+def _diff_panel(ax: Any, series: Dict[str, pd.DataFrame], what: str) -> bool:
+    """Each variant minus its scheme-2 reference (same ASID and kernel map), where the
+    absolute lines coincide."""
     drawn = False
-    for v in _variants(df):
-        r = sel.rows(df, variant=v, bench=bench, mode=mode, metric=metric)
-        col = PARAM_PREFIX + xkey
-        if r.empty or col not in r.columns:
+    for v, s in series.items():
+        ref = series.get(reference(v))
+        if ref is None or v == reference(v):
             continue
-        for k, val in (fixed or {}).items():
-            if PARAM_PREFIX + k in r.columns:
-                r = r[r[PARAM_PREFIX + k] == val]
-        r = r[r[col].notna()]
-        if r.empty:
-            continue
-        g = r.groupby(col)["value"]
-        y = g.median()
-        x = y.index.astype(float)
-        ax.plot(x, y.values, **_style(v))
-        if mode == "wall":
-            ax.fill_between(x, g.min().values, g.max().values, color=COLORS.get(v, "gray"),
-                            alpha=0.15)
+        d = (s["median"] - ref["median"]).dropna()
+        ax.plot(d.index.values, d.values, **_style(v))
         drawn = True
+    ax.axhline(0, color=COLORS["s2-asid"], linewidth=1.2, label="scheme 2 (reference)")
+    ax.set_ylabel(f"{what} minus scheme 2\n(same ASID and kernel-map setting)")
     return drawn
 
 
-def _two_panel(df: pd.DataFrame, bench: str, xkey: str, xlabel: str, unit_label: str,
-               title: str, path: Path, logx: bool, fixed: Optional[Dict[str, int]] = None
-               ) -> Optional[Path]:
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    ok1 = _curve(df, bench, xkey, "insns_per_op", "icount", a1, fixed)
-    ok2 = _curve(df, bench, xkey, "ns_per_op", "wall", a2, fixed)
-    if not (ok1 or ok2):
-        plt.close(fig)
+def _curve_figure(df: pd.DataFrame, bench: str, xkey: str, *, unit_label: str, xlabel: str,
+                  title: str, path: Path, xfmt: Any, symlog_x: bool = False,
+                  fixed: Optional[Dict[str, int]] = None) -> Optional[Path]:
+    """Three panels: instructions (log-log), instructions minus scheme 2, wall time."""
+    vs = _variants(df)
+    ins = {v: s for v in vs
+           if (s := _series(df, v, bench, xkey, "insns_per_op", "icount", fixed)) is not None}
+    wall = {v: s for v in vs
+            if (s := _series(df, v, bench, xkey, "ns_per_op", "wall", fixed)) is not None}
+    if not ins and not wall:
         return None
-    for ax, ylabel in ((a1, f"instructions per {unit_label} (icount)"),
-                       (a2, f"ns per {unit_label} (median; band min–max)")):
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(16, 4.8))
+    xs = _curves(df, ins, a1)
+    a1.set_yscale("log")
+    a1.set_ylabel(f"instructions per {unit_label} (icount; log)")
+    a1.set_title("instructions (icount)")
+    _diff_panel(a2, ins, "instructions")
+    a2.set_title("instructions relative to scheme 2")
+    top = max([float(s["max"].max()) for s in wall.values()] + [0.0])
+    div, unit = time_unit(top)
+    xs = sorted(set(xs) | set(_curves(df, wall, a3, band=True, scale=div)))
+    if wall:
+        a3.set_yscale("log")
+    a3.set_ylabel(f"{unit} per {unit_label} (median, band min–max; log)")
+    a3.set_title("wall time under QEMU")
+    for ax in (a1, a2, a3):
+        if symlog_x:
+            ax.set_xscale("symlog", linthresh=1)
+        else:
+            ax.set_xscale("log", base=2)
+        if xs:
+            _ticks_at(ax, xs, xfmt)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if logx:
-            ax.set_xscale("symlog" if _has_zero(df, bench, xkey) else "log",
-                          **({"linthresh": 1} if _has_zero(df, bench, xkey) else {}))
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+    a1.legend(fontsize=7, title="solid: ASID on, dashed: off, dotted: 4 KiB kernel map",
+              title_fontsize=6)
+    a2.legend(fontsize=7)
     fig.suptitle(title)
-    a1.set_title("instructions (icount run)")
-    a2.set_title("wall time under QEMU")
     return _save(fig, path)
 
 
-def _has_zero(df: pd.DataFrame, bench: str, xkey: str) -> bool:
-    col = PARAM_PREFIX + xkey
-    b = df[df["bench"] == bench]
-    return col in b.columns and bool((b[col] == 0).any())
-
-
 def plot_copy(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Q: how does a user↔kernel copy's cost grow with its size, per scheme?"""
     k = sel.x_param(df, "bench_copy", sel.COPY_SIZE_KEYS)
     if k is None:
         return None
-    return _two_panel(df, "bench_copy", k, f"copy size ({k}, bytes, log scale)", "copy",
-                      "bench_copy (user↔kernel copy)", out / "copy_vs_size.png", True)
-
-
-def plot_ctx(df: pd.DataFrame, out: Path) -> Optional[Path]:
-    k = sel.x_param(df, "bench_ctx", sel.CTX_WS_KEYS, exclude=sel.CTX_PROCS_KEYS)
-    if k is None:
-        return None
-    procs = sel.first_key(sel.CTX_PROCS_KEYS, [c[len(PARAM_PREFIX):] for c in df.columns
-                                               if c.startswith(PARAM_PREFIX)])
-    fixed: Dict[str, int] = {}
-    if procs is not None:
-        b = df[(df["bench"] == "bench_ctx") & (df[PARAM_PREFIX + procs] >= 2)]
-        if not b.empty:
-            fixed[procs] = int(b[PARAM_PREFIX + procs].min())
-    return _two_panel(df, "bench_ctx", k, f"working set ({k}, KiB, symlog scale)", "switch op",
-                      "bench_ctx (raw, overhead not subtracted)", out / "ctx_vs_working_set.png",
-                      True, fixed)
+    return _curve_figure(df, "bench_copy", k, unit_label="copy",
+                         xlabel=f"copy size ({k}, bytes; measured sizes, log2)",
+                         title="bench_copy: cost of one user↔kernel copy vs its size",
+                         path=out / "copy_vs_size.png", xfmt=_size_label)
 
 
 def plot_tlb(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Q: how much does a system call cost a loop that touches K pages (TLB pollution)?"""
     k = sel.x_param(df, "bench_tlb", sel.TLB_PAGES_KEYS)
     if k is None:
         return None
-    return _two_panel(df, "bench_tlb", k, f"pages touched per iteration ({k})", "iteration",
-                      "bench_tlb (TLB pollution)", out / "tlb_pollution.png", False)
+    return _curve_figure(df, "bench_tlb", k, unit_label="iteration",
+                         xlabel=f"pages touched per iteration ({k}; measured K, log2)",
+                         title="bench_tlb: one iteration (K page loads + 1 getpid) vs K",
+                         path=out / "tlb_pollution.png", xfmt=_size_label)
+
+
+def plot_ctx(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Q: what does a process switch cost, net of the same-process overhead, vs working set?
+    Net (2-process line minus the 1-process line, what the table ranks) and raw."""
+    k = sel.x_param(df, "bench_ctx", sel.CTX_WS_KEYS, exclude=sel.CTX_PROCS_KEYS)
+    if k is None:
+        return None
+    vs = _variants(df)
+    col = PARAM_PREFIX + k
+    b = df[(df["bench"] == "bench_ctx") & df[col].notna()] if col in df.columns else df.iloc[:0]
+    wss = sorted({int(x) for x in b[col].unique()}) if not b.empty else []
+    if not wss:
+        return None
+    net_i: Dict[str, pd.DataFrame] = {}
+    raw_i: Dict[str, pd.DataFrame] = {}
+    net_w: Dict[str, pd.DataFrame] = {}
+    marked_raw = False
+    for v in vs:
+        ni, ri, nw = [], [], []
+        for ws in wss:
+            n = sel.ctx_switch_insns(df, v, ws=ws)
+            r = sel.ctx_switch_insns(df, v, ws=ws, subtract=False)
+            w = sel.ctx_switch_wall(df, v, ws=ws)
+            if n is not None:
+                ni.append((ws, n[0]))
+                marked_raw |= not n[1]
+            if r is not None:
+                ri.append((ws, r[0]))
+            if w is not None:
+                nw.append((ws, w[0].median, w[0].min, w[0].max))
+        if ni:
+            net_i[v] = pd.DataFrame(ni, columns=["x", "median"]).set_index("x")
+            net_i[v]["min"] = net_i[v]["max"] = net_i[v]["median"]
+        if ri:
+            raw_i[v] = pd.DataFrame(ri, columns=["x", "median"]).set_index("x")
+        if nw:
+            net_w[v] = pd.DataFrame(nw, columns=["x", "median", "min", "max"]).set_index("x")
+    if not (net_i or net_w):
+        return None
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    (a1, a2), (a3, a4) = axes
+    _curves(df, net_i, a1)
+    a1.set_ylabel("instructions per switch, net (icount)")
+    a1.set_title("net switch cost: 2-process minus 1-process line" + (" († raw)" if marked_raw
+                                                                      else ""))
+    _diff_panel(a2, net_i, "net instructions per switch")
+    a2.set_title("net switch cost relative to scheme 2")
+    _curves(df, raw_i, a3)
+    a3.set_yscale("log")
+    a3.set_ylabel("instructions per switch op, raw (icount; log)")
+    a3.set_title("raw: the 2-process line (includes touching the working set)")
+    top = max([float(s["max"].max()) for s in net_w.values()] + [0.0])
+    div, unit = time_unit(top)
+    _curves(df, net_w, a4, band=True, scale=div)
+    a4.set_ylabel(f"{unit} per switch, net (median, band min–max)")
+    a4.set_title("net switch cost, wall time under QEMU")
+    for ax in (a1, a2, a3, a4):
+        ax.set_xscale("symlog", linthresh=4)
+        _ticks_at(ax, [float(w) for w in wss], lambda x: f"{int(x)}")
+        ax.set_xlabel(f"working set per process ({k}, KiB; measured points)")
+        ax.grid(True, alpha=0.3)
+    a1.legend(fontsize=7, title="solid: ASID on, dashed: off, dotted: 4 KiB kernel map",
+              title_fontsize=6)
+    a2.legend(fontsize=7)
+    fig.suptitle("bench_ctx: the cost of one process switch vs working set")
+    return _save(fig, out / "ctx_vs_working_set.png")
 
 
 def plot_counters(df: pd.DataFrame, out: Path) -> Optional[Path]:
@@ -227,6 +370,7 @@ def _tlb_grouped(df: pd.DataFrame, metrics: List[str], ylabel: str, title: str,
               if not sel.rows(df, variant=v, mode="tlb", preset=p).empty]
         width = 0.38
         raw = False
+        top = 0.0
         for i, v in enumerate(vs):
             null, sw, net = _tlb_null_switch(df, v, p, metrics)
             raw |= sw is not None and not net
@@ -235,14 +379,18 @@ def _tlb_grouped(df: pd.DataFrame, metrics: List[str], ylabel: str, title: str,
                        color=COLORS.get(v, "gray"), hatch=hatch, edgecolor="black",
                        linewidth=0.5)
                 if val is None:
-                    ax.text(i + off, 0, "n/a", ha="center", va="bottom", fontsize=7)
+                    ax.text(i + off, 0, "n/a", ha="center", va="bottom", fontsize=7,
+                            rotation=90)
                 else:
-                    ax.text(i + off, val, fmt_bar(val), ha="center", va="bottom", fontsize=7)
+                    ax.text(i + off, val, " " + fmt_bar(val), ha="center", va="bottom",
+                            fontsize=7, rotation=90)
                     drawn = True
+                    top = max(top, val)
         ax.set_xticks(range(len(vs)))
         ax.set_xticklabels(vs, rotation=30, ha="right")
+        ax.set_ylim(top=top * 1.3 if top > 0 else 1)
         ax.set_ylabel(ylabel)
-        ax.set_title(f"TLB model ({preset_text(p)})", fontsize=9)
+        ax.set_title(textwrap.fill(f"TLB model ({preset_text(p)})", 75), fontsize=8)
         ax.grid(True, axis="y", alpha=0.3)
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(facecolor="white", edgecolor="black", label="per null syscall"),
@@ -258,6 +406,8 @@ def _tlb_grouped(df: pd.DataFrame, metrics: List[str], ylabel: str, title: str,
 
 
 def fmt_bar(v: float) -> str:
+    if v != 0 and abs(v) < 0.01:
+        return "<0.01"
     return f"{v:.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.2g}"
 
 
@@ -293,11 +443,14 @@ def plot_tlb_model_pollution(df: pd.DataFrame, out: Path) -> Optional[Path]:
             ax.plot(r[col].astype(float).values, r["value"].values, **_style(v))
             drawn = True
         ax.set_xscale("log", base=2)
+        ks = sorted({float(x) for x in df[col].dropna().unique()})
+        if ks:
+            _ticks_at(ax, ks, _size_label)
         ax.set_yscale("symlog", linthresh=1)
         ax.set_ylim(bottom=0)
-        ax.set_xlabel("pages touched per iteration (K, log2 scale)")
+        ax.set_xlabel("pages touched per iteration (K; measured points, log2)")
         ax.set_ylabel("user-mode L1 TLB misses per iteration\n(I + D, model; symlog scale)")
-        ax.set_title(f"TLB model ({preset_text(p)})", fontsize=9)
+        ax.set_title(textwrap.fill(f"TLB model ({preset_text(p)})", 75), fontsize=8)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, title="solid: ASID on, dashed: off, dotted: 4 KiB kernel map", title_fontsize=7)
     if not drawn:

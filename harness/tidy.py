@@ -1,9 +1,11 @@
 """The tidy measurement table: one row per measured value.
 
-Columns: variant, scheme, asid, bench, params (stable string such as ``procs=2,ws_kb=0``; empty
+Columns: variant, scheme, asid, kmap (the kernel window's pages: ``2M`` superpages or ``4K``),
+bench, params (stable string such as ``procs=2,ws_kb=0``; empty
 when the line has no params), one ``param_<name>`` column per parameter name (nullable ints),
 mode (``icount``, ``wall`` or ``tlb``), preset (the TLB model's preset for ``tlb`` rows, empty
-otherwise), metric, value, repetition.
+otherwise), metric, value, unit (of the value: ``ns``, ``instructions``, ``count``, ``pages``,
+``model cycles``, ``1/s``), repetition.
 
 - mode ``icount`` rows come from the single ``-icount shift=0,sleep=off`` run (deterministic):
   iters, insns_per_op, the counters (satp/sfence/traps/switches per op), any extra numeric key of
@@ -24,8 +26,24 @@ import pandas as pd
 from .parse import WALL_METRIC, ConsoleOutput
 from .variants import Variant
 
-BASE_COLUMNS = ["variant", "scheme", "asid", "bench", "params"]
-TAIL_COLUMNS = ["mode", "preset", "metric", "value", "repetition"]
+BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "bench", "params"]
+TAIL_COLUMNS = ["mode", "preset", "metric", "value", "unit", "repetition"]
+# columns a table written by an older harness may lack; normalise derives them
+DERIVED_COLUMNS = ("preset", "kmap", "unit")
+_UNITS = {"ns_per_op": "ns", "insns_per_op": "instructions", "tlb_insns_per_op": "instructions",
+          "extra_insns_per_interrupt": "instructions", "spin_insns": "instructions",
+          "model_cycles_per_op": "model cycles", "pt_pages": "pages",
+          "pt_pages_kernel": "pages", "interrupts_per_sec": "1/s"}
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a metric's values (everything not listed is a count per op)."""
+    return _UNITS.get(metric, "count")
+
+
+def kmap_of(variant: str) -> str:
+    """The kernel-window mapping of a variant: 4 KiB pages (-4k) or 2 MiB superpages."""
+    return "4K" if variant.endswith("-4k") else "2M"
 MODES = ("icount", "wall", "tlb")
 PARAM_PREFIX = "param_"
 
@@ -43,9 +61,11 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: s
         raise ValueError(f"mode {mode!r} with preset {preset!r}: a preset belongs to tlb rows "
                          f"only, and every tlb row has one")
     row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
-                           "asid": variant.asid, "bench": bench,
+                           "asid": variant.asid,
+                           "kmap": "4K" if variant.kernel_4k else "2M", "bench": bench,
                            "params": params_string(params), "mode": mode, "preset": preset,
-                           "metric": metric, "value": float(value), "repetition": repetition}
+                           "metric": metric, "value": float(value),
+                           "unit": metric_unit(metric), "repetition": repetition}
     for k, v in params.items():
         row[PARAM_PREFIX + k] = v
     return row
@@ -84,6 +104,10 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     if "preset" not in df.columns:  # tables written before the TLB runs existed
         df["preset"] = ""
+    if "kmap" not in df.columns and "variant" in df.columns:
+        df["kmap"] = df["variant"].astype(str).map(kmap_of)
+    if "unit" not in df.columns and "metric" in df.columns:
+        df["unit"] = df["metric"].astype(str).map(metric_unit)
     missing = [c for c in BASE_COLUMNS + TAIL_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"measurement table lacks column(s): {', '.join(missing)}")
@@ -96,6 +120,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["variant"] = df["variant"].astype(str)
     df["scheme"] = df["scheme"].astype("int64")
     df["asid"] = df["asid"].map(_to_bool).astype(bool)
+    df["kmap"] = df["kmap"].astype(str)
+    df["unit"] = df["unit"].fillna("").astype(str)
     df["bench"] = df["bench"].astype(str)
     df["params"] = df["params"].fillna("").astype(str)
     for c in param_cols:
@@ -132,7 +158,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"params": str, "preset": str}, keep_default_na=False,
+    df = pd.read_csv(path, dtype={"params": str, "preset": str, "kmap": str, "unit": str},
+                     keep_default_na=False,
                      na_values={c: [""] for c in ("value",)}, comment="#")
     for c in df.columns:
         if c.startswith(PARAM_PREFIX):

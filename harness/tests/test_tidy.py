@@ -38,8 +38,13 @@ def parsed_frame() -> pd.DataFrame:
 
 def test_round_trip(tmp_path: Path) -> None:
     df = parsed_frame()
-    assert list(df.columns) == ["variant", "scheme", "asid", "bench", "params", "param_size",
-                                "mode", "preset", "metric", "value", "repetition"]
+    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "bench", "params",
+                                "param_size", "mode", "preset", "metric", "value", "unit",
+                                "repetition"]
+    assert set(df["kmap"]) == {"2M"}
+    units = dict(zip(df["metric"], df["unit"]))
+    assert units["ns_per_op"] == "ns" and units["insns_per_op"] == "instructions"
+    assert units["satp_per_op"] == "count" and units["iters"] == "count"
     assert set(df["preset"]) == {""}  # only tlb rows have a preset
     path = tmp_path / "m.csv"
     write_csv(df, path)
@@ -50,6 +55,20 @@ def test_round_trip(tmp_path: Path) -> None:
     assert (null["params"] == "").all() and null["param_size"].isna().all()
     assert str(back["param_size"].dtype) == "Int64"
     assert back["asid"].dtype == bool and not back["asid"].any()
+
+
+def test_old_table_without_kmap_and_unit(tmp_path: Path) -> None:
+    """A CSV written before the kmap and unit columns existed reads with them derived."""
+    df = parsed_frame()
+    old = tmp_path / "old.csv"
+    df.drop(columns=["kmap", "unit"]).to_csv(old, index=False)
+    back = read_csv(old)
+    pdt.assert_frame_equal(df, back)
+    v4 = make_frame(rows_from_output(variant_by_name("s2-asid-4k"), "bench_null",
+                                     parse_bench_output(line(bench="bench_null", params="{}"),
+                                                        Context("s2-asid-4k", ["q"], None)),
+                                     mode="icount", repetition=0))
+    assert set(v4["kmap"]) == {"4K"}
 
 
 def test_fixture_round_trip(tmp_path: Path) -> None:
