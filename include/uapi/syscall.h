@@ -30,7 +30,10 @@ enum Sys : long {
   SYS_programs = 16,    // programs(buf, len) -> bytes: NUL-separated names of embedded programs
   SYS_bench_echo = 17,  // bench_echo(in, out, len) -> len: copy len bytes in, then out (bench_copy)
   SYS_diag = 18,        // diag(DiagOp, arg) -> value: harness/test diagnostics (see DiagOp)
-  SYS_COUNT = 19,
+  SYS_pipe = 19,        // pipe(int fds[2]) -> 0: fds[0] reads, fds[1] writes
+  SYS_close = 20,       // close(fd) -> 0
+  SYS_dup2 = 21,        // dup2(old, new) -> new: new refers to what old refers to
+  SYS_COUNT = 22,
 };
 
 // Errors are returned as negative values: -EFAULT etc.
@@ -46,12 +49,20 @@ enum Errno : long {
   ENOMEM = 12,  // out of memory
   EFAULT = 14,  // bad user address
   EINVAL = 22,  // invalid argument
+  ENFILE = 23,  // the system's pipe table is full
+  EMFILE = 24,  // the process's descriptor table is full
+  EPIPE = 32,   // write to a pipe whose read end is closed everywhere
   ENAMETOOLONG = 36,
   ENOSYS = 38,  // unknown system call
 };
 
 // mmap protection bits (any combination of R, W, X; W requires R).
 enum Prot : long { PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4 };
+
+// File descriptors: 0, 1 and 2 start as the console in every process (init's are set up by the
+// kernel, everyone else inherits them); a process has FD_MAX descriptors; a pipe buffers
+// PIPE_BUF bytes.
+enum FileLimits : long { FD_MAX = 16, PIPE_BUF = 4096 };
 
 // waitpid options.
 enum WaitOptions : long { WNOHANG = 1 };

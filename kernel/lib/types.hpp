@@ -27,6 +27,9 @@ enum class Error : long {
   NoMemory = 12,
   Fault = 14,
   Invalid = 22,
+  TooManyFilesSystem = 23,  // ENFILE: the pipe table is full
+  TooManyFiles = 24,        // EMFILE: this process's descriptor table is full
+  BrokenPipe = 32,          // EPIPE: write to a pipe with no reader
   NameTooLong = 36,
   NoSys = 38,
 };

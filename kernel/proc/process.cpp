@@ -47,6 +47,7 @@ Process* alloc_process(Error* why) {
     p.counters = {};
     p.ctx = {};
     p.fp = {};
+    p.files = {};
     if ((*why = scheme::init_process(p)) != Error::None) return nullptr;
     TrapFrame* tf = scheme::trapframe(p);  // may be the last occupant's: reset its counters
     tf->satp_writes = tf->sfence_all = tf->syscalls = 0;
@@ -141,6 +142,7 @@ void start_init(const char* const* argv, int argc) {
   Process* p = alloc_process(&why);
   if (!p) panic("cannot allocate the init process");
   set_name(*p, argv[0]);
+  files::init_console(p->files);
   Error e = p->space.create(*p);
   if (e == Error::None) e = load_program(*p, p->space, argv[0], argv, argc);
   if (e != Error::None) {
@@ -173,6 +175,7 @@ long fork() {
   ctf->epc = ptf->epc;
   ctf->x[10] = 0;  // fork returns 0 in the child
   fp::fork_copy(parent.fp, child->fp);
+  files::copy(parent.files, child->files);
   child->parent = parent.index();
   scheme::prepare_fresh(*child, fork_child_start, 0);
   sched::wake(*child);
@@ -206,6 +209,7 @@ void exit(int status) {
     power_off(status);
   }
   p.space.release_user();
+  files::close_all(p.files);
   bool orphaned_zombie = false;
   for (Process& c : table) {
     if (c.state != ProcState::Free && c.parent == p.index()) {

@@ -2,12 +2,13 @@
 #pragma once
 
 #include "arch/fp.hpp"
+#include "ipc/file.hpp"
 #include "mm/addrspace.hpp"
 #include "trap_layout.h"
 #include "uapi/syscall.h"
 
 enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
-enum class WaitReason : u8 { None, Sleep, Child };
+enum class WaitReason : u8 { None, Sleep, Child, Pipe };
 
 // Callee-saved registers of a kernel thread that gave up the CPU, and the user's gp and tp
 // (which the kernel never touches, so they are still live in the registers). ra and sp are VAs
@@ -42,6 +43,8 @@ struct alignas(1024) Process {
   int exit_status = 0;
   int run_next = -1;  // next in the run queue (sched.cpp)
   u64 wake_at = 0;  // rdtime value, when sleeping
+  u16 wait_pipe = 0;  // the pipe, when waiting on one
+  FdTable files{};    // descriptors (ipc/file.hpp)
   char name[32] = {};
   Context ctx{};
   AddressSpace space;

@@ -3,6 +3,7 @@
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "arch/fp.hpp"
+#include "ipc/file.hpp"
 #include "mm/asid.hpp"
 #include "mm/frame.hpp"
 #include "mm/tlb.hpp"
@@ -16,14 +17,12 @@ namespace {
 
 u64 timebase_hz = 10000000;
 
-constexpr size_t IO_CHUNK = 1024;
 constexpr size_t ECHO_MAX = 65536;
 constexpr int ARGV_MAX = 32;
 constexpr size_t ARGV_BYTES = 4096;
 constexpr size_t NAME_MAX = 64;
 
 // Kernel buffers. The kernel is not preemptible and these are never held across a switch.
-char io_buf[IO_CHUNK];
 char echo_buf[ECHO_MAX];
 char argv_buf[ARGV_BYTES];
 
@@ -33,32 +32,27 @@ AddressSpace& space() { return proc::current().space; }
 
 extern "C" {
 
-long sys_write(long fd, u64 buf, u64 len) {
-  if (fd != 1 && fd != 2) return error_code(Error::BadFd);
-  if (!space().range_ok(buf, len, PROT_READ)) return error_code(Error::Fault);
-  for (u64 done = 0; done < len;) {
-    size_t n = min<u64>(len - done, IO_CHUNK);
-    usercopy::copy_in(space(), io_buf, buf + done, n);
-    console_write(io_buf, n);
-    done += n;
+long sys_write(long fd, u64 buf, u64 len) { return files::write(fd, buf, len); }
+long sys_read(long fd, u64 buf, u64 len) { return files::read(fd, buf, len); }
+
+long sys_pipe(u64 user_fds) {
+  FdTable& t = proc::current().files;
+  int fds[2];
+  auto r = files::pipe(t, &fds[0], &fds[1]);
+  if (!r.ok()) return error_code(r.error());
+  if (Error e = usercopy::copy_out(space(), user_fds, fds, sizeof fds); e != Error::None) {
+    files::close(t, fds[0]);
+    files::close(t, fds[1]);
+    return error_code(e);
   }
-  return static_cast<long>(len);
+  return 0;
 }
 
-long sys_read(long fd, u64 buf, u64 len) {
-  if (fd != 0) return error_code(Error::BadFd);
-  if (!space().range_ok(buf, len, PROT_WRITE)) return error_code(Error::Fault);
-  if (len == 0) return 0;
-  for (;;) {
-    size_t want = min<u64>(len, IO_CHUNK);
-    sbi::Ret r = sbi::console_read(virt_to_phys(io_buf).value, want);
-    if (r.error == 0 && r.value > 0) {
-      usercopy::copy_out(space(), buf, io_buf, r.value);
-      return r.value;
-    }
-    // Nothing typed yet: poll again after a tick.
-    sched::sleep_until(riscv::rdtime() + timebase_hz / config::timer_hz);
-  }
+long sys_close(long fd) { return error_code(files::close(proc::current().files, fd)); }
+
+long sys_dup2(long old_fd, long new_fd) {
+  auto r = files::dup2(proc::current().files, old_fd, new_fd);
+  return r.ok() ? r.value() : error_code(r.error());
 }
 
 long sys_exec(u64 upath, u64 uargv) {
@@ -224,7 +218,7 @@ long sys_nosys() { return error_code(Error::NoSys); }
 // holds the offset of sys_<name> from the table, so the table has no absolute addresses.
 #define SYSCALLS(X)                                                                            \
   X(read) X(write) X(exit) X(yield) X(getpid) X(getppid) X(fork) X(exec) X(waitpid) X(get_time) \
-  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag)
+  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2)
 
 namespace {
 constexpr long numbers_in_table_order[] = {
@@ -252,5 +246,8 @@ syscall_table:
 )");
 #undef ENTRY
 
-void syscalls_init(u64 hz) { timebase_hz = hz; }
+void syscalls_init(u64 hz) {
+  timebase_hz = hz;
+  files::set_timebase(hz);
+}
 

@@ -23,5 +23,8 @@ long sys_exit(long status);
 long sys_fork();
 long sys_waitpid(long pid, u64 status, long options);
 long sys_get_time();
+long sys_pipe(u64 user_fds);
+long sys_close(long fd);
+long sys_dup2(long old_fd, long new_fd);
 long sys_nosys();
 }

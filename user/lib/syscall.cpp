@@ -86,3 +86,6 @@ long bench_echo(const void* in, void* out, size_t len) {
   return sc3(SYS_bench_echo, (long)in, (long)out, (long)len);
 }
 long diag(long op, long arg) { return sc2(SYS_diag, op, arg); }
+long pipe(int fds[2]) { return sc1(SYS_pipe, (long)fds); }
+long close(int fd) { return sc1(SYS_close, fd); }
+long dup2(int old_fd, int new_fd) { return sc2(SYS_dup2, old_fd, new_fd); }

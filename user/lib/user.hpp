@@ -30,6 +30,9 @@ long stats(KernelStats* out);
 long programs(char* buf, size_t len);
 long bench_echo(const void* in, void* out, size_t len);
 long diag(long op, long arg);
+long pipe(int fds[2]);                                   // fds[0] reads, fds[1] writes
+long close(int fd);
+long dup2(int old_fd, int new_fd);                       // returns new_fd
 // The raw system call, for tests that pass deliberately bad numbers or arguments.
 long syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 
