@@ -1,8 +1,12 @@
 // sh: a small interactive shell, the default first program.
 //
 //   $ bench_null 1000          run an embedded program with arguments (fork, exec, waitpid)
+//   $ gen 1000 | sort | wc     a pipeline: each stage's stdout is the next one's stdin
 //   $ ls                       list the embedded programs
 //   $ exit [status]            leave the shell
+//
+// `sh -c WORD...` runs the words as one command line and exits with its status (the kernel
+// command line `init=sh -c gen 100 | wc` runs a pipeline without a terminal).
 //
 // The console hands us raw bytes without echo or line editing, so the shell does both:
 // printable characters are echoed, backspace (0x7f or 0x08) erases, CR or LF ends the line.
@@ -103,34 +107,90 @@ static void cmd_help() {
          "  help            this text\n"
          "  ls              list the programs you can run\n"
          "  exit [status]   leave the shell\n"
-         "anything else runs the named program: NAME [ARGS...]\n");
+         "anything else runs the named program: NAME [ARGS...]\n"
+         "or a pipeline: NAME [ARGS...] | NAME [ARGS...] ...\n");
 }
 
-static void run(char** argv) {
-  if (!is_program(argv[0])) {
-    printf("sh: %s: not found\n", argv[0]);
-    return;
+static constexpr int MAX_STAGES = 8;
+
+// Run `argv` as a pipeline: the words split at each "|" into stages, stage i's stdout feeding
+// stage i+1's stdin through a pipe. Returns the last stage's exit status (127: not run).
+static int run(char** argv) {
+  char** stage[MAX_STAGES];
+  int stages = 0;
+  stage[stages++] = argv;
+  for (char** a = argv; *a; a++) {
+    if (strcmp(*a, "|") != 0) continue;
+    *a = nullptr;
+    if (stages == MAX_STAGES) {
+      printf("sh: at most %d stages in a pipeline\n", MAX_STAGES);
+      return 127;
+    }
+    stage[stages++] = a + 1;
   }
-  long pid = fork();
-  if (pid < 0) {
-    printf("sh: fork failed (%ld)\n", pid);
-    return;
+  for (int i = 0; i < stages; i++) {
+    if (!stage[i][0]) {
+      printf("sh: empty command in a pipeline\n");
+      return 127;
+    }
+    if (!is_program(stage[i][0])) {
+      printf("sh: %s: not found\n", stage[i][0]);
+      return 127;
+    }
   }
-  if (pid == 0) {
-    long r = exec(argv[0], argv);
-    if (r == -ENOENT) printf("sh: %s: not found\n", argv[0]);
-    else printf("sh: %s: exec failed (%ld)\n", argv[0], r);
-    exit(127);
+  long pids[MAX_STAGES];
+  int in = 0;  // the stdin of the next stage (0: ours)
+  int started = 0;
+  for (int i = 0; i < stages; i++) {
+    int fds[2] = {-1, -1};
+    if (i + 1 < stages && pipe(fds) < 0) {
+      printf("sh: pipe failed\n");
+      break;
+    }
+    long pid = fork();
+    if (pid < 0) {
+      printf("sh: fork failed (%ld)\n", pid);
+      if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+      break;
+    }
+    if (pid == 0) {
+      if (in != 0) dup2(in, 0), close(in);
+      if (fds[1] >= 0) dup2(fds[1], 1), close(fds[1]), close(fds[0]);
+      long r = exec(stage[i][0], stage[i]);
+      printf("sh: %s: exec failed (%ld)\n", stage[i][0], r);
+      exit(127);
+    }
+    pids[started++] = pid;
+    if (in != 0) close(in);
+    if (fds[1] >= 0) close(fds[1]);
+    in = fds[0];
   }
-  int status = 0;
-  long r = waitpid(pid, &status, 0);
-  if (r != pid) printf("sh: waitpid failed (%ld)\n", r);
-  else if (status != 0) printf("[exit %d]\n", status);
+  if (in > 0) close(in);
+  int last = 127;
+  for (int i = 0; i < started; i++) {
+    int status = 0;
+    long r = waitpid(pids[i], &status, 0);
+    if (r != pids[i]) printf("sh: waitpid failed (%ld)\n", r);
+    else if (i == stages - 1) last = status;
+  }
+  return last;
 }
 
-int main(int, char**) {
+static int run_line(char** argv, bool interactive) {
+  int status = run(argv);
+  if (interactive && status != 0) printf("[exit %d]\n", status);
+  return status;
+}
+
+int main(int argc_in, char** argv_in) {
   static char line[MAX_LINE];
   char* argv[MAX_ARGS + 1];
+  if (argc_in >= 2 && strcmp(argv_in[1], "-c") == 0) {
+    int n = 0;
+    for (int i = 2; i < argc_in && n < MAX_ARGS; i++) argv[n++] = argv_in[i];
+    argv[n] = nullptr;
+    return n ? run_line(argv, false) : 0;
+  }
   for (;;) {
     printf("$ ");
     read_line(line, sizeof line);
@@ -143,7 +203,7 @@ int main(int, char**) {
     } else if (strcmp(argv[0], "exit") == 0) {
       return argc > 1 ? (int)atol(argv[1]) : 0;
     } else {
-      run(argv);
+      run_line(argv, true);
     }
     // As the first process we inherit orphans; reap any that have finished.
     int status;

@@ -62,7 +62,7 @@ enum Prot : long { PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4 }
 // File descriptors: 0, 1 and 2 start as the console in every process (init's are set up by the
 // kernel, everyone else inherits them); a process has FD_MAX descriptors; a pipe buffers
 // PIPE_BUF bytes.
-enum FileLimits : long { FD_MAX = 16, PIPE_BUF = 4096 };
+enum FileLimits : long { FD_MAX = 32, PIPE_BUF = 4096 };
 
 // waitpid options.
 enum WaitOptions : long { WNOHANG = 1 };

@@ -21,6 +21,7 @@ struct Pipe {
   u32 head = 0;        // next byte to read
   u32 count = 0;       // bytes buffered
   u32 readers = 0, writers = 0;
+  bool waited_on = false;  // someone blocked on this pipe since the last wake-up
 };
 Pipe pipes[NPIPE];
 
@@ -28,7 +29,11 @@ u8* bytes(Pipe& p) { return phys_to_virt<u8>(p.buffer.addr()); }
 
 bool valid_fd(long fd) { return fd >= 0 && fd < FD_MAX; }
 
+// Wake everyone blocked on `pipe` (each rechecks its condition). The process-table scan runs
+// only when someone did block, so the common non-blocking read or write pays one test.
 void wake_waiters(u16 pipe) {
+  if (!pipes[pipe].waited_on) return;
+  pipes[pipe].waited_on = false;
   for (int i = 0; i < proc::NPROC; i++) {
     Process& q = proc::at(i);
     if (q.state == ProcState::Blocked && q.waiting == WaitReason::Pipe && q.wait_pipe == pipe) sched::wake(q);
@@ -38,6 +43,7 @@ void wake_waiters(u16 pipe) {
 // The current process waits until something happens on `pipe`.
 void wait_on(u16 pipe) {
   Process& me = proc::current();
+  pipes[pipe].waited_on = true;
   me.state = ProcState::Blocked;
   me.waiting = WaitReason::Pipe;
   me.wait_pipe = pipe;

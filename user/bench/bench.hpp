@@ -45,6 +45,10 @@
 //   300 + log2(N)     bench_mmap, N pages mapped (1..1024: 300..310)
 //   400 + 8*b + p-1   bench_ctx, p = processes (1..8), b = working-set bucket: 0 for 0 KiB,
 //                     else 1 + log2(KiB) (0..15); 400..527
+//   600               bench_pipe lat
+//   601 + log2(size)  bench_pipe bw, size in bytes (1..65536: 601..617)
+//   620 + 8*b + p-1   bench_pipe ctx, p = processes (2..8), b = working-set bucket as above,
+//                     capped at 6 (64 KiB and above); 620..675
 // Parameters that are not powers of two share the id of the power of two below them, more
 // than 8 processes share p = 8, and working sets above 16 MiB share bucket 15.
 #pragma once
