@@ -49,6 +49,8 @@
 //   601 + log2(size)  bench_pipe bw, size in bytes (1..65536: 601..617)
 //   620 + 8*b + p-1   bench_pipe ctx, p = processes (2..8), b = working-set bucket as above,
 //                     capped at 6 (64 KiB and above); 620..675
+//   700               bench_app pipeline
+//   701 + log2(kv_kb / 256)  bench_app kv (256, 1024 KiB: 701, 703)
 // Parameters that are not powers of two share the id of the power of two below them, more
 // than 8 processes share p = 8, and working sets above 16 MiB share bucket 15.
 #pragma once
