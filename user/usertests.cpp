@@ -51,6 +51,8 @@ bool g_is_init;      // are we pid 1 (then orphans come to us)?
 long g_scheme;       // 1, 2 or 3
 bool g_counters;     // CONFIG_STATS: the kernel counts events (else every counter reads 0)
 bool g_diag;         // CONFIG_DIAG: the diag call answers (else it fails with -ENOSYS)
+bool g_demand;       // CONFIG_MEMORY_DEMAND: anonymous pages appear at the first touch
+bool g_cow;          // CONFIG_FORK_COW: fork shares pages copy-on-write
 char g_reason[512];  // why the current test failed
 
 // ---------------------------------------------------------------- checking
@@ -596,13 +598,28 @@ bool t_fork_enomem() {
   long pages = (long)s.frames_free * 3 / 5;
   long a = mmap(nullptr, pages * PAGE, RW);
   CHECK(a > 0, "mmap of %ld pages (60%% of free memory) = %ld", pages, a);
+  for (long p = 0; p < pages; p++) *(volatile long*)(a + p * PAGE) = p;  // demand paging: now present
   long before = mem_mark();
   long pid = fork();
-  if (pid == 0) exit(0);
-  if (pid > 0) waitpid(pid, nullptr, 0);
-  CHECK(pid == -ENOMEM, "fork with %ld pages mapped and %lu frames free = %ld, want -ENOMEM",
-        pages, get_stats().frames_free, pid);
-  EXPECT(mem_mark(), before);  // the failed fork gave back everything it took
+  if (g_cow) {
+    // Copy-on-write: the fork shares the pages and succeeds; the child's writes need copies
+    // that do not fit, and the page fault that finds no frame kills the child, not the kernel.
+    if (pid == 0) {
+      for (long p = 0; p < pages; p++) *(volatile long*)(a + p * PAGE) = -p;
+      exit(0);
+    }
+    CHECK(pid > 0, "copy-on-write fork with %ld pages mapped = %ld", pages, pid);
+    int st = 0;
+    EXPECT(waitpid(pid, &st, 0), pid);
+    EXPECT(st, -1);  // killed: out of memory on a page fault
+    for (long p = 0; p < pages; p++) CHECK(*(volatile long*)(a + p * PAGE) == p, "page %ld changed", p);
+  } else {
+    if (pid == 0) exit(0);
+    if (pid > 0) waitpid(pid, nullptr, 0);
+    CHECK(pid == -ENOMEM, "fork with %ld pages mapped and %lu frames free = %ld, want -ENOMEM",
+          pages, get_stats().frames_free, pid);
+  }
+  EXPECT(mem_mark(), before);  // the failed fork (or the killed child) gave back everything
   EXPECT(munmap((void*)a, pages * PAGE), 0);
   EXPECT(run_child([](long) { return 4; }, 0), 4);  // fork works again
   return true;
@@ -615,10 +632,20 @@ bool t_fork_enomem_exhausted() {
   constexpr int MAX = 128;
   long addrs[MAX], sizes[MAX];
   int n = 0;
-  for (long chunk = 1024; chunk >= 1 && n < MAX;) {
+  bool exhausted = false;
+  for (long chunk = 1024; chunk >= 1 && n < MAX && !exhausted;) {
     long a = mmap(nullptr, chunk * PAGE, RW);
-    if (a > 0) addrs[n] = a, sizes[n++] = chunk;
-    else chunk /= 2;
+    if (a <= 0) {
+      chunk /= 2;
+      continue;
+    }
+    addrs[n] = a, sizes[n++] = chunk;
+    // Demand paging: make the pages present through the kernel, which reports running out
+    // as ENOMEM (a touch from user mode would be killed instead).
+    for (long p = 0; g_demand && p < chunk && !exhausted; p++) {
+      long one = 1;
+      exhausted = bench_echo(&one, (void*)(a + p * PAGE), sizeof one) == -ENOMEM;
+    }
   }
   long pid = fork();
   if (pid == 0) exit(0);
@@ -649,6 +676,14 @@ bool t_mmap_fences() {
   CHECK(a > 0, "mmap = %ld", a);
   long f1 = fences();
   long want_map = fenced ? 4 : 0;
+  if (g_demand) {
+    // Nothing is mapped until the first touch; each touch is a page fault whose new entry is
+    // fenced.
+    CHECK(f1 - f0 == 0, "mmap of 4 pages on demand: %ld fences, want 0", f1 - f0);
+    for (int p = 0; p < 4; p++) *(volatile long*)(a + p * PAGE) = p;
+    f0 = f1;
+    f1 = fences();
+  }
   CHECK(f1 - f0 == want_map, "mmap of 4 pages: %ld fences, want %ld", f1 - f0, want_map);
   EXPECT(munmap((void*)a, 4 * PAGE), 0);
   long f2 = fences();
@@ -656,7 +691,7 @@ bool t_mmap_fences() {
   long big = mmap(nullptr, 64 * PAGE, RW);
   CHECK(big > 0, "mmap = %ld", big);
   long f3 = fences();
-  CHECK(f3 - f2 == (fenced ? 1 : 0), "mmap of 64 pages: %ld fences, want %d", f3 - f2, fenced ? 1 : 0);
+  CHECK(f3 - f2 == (fenced && !g_demand ? 1 : 0), "mmap of 64 pages: %ld fences, want %d", f3 - f2, fenced ? 1 : 0);
   EXPECT(munmap((void*)big, 64 * PAGE), 0);
   return true;
 }
@@ -1045,12 +1080,17 @@ bool t_mmap_enomem() {
   r = mmap(nullptr, ~0ul - PAGE + 2, RW);  // rounding up would wrap around
   CHECK(r == -ENOMEM || r == -EINVAL, "mmap(0, ~0) = %ld, want -ENOMEM or -EINVAL", r);
   // More pages than there are free frames: fails, and nothing stays mapped.
+  // With demand paging such a mapping is allowed (pages come at the first touch).
   long pages = (long)s.frames_free + 256;
   r = mmap(nullptr, pages * PAGE, RW);
-  CHECK(r == -ENOMEM, "mmap of %ld pages with %lu free = %ld, want -ENOMEM", pages,
-        s.frames_free, r);
-  r = mmap((void*)FIXED, pages * PAGE, RW);
-  CHECK(r == -ENOMEM, "mmap(FIXED) of %ld pages = %ld, want -ENOMEM", pages, r);
+  if (g_demand) {
+    CHECK(r > 0, "mmap on demand of %ld pages with %lu free = %ld", pages, s.frames_free, r);
+    EXPECT(munmap((void*)r, pages * PAGE), 0);
+  } else {
+    CHECK(r == -ENOMEM, "mmap of %ld pages with %lu free = %ld, want -ENOMEM", pages, s.frames_free, r);
+    r = mmap((void*)FIXED, pages * PAGE, RW);
+    CHECK(r == -ENOMEM, "mmap(FIXED) of %ld pages = %ld, want -ENOMEM", pages, r);
+  }
   EXPECT(mem_mark(), before);
   // Just under the free frames: the pages may fit, but with their page tables they should
   // not. Either way the outcome must be clean: all of it mapped, or nothing.
@@ -1190,6 +1230,113 @@ bool t_mmap_many_areas() {
   EXPECT(*(volatile long*)(FIXED + 2l * (N - 1) * PAGE), N - 1);
   EXPECT(munmap((void*)big, 3 * PAGE), 0);
   EXPECT(munmap((void*)FIXED, 2l * N * PAGE), 0);  // one call over all of them and the gaps
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// ---------------------------------------------------------------- demand paging, copy-on-write
+long self_counter(uint64_t Counters::*field) {
+  KernelStats s = get_stats();
+  return (long)(s.self.*field);
+}
+
+// After fork, parent and child each see only their own writes, whether fork copied the pages
+// or shares them copy-on-write; with copy-on-write the first write to each shared page is one
+// resolved fault in the writer, and only the pages written get copies.
+bool t_cow_isolation() {
+  long before = mem_mark();
+  constexpr long PAGES = 16;
+  long a = mmap(nullptr, PAGES * PAGE, RW);
+  CHECK(a > 0, "mmap = %ld", a);
+  for (long p = 0; p < PAGES; p++) *(volatile long*)(a + p * PAGE) = 100 + p;
+  int up[2], down[2];
+  EXPECT(pipe(up) | pipe(down), 0);
+  long pid = fork();
+  if (pid == 0) {
+    char go;
+    long c0 = self_counter(&Counters::cow_faults);
+    for (long p = 0; p < PAGES; p += 2) *(volatile long*)(a + p * PAGE) = 200 + p;  // 8 pages
+    long c1 = self_counter(&Counters::cow_faults);
+    if (write(up[1], "w", 1) != 1 || read(down[0], &go, 1) != 1) exit(2);
+    for (long p = 0; p < PAGES; p++) {  // the parent has written the odd pages meanwhile
+      long want = p % 2 ? 100 + p : 200 + p;
+      if (*(volatile long*)(a + p * PAGE) != want) exit(3);
+    }
+    if (g_counters && g_cow && c1 - c0 != PAGES / 2) exit(4);
+    if (g_counters && !g_cow && c1 != c0) exit(5);
+    exit(0);
+  }
+  CHECK(pid > 0, "fork = %ld", pid);
+  char c;
+  EXPECT(read(up[0], &c, 1), 1);
+  long p0 = self_counter(&Counters::cow_faults);
+  for (long p = 1; p < PAGES; p += 2) *(volatile long*)(a + p * PAGE) = 300 + p;
+  long p1 = self_counter(&Counters::cow_faults);
+  if (g_counters) EXPECT(p1 - p0, g_cow ? PAGES / 2 : 0);  // one copy per page written, no more
+  for (long p = 0; p < PAGES; p++) {
+    long want = p % 2 ? 300 + p : 100 + p;
+    CHECK(*(volatile long*)(a + p * PAGE) == want, "parent page %ld = %ld, want %ld", p,
+          *(volatile long*)(a + p * PAGE), want);
+  }
+  EXPECT(write(down[1], "g", 1), 1);
+  int st = -1;
+  EXPECT(waitpid(pid, &st, 0), pid);
+  EXPECT(st, 0);
+  EXPECT(close(up[0]) | close(up[1]) | close(down[0]) | close(down[1]), 0);
+  EXPECT(munmap((void*)a, PAGES * PAGE), 0);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// Demand paging: mmap costs no frames, the first touch of each page is one resolved fault, a
+// second touch none; with eager population the frames are taken at mmap.
+bool t_demand_paging() {
+  constexpr long PAGES = 32;
+  long free0 = (long)get_stats().frames_free;
+  long f0 = self_counter(&Counters::page_faults);
+  long a = mmap(nullptr, PAGES * PAGE, RW);
+  CHECK(a > 0, "mmap = %ld", a);
+  long free1 = (long)get_stats().frames_free;
+  if (g_demand) CHECK(free0 - free1 <= 1, "mmap on demand took %ld frames", free0 - free1);
+  else CHECK(free0 - free1 >= PAGES, "eager mmap took only %ld frames", free0 - free1);
+  for (long p = 0; p < PAGES; p++) CHECK(*(volatile long*)(a + p * PAGE) == 0, "page %ld not zero", p);
+  for (long p = 0; p < PAGES; p++) *(volatile long*)(a + p * PAGE + 8) = p;
+  long f1 = self_counter(&Counters::page_faults);
+  if (g_counters) EXPECT(f1 - f0, g_demand ? PAGES : 0);
+  // The kernel's own accesses page in too: write() from a never-touched page.
+  long b = mmap(nullptr, 2 * PAGE, RW);
+  CHECK(b > 0, "mmap = %ld", b);
+  int fds[2];
+  EXPECT(pipe(fds), 0);
+  EXPECT(write(fds[1], (void*)(b + PAGE - 4), 8), 8);  // straddles two untouched pages
+  char got[8];
+  EXPECT(read(fds[0], got, 8), 8);
+  for (char ch : got) CHECK(ch == 0, "untouched memory read through write() is not zero");
+  EXPECT(read(fds[0], (void*)(b + 4), 0), 0);
+  EXPECT(write(fds[1], "abcdefgh", 8), 8);
+  EXPECT(read(fds[0], (void*)(b + PAGE - 4), 8), 8);  // the kernel writes to untouched pages
+  CHECK(memcmp((void*)(b + PAGE - 4), "abcdefgh", 8) == 0, "read() into untouched pages");
+  EXPECT(close(fds[0]) | close(fds[1]), 0);
+  EXPECT(munmap((void*)a, PAGES * PAGE) | munmap((void*)b, 2 * PAGE), 0);
+  return true;
+}
+
+// Demand paging: touching more than there is kills the toucher with a message, and every
+// frame comes back.
+bool t_demand_oom() {
+  if (!g_demand) {
+    printf("  demand_oom: eager population refuses such a mapping at mmap (see mmap_enomem)\n");
+    return true;
+  }
+  long before = mem_mark();
+  long st = run_child([](long) {
+    long pages = (long)get_stats().frames_free + 64;
+    long a = mmap(nullptr, pages * PAGE, RW);
+    if (a < 0) return 2;
+    for (long p = 0; p < pages; p++) *(volatile long*)(a + p * PAGE) = p;
+    return 0;  // not reached: the kernel ran out of frames first
+  }, 0);
+  EXPECT(st, -1);
   EXPECT(mem_mark(), before);
   return true;
 }
@@ -1433,8 +1580,11 @@ bool t_user_counters() {
 
 // ---------------------------------------------------------------- sbrk
 bool t_sbrk() {
-  long before = mem_mark();
   long b0 = sbrk(0);
+  // The page holding the break may be shared with our parent (copy-on-write): make it ours
+  // before counting, since the test writes to it.
+  *(volatile char*)(b0 - 1) = *(volatile char*)(b0 - 1);
+  long before = mem_mark();
   CHECK(b0 == g_initial_brk, "sbrk(0) = %#lx, want the initial break %#lx", b0, g_initial_brk);
   // Grow by one page, then ten, and use every byte.
   EXPECT(sbrk(PAGE), b0);
@@ -1469,7 +1619,13 @@ bool t_sbrk() {
   // Not more than there is.
   EXPECT(sbrk(1l << 40), -ENOMEM);
   KernelStats s = get_stats();
-  EXPECT(sbrk((long)(s.frames_free + 256) * PAGE), -ENOMEM);
+  long huge = (long)(s.frames_free + 256) * PAGE;
+  if (g_demand) {  // allowed on demand: the pages come at the first touch
+    EXPECT(sbrk(huge), b0);
+    EXPECT(sbrk(-huge), b0 + huge);
+  } else {
+    EXPECT(sbrk(huge), -ENOMEM);
+  }
   EXPECT(sbrk(0), b0);
   EXPECT(mem_mark(), before);
   return true;
@@ -1855,6 +2011,9 @@ const Test TESTS[] = {
     {"mmap_fork", t_mmap_fork},
     {"mmap_many", t_mmap_many},
     {"mmap_many_areas", t_mmap_many_areas},
+    {"cow_isolation", t_cow_isolation},
+    {"demand_paging", t_demand_paging},
+    {"demand_oom", t_demand_oom},
     {"pipe_basic", t_pipe_basic},
     {"pipe_limits", t_pipe_limits},
     {"pipe_fork", t_pipe_fork},
@@ -2021,9 +2180,12 @@ int main(int argc, char** argv) {
   g_scheme = (long)s.scheme;
   g_counters = s.self.syscalls > 0;  // warm-up calls have happened: the stats call itself counts
   g_diag = diag(DIAG_SLOT_ENTROPY_MILLIBITS, 0) != -ENOSYS;
+  g_demand = s.memory_demand;
+  g_cow = s.fork_cow;
   printf("usertests: scheme %lu, ASIDs %s (%lu bits, generation %lu), pid %ld%s%s%s\n", s.scheme,
          s.asid_enabled ? "on" : "off", s.asid_bits, s.asid_generation, getpid(), g_is_init ? " (init)" : "",
          g_counters ? "" : ", counters compiled out", g_diag ? "" : ", diag compiled out");
+  printf("usertests: memory %s, fork %s\n", g_demand ? "on demand" : "eager", g_cow ? "copy-on-write" : "copies");
 
   warm_up();
   KernelStats start = get_stats();

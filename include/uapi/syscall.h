@@ -81,6 +81,8 @@ struct Counters {
   uint64_t context_switches;  // times this process was switched in
   uint64_t pt_pages;          // gauge: page-table pages held now
   uint64_t pt_pages_kernel;   // gauge: of which hold only kernel mappings
+  uint64_t page_faults;       // first touches served by demand paging (CONFIG_MEMORY_DEMAND)
+  uint64_t cow_faults;        // writes to shared pages served by copy-on-write (CONFIG_FORK_COW)
 };
 
 struct KernelStats {
@@ -98,6 +100,8 @@ struct KernelStats {
   uint64_t asid_rollovers;  // generation rollovers since boot (each is one full TLB flush)
   uint64_t fp_saves;        // FP register files saved at a switch (the outgoing process's FS was Dirty)
   uint64_t fp_restores;     // FP register files loaded at a switch or at a process's first FP use
+  uint64_t memory_demand;   // 1: anonymous memory is paged in on demand (CONFIG_MEMORY_DEMAND)
+  uint64_t fork_cow;        // 1: fork shares pages copy-on-write (CONFIG_FORK_COW)
 };
 
 // SYS_diag operations, for tests and the harness. None of them reveals more than a kernel

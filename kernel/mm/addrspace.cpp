@@ -1,5 +1,6 @@
-// User address spaces. Memory is populated eagerly (no demand paging, no copy-on-write), so a
-// validated user range is always mapped: the kernel can never fault on user memory.
+// User address spaces. Anonymous memory is populated eagerly or on demand (CONFIG_MEMORY_*),
+// fork copies pages or shares them copy-on-write (CONFIG_FORK_*). The kernel never faults on
+// user memory: before it copies, prepare_kernel_access makes the range present and private.
 //
 // TLB rules kept here: a page whose PTE becomes valid is fenced if the table may have cached
 // entries (map_anonymous); a frame whose PTE is cleared returns to the allocator only after its
@@ -9,6 +10,7 @@
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "mm/tlb.hpp"
+#include "proc/process.hpp"
 
 using namespace uapi;
 
@@ -74,7 +76,7 @@ class UnmappedFrames {
   void flush_and_free() {
     if (n_ == 0) return;
     if (need_flush_) tlb::flush_range(lo_, hi_, asid_);
-    for (size_t i = 0; i < n_; i++) frames::free(ppns_[i]);
+    for (size_t i = 0; i < n_; i++) frames::release(ppns_[i]);
     n_ = 0;
   }
 
@@ -93,7 +95,7 @@ void AddressSpace::unmap_pages(u64 start, u64 end) {
   PageTable pt(root_);
   // A table that is neither loaded nor holding an ASID has nothing in the TLB: without ASIDs
   // its last satp write away flushed everything, with ASIDs a rollover or asid::release did.
-  UnmappedFrames unmapped(loaded() || asid::holds(asid_), asid_.value);
+  UnmappedFrames unmapped(may_be_cached(), asid_.value);
   for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
     PhysPageNum ppn;
     if (pt.unmap(VirtAddr(va).page(), &ppn)) unmapped.add(va, ppn);
@@ -121,11 +123,25 @@ void AddressSpace::destroy() {
 
 Error AddressSpace::insert_area(const Area& a) { return areas_.insert(a) ? Error::None : Error::NoMemory; }
 
+bool AddressSpace::may_be_cached() const { return loaded() || asid::holds(asid_); }
+
+void AddressSpace::fence_page(u64 va) {
+  if (may_be_cached()) tlb::flush_page(va, asid_.value);
+}
+
+const Area* AddressSpace::area_at(u64 va) const {
+  for (const Area& a : areas_)
+    if (a.start <= va && va < a.end) return &a;
+  return nullptr;
+}
+
 Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
   if (start >= end) return Error::None;
   if (overlaps(start, end)) return Error::Invalid;
   // Reserve the bookkeeping first so a failure later needs no undo of the vector.
   if (insert_area({start, end, prot, kind}) != Error::None) return Error::NoMemory;
+  // Demand paging: the area is all there is until the first touch (the image is loaded whole).
+  if (config::memory_demand && kind != AreaKind::Image) return Error::None;
   PageTable pt(root_);
   PteFlags flags = user_pte_flags(prot);
   for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
@@ -142,7 +158,60 @@ Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
   // Without Svvptc a hart may have cached the invalid entries these pages replaced. A table
   // that is loaded or holds an ASID gets its new range fenced; any other table cannot have
   // such entries (no ASID yet: its first one is fresh; ASIDs off: its next load flushes all).
-  if (loaded() || asid::holds(asid_)) tlb::flush_range(start, end, asid_.value);
+  if (may_be_cached()) tlb::flush_range(start, end, asid_.value);
+  return Error::None;
+}
+
+Error AddressSpace::resolve_fault(u64 va, Access access) {
+  const Area* a = area_at(va);
+  u8 need = access == Access::Read ? PROT_READ : access == Access::Write ? PROT_WRITE : PROT_EXEC;
+  if (!a || !(a->prot & need)) return Error::Fault;
+  u64 page = align_down(va, layout::PAGE_SIZE);
+  PageTable pt(root_);
+  VirtPageNum vpn = VirtAddr(page).page();
+  Pte* pte = pt.leaf(vpn);
+  if (!pte) {
+    // With eager population every page of an area is mapped: a hole is not ours to fill.
+    if (!config::memory_demand) return Error::Fault;
+    Frame frame = Frame::alloc();
+    if (!frame.valid()) return Error::NoMemory;
+    Error e = pt.map(vpn, frame.ppn(), user_pte_flags(a->prot), PageLevel::Page4K, pt_pages_);
+    if (e != Error::None) return Error::NoMemory;
+    frame.release();
+    fence_page(page);  // the hart may hold the invalid entry this page replaced
+    if (config::stats) proc::counters_now().page_faults++;
+    return Error::None;
+  }
+  if (access == Access::Write && any(pte->flags() & PteFlags::Cow)) {
+    PhysPageNum old = pte->ppn();
+    PteFlags flags = user_pte_flags(a->prot) | PteFlags::A | PteFlags::D;
+    if (frames::shared(old)) {
+      Frame copy = Frame::alloc();
+      if (!copy.valid()) return Error::NoMemory;
+      memcpy(copy.as<u8>(), phys_to_virt(old.addr()), layout::PAGE_SIZE);
+      *pte = Pte::make(copy.release(), flags);
+      frames::release(old);
+    } else {
+      *pte = Pte::make(old, flags);  // the last sharer: the page is ours again
+    }
+    fence_page(page);
+    if (config::stats) proc::counters_now().cow_faults++;
+    return Error::None;
+  }
+  // Present and permitted: not a stale invalid entry either (every invalid-to-valid change is
+  // fenced), so a genuine fault.
+  return Error::Fault;
+}
+
+Error AddressSpace::prepare_kernel_access(u64 va, u64 len, bool write) {
+  if (!config::memory_demand && !config::fork_cow) return Error::None;  // always present and private
+  PageTable pt(root_);
+  for (u64 page = align_down(va, layout::PAGE_SIZE); page < va + len; page += layout::PAGE_SIZE) {
+    Pte* pte = pt.leaf(VirtAddr(page).page());
+    if (pte && !(write && any(pte->flags() & PteFlags::Cow))) continue;
+    Error e = resolve_fault(page, write ? Access::Write : Access::Read);
+    if (e != Error::None) return e;
+  }
   return Error::None;
 }
 
@@ -206,19 +275,55 @@ Error AddressSpace::unmap_range(u64 start, u64 end) {
   return Error::None;
 }
 
-Error AddressSpace::copy_user_from(const AddressSpace& parent) {
-  PageTable src(parent.root_);
+Error AddressSpace::copy_user_from(AddressSpace& parent) {
+  PageTable src(parent.root_), dst(root_);
+  bool parent_changed = false;
+  Error result = Error::None;
   for (const Area& a : parent.areas_) {
-    Error e = map_anonymous(a.start, a.end, a.prot, a.kind);
-    if (e != Error::None) return e;
-    PageTable dst(root_);
-    for (u64 va = a.start; va < a.end; va += layout::PAGE_SIZE) {
-      PhysAddr from, to;
-      src.translate(VirtAddr(va), &from);
-      dst.translate(VirtAddr(va), &to);
-      memcpy(phys_to_virt(to), phys_to_virt(from), layout::PAGE_SIZE);
+    if (insert_area(a) != Error::None) {
+      result = Error::NoMemory;
+      break;
     }
+    PteFlags flags = user_pte_flags(a.prot);
+    for (u64 va = a.start; va < a.end && result == Error::None; va += layout::PAGE_SIZE) {
+      Pte* pte = src.leaf(VirtAddr(va).page());
+      if (!pte) continue;  // demand paging: not touched yet, nothing to copy
+      VirtPageNum vpn = VirtAddr(va).page();
+      if (config::fork_cow) {
+        // Share the frame; a writable page becomes read-only + Cow in both tables.
+        PteFlags shared_flags = flags;
+        if (a.prot & PROT_WRITE) {
+          shared_flags = PteFlags(u64(flags) & ~u64(PteFlags::W)) | PteFlags::Cow;
+          if (any(pte->flags() & PteFlags::W)) {
+            pte->bits = (pte->bits & ~u64(PteFlags::W)) | u64(PteFlags::Cow);
+            parent_changed = true;
+          }
+        }
+        if (dst.map(vpn, pte->ppn(), shared_flags, PageLevel::Page4K, pt_pages_) != Error::None) {
+          result = Error::NoMemory;
+          break;
+        }
+        frames::share(pte->ppn());
+      } else {
+        Frame frame = Frame::alloc();
+        if (!frame.valid() || dst.map(vpn, frame.ppn(), flags, PageLevel::Page4K, pt_pages_) != Error::None) {
+          result = Error::NoMemory;
+          break;
+        }
+        memcpy(frame.as<u8>(), phys_to_virt(pte->ppn().addr()), layout::PAGE_SIZE);
+        frame.release();
+      }
+    }
+    if (result != Error::None) break;
   }
+  // The parent lost write access to pages it may have cached writable: one flush of its ASID
+  // (or of everything without ASIDs) before it runs again. Also on failure: the pages stay
+  // read-only + Cow, which the next write resolves.
+  if (parent_changed && parent.may_be_cached()) {
+    if (parent.asid_.value) tlb::flush_asid(parent.asid_.value);
+    else tlb::flush_all();
+  }
+  if (result != Error::None) return result;
   brk_start_ = parent.brk_start_;
   brk_ = parent.brk_;
   return Error::None;

@@ -23,8 +23,18 @@ class AddressSpace {
   Error map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind);
   // munmap: remove the mmap'd pages in [start, end). Invalid if it touches another kind.
   Error unmap_range(u64 start, u64 end);
-  // fork: copy the parent's areas and their contents.
-  Error copy_user_from(const AddressSpace& parent);
+  // fork: the parent's areas, and their pages copied (FORK_COPY) or shared copy-on-write
+  // (FORK_COW: the parent's writable pages become read-only too).
+  Error copy_user_from(AddressSpace& parent);
+
+  // A user page fault at va (or a kernel access about to touch va): map a zeroed page (demand
+  // paging) or give the writer its own copy of a shared page (copy-on-write). Fault: no valid
+  // access there (the process is killed); NoMemory: no frame for it.
+  enum class Access : u8 { Read, Write, Execute };
+  Error resolve_fault(u64 va, Access access);
+  // Before the kernel copies to or from the validated range [va, va+len): make every page
+  // present and, for a write, private to this address space.
+  Error prepare_kernel_access(u64 va, u64 len, bool write);
   // sbrk
   void set_break_start(u64 brk) { brk_start_ = brk_ = brk; }
   Result<u64> grow_break(long increment);
@@ -54,6 +64,10 @@ class AddressSpace {
   Error insert_area(const Area& a);
   // Remove the leaves in [start, end), flush them from the TLB, then free their frames.
   void unmap_pages(u64 start, u64 end);
+  const Area* area_at(u64 va) const;
+  // May the TLB hold entries of this table (it is loaded, or holds an ASID)?
+  bool may_be_cached() const;
+  void fence_page(u64 va);
 
   PhysPageNum root_;
   asid::Tag asid_;

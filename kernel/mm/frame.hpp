@@ -7,9 +7,16 @@ namespace frames {
 
 // Hand the frames in [start, end) to the allocator.
 void init(PhysAddr start, PhysAddr end);
-// A zero-filled frame, or Error::NoMemory.
+// A zero-filled frame (one reference), or Error::NoMemory.
 Result<PhysPageNum> alloc_zeroed();
+// Give a frame back (kernel frames, page tables: never shared).
 void free(PhysPageNum ppn);
+// User frames can be shared (copy-on-write fork): one more reference, one fewer (the frame is
+// freed with the last), and whether more than one mapping refers to it. With FORK_COPY every
+// frame has exactly one reference and release is free.
+void share(PhysPageNum ppn);
+void release(PhysPageNum ppn);
+bool shared(PhysPageNum ppn);
 u64 free_count();
 u64 total_count();
 

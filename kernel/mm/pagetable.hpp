@@ -13,6 +13,7 @@ enum class PteFlags : u64 {
   G = 1 << 5,
   A = 1 << 6,
   D = 1 << 7,
+  Cow = 1 << 8,  // software (RSW) bit: a read-only mapping of a shared frame, copy on write
 };
 constexpr PteFlags operator|(PteFlags a, PteFlags b) { return PteFlags(u64(a) | u64(b)); }
 constexpr PteFlags operator&(PteFlags a, PteFlags b) { return PteFlags(u64(a) & u64(b)); }

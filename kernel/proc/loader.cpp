@@ -48,6 +48,7 @@ u8 prot_of(u32 flags) {
 // if a page is not mapped writable for the user: nothing is written through an unchecked address.
 [[nodiscard]] Error write_user(AddressSpace& space, u64 va, const void* src, size_t len) {
   if (!space.range_ok(va, len, PROT_READ)) return Error::Fault;
+  if (Error e = space.prepare_kernel_access(va, len, true); e != Error::None) return e;
   PageTable pt = space.table();
   const u8* s = static_cast<const u8*>(src);
   while (len) {

@@ -32,6 +32,8 @@ void add_counters(uapi::Counters& sum, const uapi::Counters& c) {
   sum.sfence_asid += c.sfence_asid;
   sum.sfence_addr += c.sfence_addr;
   sum.context_switches += c.context_switches;
+  sum.page_faults += c.page_faults;
+  sum.cow_faults += c.cow_faults;
 }
 
 // A free process slot, set up; nullptr with *why = Again (the table is full) or NoMemory.

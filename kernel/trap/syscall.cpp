@@ -85,7 +85,9 @@ long sys_mmap(u64 addr, u64 len, long prot) {
   if ((prot & PROT_WRITE) && !(prot & PROT_READ)) return error_code(Error::Invalid);
   if (len > layout::USER_TOP) return error_code(Error::NoMemory);
   len = align_up(len, layout::PAGE_SIZE);
-  if (len / layout::PAGE_SIZE > frames::free_count()) return error_code(Error::NoMemory);
+  // Eager population: refuse up front what free memory cannot back (demand paging allocates
+  // at the first touch instead, and an unbacked touch kills the toucher).
+  if (!config::memory_demand && len / layout::PAGE_SIZE > frames::free_count()) return error_code(Error::NoMemory);
   if (addr == 0) {
     addr = space().find_free(len);
     if (!addr) return error_code(Error::NoMemory);
@@ -121,6 +123,8 @@ long sys_stats(u64 out) {
   s.asid_rollovers = asid::rollovers();
   s.fp_saves = fp::saves();
   s.fp_restores = fp::restores();
+  s.memory_demand = config::memory_demand;
+  s.fork_cow = config::fork_cow;
   s.timebase_hz = timebase_hz;
   return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
 }
@@ -199,7 +203,7 @@ long sys_sleep(long ns) {
 
 long sys_sbrk(long increment) {
   // Like mmap: refuse up front what free memory cannot back, instead of taking every frame.
-  if (increment > 0 && static_cast<u64>(increment) / layout::PAGE_SIZE > frames::free_count())
+  if (!config::memory_demand && increment > 0 && static_cast<u64>(increment) / layout::PAGE_SIZE > frames::free_count())
     return error_code(Error::NoMemory);
   auto r = space().grow_break(increment);
   return r.ok() ? static_cast<long>(r.value()) : error_code(r.error());

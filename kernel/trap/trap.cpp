@@ -40,9 +40,24 @@ const char* fault_name(u64 cause) {
   // The first FP instruction since exec traps with FS off: hand out a zeroed FP register file
   // and retry it. Not counted as a fault: the process goes on.
   if (cause == u64(Exception::IllegalInstruction) && fp::first_use(p.fp)) return;
+  u64 stval = CSR_READ(stval);
+  // Page faults on user memory may be demand paging or copy-on-write: resolved, the access is
+  // retried; out of memory kills the process (never the kernel).
+  bool page_fault = cause == u64(Exception::LoadPageFault) || cause == u64(Exception::StorePageFault) ||
+                    cause == u64(Exception::InstructionPageFault);
+  if (page_fault && stval < layout::USER_TOP && (config::memory_demand || config::fork_cow)) {
+    auto access = cause == u64(Exception::StorePageFault)  ? AddressSpace::Access::Write
+                  : cause == u64(Exception::LoadPageFault) ? AddressSpace::Access::Read
+                                                           : AddressSpace::Access::Execute;
+    Error e = p.space.resolve_fault(stval, access);
+    if (e == Error::None) return;
+    if (e == Error::NoMemory) {
+      if (config::stats) p.counters.faults++;
+      proc::kill_current("out of memory on a page fault", cause, stval, tf->epc);
+    }
+  }
   if (config::stats) p.counters.faults++;
   const char* reason = fault_name(cause);
-  u64 stval = CSR_READ(stval);
   if ((cause == u64(Exception::LoadPageFault) || cause == u64(Exception::StorePageFault) ||
        cause == u64(Exception::InstructionPageFault)) &&
       stval >= layout::KERNEL_HALF)
