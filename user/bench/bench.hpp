@@ -38,6 +38,7 @@
 // parameter:
 //   1                 bench_null
 //   20                bench_fork
+//   50 + log2(kb/4)   bench_fork with touched_kb (4..16384 KiB: 50..62)
 //   21                bench_exec
 //   22                bench_timer
 //   100 + log2(size)  bench_copy, size in bytes (8..65536: 103..116)
@@ -51,6 +52,11 @@
 //                     capped at 6 (64 KiB and above); 620..675
 //   700               bench_app pipeline
 //   701 + log2(kv_kb / 256)  bench_app kv (256, 1024 KiB: 701, 703)
+//   720 + log2(kb/4)  bench_fault first_touch (4 KiB..64 MiB: 720..734)
+//   740 + log2(kb/4)  bench_fault cow (740..754); 760: bench_fault protfault
+//   800 + 8*log2(W/4) + log10(N)  bench_mix, W KiB (4..16384: 13 buckets), a system call
+//                     every N accesses (1..100000: 6 buckets); 800..903
+//   1000 + case       bench_lebench, one id per case (1000..1063)
 // Parameters that are not powers of two share the id of the power of two below them, more
 // than 8 processes share p = 8, and working sets above 16 MiB share bucket 15.
 #pragma once
