@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .benchspec import (BENCH_BY_NAME, TLB_PRESETS_DEFAULT, TLB_PROBE, select_benches,
-                        select_tlb_benches)
+from .benchspec import (BENCH_BY_NAME, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_PRESETS_DEFAULT,
+                        TLB_PROBE, select_benches, select_tlb_benches)
 from .build import BuildResult, build_all, build_variant, variant_dir
 from .errors import HarnessError, UserError, format_command, log_tail
 from .measure import RunOptions, boot, log_path, run_all, static_facts
@@ -43,6 +43,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, not {v}")
     return v
 
 
@@ -100,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
                              "docs/tlbmodel.md)")
         sp.add_argument("--no-tlb", action="store_true",
                         help="skip the TLB-model runs (and the plugin build)")
+        sp.add_argument("--kaslr-seeds", nargs="+", type=_seed, metavar="N", default=None,
+                        help="kaslr_seed= values of the scheme-3 measurement runs (default: "
+                             f"{' '.join(map(str, KASLR_SEEDS))}; --quick: "
+                             f"{' '.join(map(str, KASLR_SEEDS_QUICK))})")
 
     common(sub.add_parser("build", help="build the variants into build/variants/<name>"),
            "where the build logs go (DIR/logs; default REPO/build/results)")
@@ -132,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--qemu", default=DEFAULT_QEMU)
     run.add_argument("--no-build", action="store_true",
                      help="do not build a missing kernel (fail instead)")
+    run.add_argument("--kaslr-seed", type=_seed, default=None, metavar="N",
+                     help="boot with kaslr_seed=N (reproducible scheme-3 slot draws)")
     p.set_defaults(_run_parser=run)
     return p
 
@@ -170,7 +186,8 @@ def complete_run(args: argparse.Namespace) -> bool:
     the default presets. Only such a run may replace REPO/results."""
     return (args.command == "reproduce" and not args.variants and not args.benches
             and not args.quick and not args.no_kaslr and not args.no_tlb and not args.no_build
-            and list(args.tlb_presets) == list(TLB_PRESETS_DEFAULT))
+            and list(args.tlb_presets) == list(TLB_PRESETS_DEFAULT)
+            and args.kaslr_seeds is None)
 
 
 def _target(args: argparse.Namespace, repo: Path) -> Tuple[Path, bool]:
@@ -273,9 +290,11 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
               f"{log_tail(plugin.log)}\n  (TLB rows say 'not measured')", file=sys.stderr)
     run_presets = tlb_presets if plugin is not None and plugin.ok else []
     tlb_benches = select_tlb_benches(benches)
+    seeds = tuple(dict.fromkeys(args.kaslr_seeds or
+                                (KASLR_SEEDS_QUICK if args.quick else KASLR_SEEDS)))
     opts = RunOptions(repo=repo, results=stage, quick=args.quick, reps=reps,
                       timeout=args.timeout, qemu=args.qemu, workers=args.jobs,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, kaslr_seeds=seeds)
     df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr,
                  tlb_benches=tlb_benches, tlb_presets=run_presets, tlb_probe=True)
     failures = [(name, f["bench"] + (f" (TLB model, {f['preset']})" if f.get("preset") else ""))
@@ -288,7 +307,7 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
                            workers=args.jobs, make_jobs=args.make_jobs, benches=benches,
                            variants=variants, kaslr=not args.no_kaslr,
                            complete=complete_run(args), tlb_presets=tlb_presets,
-                           plugin=plugin, tlb_benches=tlb_benches)
+                           plugin=plugin, tlb_benches=tlb_benches, kaslr_seeds=seeds)
     written = publish(repo, stage, dest, df, facts, argv=list(argv), qemu=args.qemu,
                       built=[v.name for v in built], missing=missing, elapsed=elapsed,
                       options=options, report=report)
@@ -313,9 +332,13 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
 def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_jobs: int,
                  benches: Sequence[Any], variants: Sequence[Variant], kaslr: bool,
                  complete: bool, tlb_presets: Sequence[str], plugin: Optional[PluginBuild],
-                 tlb_benches: Sequence[Any]) -> Dict[str, Any]:
+                 tlb_benches: Sequence[Any], kaslr_seeds: Sequence[int]) -> Dict[str, Any]:
     """metadata.json's "options": what was run, with which counts."""
     return {"quick": quick, "reps": reps, "timeout": timeout,
+            "kaslr_seeds": {"seeds": list(kaslr_seeds), "variants": "scheme 3",
+                            "boot_argument": "kaslr_seed=N",
+                            "runs": "one icount run and one TLB-model run per seed; wall "
+                                    "repetition i uses seed i mod n; kaslr_probe unseeded"},
             "workers": workers, "make_jobs": make_jobs,
             "benches": {b.name: list(b.argv(quick)) for b in benches},
             "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
@@ -401,7 +424,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .tlb import CYCLE_MODEL_TEXT, report_module
         if not (repo / PLUGIN).is_file():
             raise UserError(f"--tlb: the TLB-model plugin {PLUGIN} is not built (make tlbmodel)")
-        res, rep, report = tlb_boot(v, [args.program, *args.args], args.tlb, opts)
+        res, rep, report = tlb_boot(v, [args.program, *args.args], args.tlb, opts,
+                                    args.kaslr_seed)
         print(f"command: {format_command(res.command)}\nlog: {res.log}\nreport: {report}")
         print(report_module().table(rep))
         print(CYCLE_MODEL_TEXT)
@@ -409,7 +433,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = "icount" if args.icount else "wall"
     log = log_path(results / "logs", v.name, args.program, f"manual-{mode}", 0)
     res = boot(v, [args.program, *args.args], icount=args.icount, log=log, opts=opts,
-               check=False)
+               check=False, seed=args.kaslr_seed)
     print(f"command: {format_command(res.command)}\nlog: {log}\nexit status: "
           f"{res.exit_status}{' (timed out)' if res.timed_out else ''}")
     out = parse_console(res.console, Context(v.name, res.command, log))

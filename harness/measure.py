@@ -36,6 +36,8 @@ class RunOptions:
     qemu: str = DEFAULT_QEMU
     workers: int = 2
     progress: bool = True
+    # kaslr_seed= values for scheme-3 measurement runs (benchspec.KASLR_SEEDS); empty: none
+    kaslr_seeds: Tuple[int, ...] = ()
 
     @property
     def log_root(self) -> Path:
@@ -51,18 +53,30 @@ def kernel_arg(variant: Variant) -> Path:
     return variant_dir(variant) / "kernel.elf"
 
 
+def seeds_for(variant: Variant, opts: RunOptions) -> List[Optional[int]]:
+    """The kaslr seeds of a variant's measurement runs: scheme 3's list, else no seed."""
+    if variant.scheme == 3 and opts.kaslr_seeds:
+        return list(opts.kaslr_seeds)
+    return [None]
+
+
+def seed_bootargs(seed: Optional[int]) -> List[str]:
+    return [] if seed is None else [f"kaslr_seed={seed}"]
+
+
 def boot(variant: Variant, argv: Sequence[str], *, icount: bool, log: Path, opts: RunOptions,
-         check: bool = True) -> RunResult:
-    cmd = qemu_command(kernel_arg(variant), argv, icount=icount, qemu=opts.qemu)
+         check: bool = True, seed: Optional[int] = None) -> RunResult:
+    cmd = qemu_command(kernel_arg(variant), argv, icount=icount, qemu=opts.qemu,
+                       bootargs=seed_bootargs(seed))
     return run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo,
                     check=check)
 
 
 def run_bench(variant: Variant, spec: BenchSpec, opts: RunOptions, *, mode: str,
-              rep: int) -> Tuple[RunResult, ConsoleOutput]:
+              rep: int, seed: Optional[int] = None) -> Tuple[RunResult, ConsoleOutput]:
     argv = [spec.name, *spec.argv(opts.quick)]
     log = log_path(opts.log_root, variant.name, spec.name, mode, rep)
-    res = boot(variant, argv, icount=(mode == "icount"), log=log, opts=opts)
+    res = boot(variant, argv, icount=(mode == "icount"), log=log, opts=opts, seed=seed)
     ctx = Context(variant.name, res.command, log)
     return res, parse_bench_output(res.console, ctx, min_lines=spec.expected_lines(opts.quick))
 
@@ -73,11 +87,16 @@ def measure_bench(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[D
     contributes rows only when all its runs passed. Wall runs contribute ns_per_op only: no
     instruction count or counter is ever taken from a run without -icount."""
     rows: List[Dict[str, Any]] = []
-    _, out = run_bench(variant, spec, opts, mode="icount", rep=0)
-    rows += rows_from_output(variant, spec.name, out, mode="icount", repetition=0)
+    seeds = seeds_for(variant, opts)
+    for i, seed in enumerate(seeds):  # scheme 3: one deterministic run per kaslr seed
+        _, out = run_bench(variant, spec, opts, mode="icount", rep=i, seed=seed)
+        rows += rows_from_output(variant, spec.name, out, mode="icount", repetition=i,
+                                 seed=seed)
     for rep in range(opts.reps if spec.wall else 0):
-        _, out = run_bench(variant, spec, opts, mode="wall", rep=rep)
-        rows += rows_from_output(variant, spec.name, out, mode="wall", repetition=rep)
+        seed = seeds[rep % len(seeds)]
+        _, out = run_bench(variant, spec, opts, mode="wall", rep=rep, seed=seed)
+        rows += rows_from_output(variant, spec.name, out, mode="wall", repetition=rep,
+                                 seed=seed)
     return rows
 
 
@@ -95,10 +114,11 @@ def probe_kaslr(variant: Variant, opts: RunOptions,
 # ------------------------------------------------------------------ TLB-model runs
 
 def tlb_paths(log_root: Path, variant: str, program: str,
-              preset: str) -> Tuple[Path, Path, Path]:
+              preset: str, seed: Optional[int] = None) -> Tuple[Path, Path, Path]:
     """(console log, JSON report, plugin log) of one TLB-model run:
-    logs/<variant>/tlb-<program>-<preset>.{log,json,plugin.log}."""
-    stem = log_root / variant / f"tlb-{program}-{preset}"
+    logs/<variant>/tlb-<program>-<preset>[-seed<N>].{log,json,plugin.log}."""
+    stem = log_root / variant / (f"tlb-{program}-{preset}"
+                                 + ("" if seed is None else f"-seed{seed}"))
     return (stem.with_name(stem.name + ".log"), stem.with_name(stem.name + ".json"),
             stem.with_name(stem.name + ".plugin.log"))
 
@@ -112,11 +132,12 @@ def _qemu_path(path: Path, repo: Path) -> str:
 
 
 def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
-             opts: RunOptions) -> Tuple[RunResult, Dict[str, Any], Path]:
+             opts: RunOptions, seed: Optional[int] = None
+             ) -> Tuple[RunResult, Dict[str, Any], Path]:
     """One -icount boot under the TLB-model plugin (preset, asid as the variant). Returns the
     run, its checked report (tlbmodel/report.py's load: no mismatches, status ok) and the
     report's path; raises QemuError or TlbRunError (a failed run, with log and report)."""
-    log, report, plugin_log = tlb_paths(opts.log_root, variant.name, argv[0], preset)
+    log, report, plugin_log = tlb_paths(opts.log_root, variant.name, argv[0], preset, seed)
     log.parent.mkdir(parents=True, exist_ok=True)
     for stale in (report, plugin_log):  # never read a previous run's report
         stale.unlink(missing_ok=True)
@@ -124,7 +145,8 @@ def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
     extra = ["-plugin", plugin_arg(str(PLUGIN), preset=preset, asid=asid,
                                    out=_qemu_path(report, opts.repo)),
              "-d", "plugin", "-D", _qemu_path(plugin_log, opts.repo)]
-    cmd = qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu, extra=extra)
+    cmd = qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu, extra=extra,
+                       bootargs=seed_bootargs(seed))
     res = run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo)
     try:
         rep = load_report(report, preset=preset, asid=asid)
@@ -136,28 +158,37 @@ def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
 
 def measure_tlb(variant: Variant, spec: BenchSpec, preset: str,
                 opts: RunOptions) -> List[Dict[str, Any]]:
-    """Tidy rows (mode tlb) of one benchmark under one preset."""
+    """Tidy rows (mode tlb) of one benchmark under one preset (scheme 3: one run per kaslr
+    seed, repetition = the seed's index)."""
     argv = [spec.name, *spec.argv(opts.quick)]
-    res, rep, report = tlb_boot(variant, argv, preset, opts)
-    ctx = Context(variant.name, res.command, res.log)
-    out = parse_bench_output(res.console, ctx, min_lines=spec.expected_lines(opts.quick))
-    try:
-        return rows_from_report(variant, preset, out, rep, where=str(report))
-    except TlbReportError as exc:
-        raise TlbRunError(str(exc), variant=variant.name, command=res.command, log=res.log,
-                          report=report) from None
+    rows: List[Dict[str, Any]] = []
+    for i, seed in enumerate(seeds_for(variant, opts)):
+        res, rep, report = tlb_boot(variant, argv, preset, opts, seed)
+        ctx = Context(variant.name, res.command, res.log)
+        out = parse_bench_output(res.console, ctx, min_lines=spec.expected_lines(opts.quick))
+        try:
+            got = rows_from_report(variant, preset, out, rep, where=str(report))
+        except TlbReportError as exc:
+            raise TlbRunError(str(exc), variant=variant.name, command=res.command, log=res.log,
+                              report=report) from None
+        for r in got:
+            r["kaslr_seed"], r["repetition"] = seed, i
+        rows += got
+    return rows
 
 
 def probe_tlb(variant: Variant, preset: str, opts: RunOptions) -> Dict[str, Any]:
     """kernel_probe under one preset: facts (probe_own_slot_hit, probe_other_process_hit, the
-    raw counts, the report and log paths)."""
-    res, rep, report = tlb_boot(variant, [TLB_PROBE], preset, opts)
+    raw counts, the report and log paths). Scheme 3: the first kaslr seed."""
+    seed = seeds_for(variant, opts)[0]
+    res, rep, report = tlb_boot(variant, [TLB_PROBE], preset, opts, seed)
     try:
         f = probe_facts(rep, where=str(report))
     except TlbReportError as exc:
         raise TlbRunError(str(exc), variant=variant.name, command=res.command, log=res.log,
                           report=report) from None
-    f.update(preset=preset, report=_rel(report, opts.repo), log=_rel(res.log, opts.repo))
+    f.update(preset=preset, report=_rel(report, opts.repo), log=_rel(res.log, opts.repo),
+             kaslr_seed=seed)
     return f
 
 
@@ -250,7 +281,8 @@ def record_failure(task: Task, exc: HarnessError, opts: RunOptions,
     vf = facts["variants"].setdefault(v.name, base_variant_facts(v))
     failure: Dict[str, Any] = {"bench": what, "error": str(exc)}
     if task.preset:
-        tlog, treport, _ = tlb_paths(opts.log_root, v.name, what, task.preset)
+        tlog, treport, _ = tlb_paths(opts.log_root, v.name, what, task.preset,
+                                     seeds_for(v, opts)[0])
         failure.update(mode="tlb", preset=task.preset, log=_rel(tlog, opts.repo),
                        report=_rel(treport, opts.repo))
     vf["run_failures"].append(failure)

@@ -19,9 +19,10 @@ ICOUNT_ARGS = ["-icount", "shift=0,sleep=off"]
 
 def qemu_command(kernel: Path, init: Sequence[str], *, icount: bool,
                  qemu: str = DEFAULT_QEMU, mem: str = "128M",
-                 extra: Sequence[str] = ()) -> List[str]:
+                 extra: Sequence[str] = (), bootargs: Sequence[str] = ()) -> List[str]:
     """The exact command line: init[0] is the program, the rest its arguments; `extra`
-    (e.g. the TLB model's -plugin ... -d plugin -D LOG) goes before -append."""
+    (e.g. the TLB model's -plugin ... -d plugin -D LOG) goes before -append; `bootargs`
+    (e.g. kaslr_seed=3) go before init= on the kernel command line."""
     if not init:
         raise ValueError("init needs a program name")
     cmd = [qemu, "-machine", "virt", "-nographic", "-bios", "default", "-m", mem,
@@ -29,7 +30,7 @@ def qemu_command(kernel: Path, init: Sequence[str], *, icount: bool,
     if icount:
         cmd += ICOUNT_ARGS
     cmd += [str(x) for x in extra]
-    cmd += ["-append", "init=" + " ".join(init)]
+    cmd += ["-append", " ".join([*bootargs, "init=" + " ".join(init)])]
     return cmd
 
 

@@ -63,7 +63,7 @@ def icount_value(df: pd.DataFrame, variant: str, bench: str, metric: str,
     r = rows(df, variant=variant, bench=bench, mode="icount", metric=metric, params=params)
     if r.empty:
         return None
-    return float(r["value"].iloc[0])
+    return float(r["value"].mean())  # one row, or (scheme 3) one per kaslr seed: the mean
 
 
 def presets(df: pd.DataFrame) -> List[str]:
@@ -85,7 +85,38 @@ def tlb_value(df: pd.DataFrame, variant: str, bench: str, metric: str, preset: s
              preset=preset)
     if r.empty:
         return None
-    return float(r["value"].iloc[0])
+    return float(r["value"].mean())  # one row, or (scheme 3) one per kaslr seed: the mean
+
+
+@dataclass
+class SeedDist:
+    """A figure over the kaslr seeds of scheme-3 runs (n = 1 for the other schemes)."""
+    mean: float
+    min: float
+    max: float
+    n: int
+
+    @property
+    def varies(self) -> bool:
+        return self.n > 1 and self.min != self.max
+
+
+def seed_dist(df: pd.DataFrame, variant: str, bench: str, metric: str,
+              params: Optional[str] = None, mode: str = "icount",
+              preset: Optional[str] = None) -> Optional[SeedDist]:
+    """Mean, min, max and n of an icount (or tlb) metric over the runs' kaslr seeds."""
+    if params is None:
+        sets = param_sets(df, variant, bench, mode=mode, preset=preset)
+        if not sets:
+            return None
+        params = "" if "" in sets else sets[0]
+    r = rows(df, variant=variant, bench=bench, mode=mode, metric=metric, params=params,
+             preset=preset)
+    if r.empty:
+        return None
+    v = r["value"]
+    return SeedDist(mean=float(v.mean()), min=float(v.min()), max=float(v.max()),
+                    n=int(v.count()))
 
 
 def wall_values(df: pd.DataFrame, variant: str, bench: str,

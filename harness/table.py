@@ -116,6 +116,15 @@ def fmt_num(v: float) -> str:
     return f"{v:.2f}"
 
 
+def fmt_dist(d: Optional[sel.SeedDist]) -> str:
+    """A figure over scheme 3's kaslr seeds: the mean, and (min–max, n) when it varies."""
+    if d is None:
+        return "–"
+    if d.varies:
+        return f"{fmt_num(d.mean)} (mean; {fmt_num(d.min)}–{fmt_num(d.max)}, n={d.n} seeds)"
+    return fmt_num(d.mean)
+
+
 def fmt_wall(s: sel.WallStats) -> str:
     return f"{fmt_num(s.median)} ns median ({fmt_num(s.min)}–{fmt_num(s.max)}, n={s.n})"
 
@@ -376,14 +385,14 @@ def fig_memory(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     src = _memory_bench(df)
     if src is None:
         return Figure(None, "not measured")
-    pt = sel.icount_value(df, v, src, "pt_pages", "")
+    pt = sel.seed_dist(df, v, src, "pt_pages", "")
     if pt is None:
         return Figure(None, "not measured")
-    kern = sel.icount_value(df, v, src, "pt_pages_kernel", "")
-    text = f"{fmt_num(pt)} PT pages/process"
+    kern = sel.seed_dist(df, v, src, "pt_pages_kernel", "")
+    text = f"{fmt_dist(pt)} PT pages/process"
     if kern is not None:
-        text += f" ({fmt_num(kern)} kernel-only)"
-    return Figure(pt, text + f" [{src}]")
+        text += f" ({fmt_dist(kern)} kernel-only)"
+    return Figure(pt.mean, text + f" [{src}]")
 
 
 def _memory_bench(df: pd.DataFrame) -> Optional[str]:
@@ -530,6 +539,14 @@ def render_comparison(df: pd.DataFrame, facts: Mapping[str, Any],
     if any(" †" in line for line in out):
         out.append("† no 1-process bench_ctx baseline found: the per-switch figure is not net "
                    "of the same-process overhead.")
+        out.append("")
+    seeds = sorted({int(x) for x in df["kaslr_seed"].dropna().unique()}) \
+        if "kaslr_seed" in df.columns else []
+    if seeds:
+        out.append(f"Scheme 3 draws each process's kernel slot at random; its runs boot with "
+                   f"`kaslr_seed=N` for N in {', '.join(map(str, seeds))} (one deterministic "
+                   f"run per seed, listed in metadata.json). Its figures are means over the "
+                   f"seeds; where they differ between seeds the cell says (min–max, n).")
         out.append("")
     out.append(_render_probe(df, facts))
     out.append(_render_definitions(tol))
@@ -767,8 +784,7 @@ def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
         cells = [v, state]
 
         def ic(bench: str, metric: str) -> str:
-            x = sel.icount_value(df, v, bench, metric)
-            return "–" if x is None else fmt_num(x)
+            return fmt_dist(sel.seed_dist(df, v, bench, metric))
 
         wall = sel.stats(sel.wall_values(df, v, "bench_null"))
         ctx = sel.ctx_switch_insns(df, v)

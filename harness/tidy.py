@@ -4,7 +4,8 @@ Columns: variant, scheme, asid, kmap (the kernel window's pages: ``2M`` superpag
 bench, params (stable string such as ``procs=2,ws_kb=0``; empty
 when the line has no params), one ``param_<name>`` column per parameter name (nullable ints),
 mode (``icount``, ``wall`` or ``tlb``), preset (the TLB model's preset for ``tlb`` rows, empty
-otherwise), metric, value, unit (of the value: ``ns``, ``instructions``, ``count``, ``pages``,
+otherwise), kaslr_seed (the boot's kaslr_seed= for scheme-3 runs, empty otherwise; one icount
+and one TLB row per seed, repetition = the seed's index), metric, value, unit (of the value: ``ns``, ``instructions``, ``count``, ``pages``,
 ``model cycles``, ``1/s``), repetition.
 
 - mode ``icount`` rows come from the single ``-icount shift=0,sleep=off`` run (deterministic):
@@ -27,9 +28,9 @@ from .parse import WALL_METRIC, ConsoleOutput
 from .variants import Variant
 
 BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "bench", "params"]
-TAIL_COLUMNS = ["mode", "preset", "metric", "value", "unit", "repetition"]
+TAIL_COLUMNS = ["mode", "preset", "kaslr_seed", "metric", "value", "unit", "repetition"]
 # columns a table written by an older harness may lack; normalise derives them
-DERIVED_COLUMNS = ("preset", "kmap", "unit")
+DERIVED_COLUMNS = ("preset", "kmap", "unit", "kaslr_seed")
 _UNITS = {"ns_per_op": "ns", "insns_per_op": "instructions", "tlb_insns_per_op": "instructions",
           "extra_insns_per_interrupt": "instructions", "spin_insns": "instructions",
           "model_cycles_per_op": "model cycles", "pt_pages": "pages",
@@ -53,7 +54,8 @@ def params_string(params: Mapping[str, int]) -> str:
 
 
 def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: str,
-             metric: str, value: float, repetition: int = 0, preset: str = "") -> Dict[str, Any]:
+             metric: str, value: float, repetition: int = 0, preset: str = "",
+             seed: Optional[int] = None) -> Dict[str, Any]:
     """One tidy row. `preset` is required for mode ``tlb`` and must be empty otherwise."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -64,7 +66,7 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: s
                            "asid": variant.asid,
                            "kmap": "4K" if variant.kernel_4k else "2M", "bench": bench,
                            "params": params_string(params), "mode": mode, "preset": preset,
-                           "metric": metric, "value": float(value),
+                           "kaslr_seed": seed, "metric": metric, "value": float(value),
                            "unit": metric_unit(metric), "repetition": repetition}
     for k, v in params.items():
         row[PARAM_PREFIX + k] = v
@@ -72,7 +74,7 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: s
 
 
 def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode: str,
-                     repetition: int) -> List[Dict[str, Any]]:
+                     repetition: int, seed: Optional[int] = None) -> List[Dict[str, Any]]:
     """Rows of an icount or wall run (TLB rows: harness.tlb.rows_from_report)."""
     if mode not in ("icount", "wall"):
         raise ValueError(f"mode must be icount or wall, not {mode!r}")
@@ -80,7 +82,7 @@ def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode
 
     def add(bench: str, params: Mapping[str, int], metric: str, value: float) -> None:
         rows.append(make_row(variant, bench, params, mode=mode, metric=metric, value=value,
-                             repetition=repetition))
+                             repetition=repetition, seed=seed))
 
     for rec in out.benches:
         for metric, value in rec.values.items():
@@ -108,6 +110,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
         df["kmap"] = df["variant"].astype(str).map(kmap_of)
     if "unit" not in df.columns and "metric" in df.columns:
         df["unit"] = df["metric"].astype(str).map(metric_unit)
+    if "kaslr_seed" not in df.columns:
+        df["kaslr_seed"] = pd.NA
     missing = [c for c in BASE_COLUMNS + TAIL_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"measurement table lacks column(s): {', '.join(missing)}")
@@ -121,6 +125,10 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["scheme"] = df["scheme"].astype("int64")
     df["asid"] = df["asid"].map(_to_bool).astype(bool)
     df["kmap"] = df["kmap"].astype(str)
+    df["kaslr_seed"] = pd.to_numeric(
+        df["kaslr_seed"].astype(object).map(lambda x: None if x is None or x is pd.NA or x == ""
+                                            or (isinstance(x, float) and x != x) else x),
+        errors="raise").astype("Int64")
     df["unit"] = df["unit"].fillna("").astype(str)
     df["bench"] = df["bench"].astype(str)
     df["params"] = df["params"].fillna("").astype(str)
@@ -160,7 +168,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def read_csv(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"params": str, "preset": str, "kmap": str, "unit": str},
                      keep_default_na=False,
-                     na_values={c: [""] for c in ("value",)}, comment="#")
+                     na_values={c: [""] for c in ("value", "kaslr_seed")}, comment="#")
     for c in df.columns:
         if c.startswith(PARAM_PREFIX):
             df[c] = df[c].replace("", pd.NA)
@@ -187,7 +195,7 @@ def icount_table(df: pd.DataFrame) -> pd.DataFrame:
     if ic.empty:
         return pd.DataFrame(columns=cols)
     return ic.pivot_table(index=cols, columns="metric", values="value",
-                          aggfunc="first").reset_index()
+                          aggfunc="mean").reset_index()  # scheme 3: the mean over the seeds
 
 
 def tlb_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -197,7 +205,7 @@ def tlb_table(df: pd.DataFrame) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame(columns=cols)
     return t.pivot_table(index=cols, columns="metric", values="value",
-                         aggfunc="first").reset_index()
+                         aggfunc="mean").reset_index()  # scheme 3: the mean over the seeds
 
 
 def param_value(params: str, name: str) -> Optional[int]:

@@ -25,7 +25,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from harness.benchspec import (BENCHES, TLB_BENCH_BY_NAME, TLB_PRESETS_DEFAULT)
+from harness.benchspec import (BENCHES, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_BENCH_BY_NAME,
+                               TLB_PRESETS_DEFAULT)
 from harness.build import BuildResult, build_variant, variant_dir
 from harness.cli import options_dict, publish
 from harness.errors import HarnessError
@@ -42,6 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 QUICK = os.environ.get("SV39LAB_BENCH_QUICK", "") not in ("", "0")
 REPS = int(os.environ.get("SV39LAB_BENCH_REPS", "2" if QUICK else "5"))
 PRESETS = list(TLB_PRESETS_DEFAULT)
+SEEDS = KASLR_SEEDS_QUICK if QUICK else KASLR_SEEDS
 SATP_PER_NULL = {1: 2, 2: 0, 3: 0}
 # kernel_probe: (own-slot hit, other-process hit) by scheme
 PROBE = {1: (False, False), 2: (True, True), 3: (True, False)}
@@ -60,7 +62,7 @@ class BenchSession:
         self.stage = REPO / "build" / f".results.staging-bench-{self.uid}"
         self.stage.mkdir(parents=True, exist_ok=True)
         self.opts = RunOptions(repo=REPO, results=self.stage, quick=QUICK, reps=REPS,
-                               progress=False)
+                               progress=False, kaslr_seeds=tuple(SEEDS))
         self.builds: Dict[str, BuildResult] = {}
         self.facts: Dict[str, Any] = {"variants": {}}
         self.rows: List[Dict[str, Any]] = []
@@ -151,7 +153,8 @@ class BenchSession:
                                complete=False, tlb_presets=PRESETS if plugin_ok else [],
                                plugin=plugin,
                                tlb_benches=[TLB_BENCH_BY_NAME[b.name] for b in specs
-                                            if b.name in TLB_BENCH_BY_NAME])
+                                            if b.name in TLB_BENCH_BY_NAME],
+                               kaslr_seeds=SEEDS)
         options["runner"] = "pytest -m bench"
         for p in (self.stage / "parts", self.stage / "parts.lock"):
             if p.is_dir():
@@ -184,21 +187,19 @@ def test_bench(bench_session: BenchSession, name: str, spec: Any) -> None:
     v = bench_session.variant(name)
     rows = bench_session.run(Task("bench", v, spec))
     lines = _icount(rows, "insns_per_op")
-    assert len(lines) >= spec.expected_lines(QUICK)
+    runs = len(SEEDS) if v.scheme == 3 else 1  # scheme 3: one icount run per kaslr seed
+    assert {r["kaslr_seed"] for r in lines} == (set(SEEDS) if v.scheme == 3 else {None})
+    assert len(lines) >= spec.expected_lines(QUICK) * runs
     assert all(r["value"] > 0 for r in lines)
     assert all(r["value"] >= 1 for r in _icount(rows, "iters"))
     wall = [r for r in rows if r["mode"] == "wall"]
     assert {r["metric"] for r in wall} <= {"ns_per_op"}  # wall runs: time only
-    assert len(wall) == (len(lines) * REPS if spec.wall else 0)
+    assert len(wall) == (len(lines) // runs * REPS if spec.wall else 0)
     if spec.name == "bench_null":
-        (satp,) = _icount(rows, "satp_per_op")
-        (traps,) = _icount(rows, "traps_per_op")
-        assert satp["value"] == SATP_PER_NULL[v.scheme] and traps["value"] == 1
-        (sfence,) = _icount(rows, "sfence_per_op")
-        if v.scheme != 1 or v.asid:
-            assert sfence["value"] == 0
-        else:
-            assert sfence["value"] >= 1
+        assert {r["value"] for r in _icount(rows, "satp_per_op")} == {SATP_PER_NULL[v.scheme]}
+        assert {r["value"] for r in _icount(rows, "traps_per_op")} == {1}
+        sfence = {r["value"] for r in _icount(rows, "sfence_per_op")}
+        assert sfence == {0} if (v.scheme != 1 or v.asid) else min(sfence) >= 1
     if spec.name == "bench_ctx":
         assert len(lines) % CTX_LINES == 0
     tlb = TLB_BENCH_BY_NAME.get(spec.name)
@@ -208,6 +209,7 @@ def test_bench(bench_session: BenchSession, name: str, spec: Any) -> None:
             trows = bench_session.run(Task("tlb", v, tlb, preset))
             assert {r["preset"] for r in trows} == {preset}
             assert len({r["params"] for r in trows}) >= tlb.expected_lines(QUICK)
+            assert len({r["kaslr_seed"] for r in trows}) == runs
 
 
 @pytest.mark.parametrize("name", [v.name for v in ALL_VARIANTS if v.scheme in (2, 3)])

@@ -55,6 +55,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()
     assert "| TLB behaviour (model) | asid: u54: null 0 L1 misses" in md
     assert meta["options"]["tlb"]["presets"] == ["u54", "c906"]
+    assert meta["options"]["kaslr_seeds"]["seeds"] == [1, 2]  # --quick's seed list
     assert (results / "logs" / "build-s3-asid.log").is_file()
     assert (results / "logs" / "s2-noasid" / "bench_null-wall-0.log").is_file()
     # bench_timer: icount only (its instret check is meaningless without -icount)

@@ -221,3 +221,32 @@ def test_kill_running_stops_a_hung_run(built: RunOptions, tmp_path: Path,
             run_qemu(cmd, variant="s2-asid", log=tmp_path / "x.log", cwd=built.repo)
     finally:
         allow_runs()
+
+
+def test_scheme3_runs_once_per_kaslr_seed(built: RunOptions) -> None:
+    """Scheme 3: one icount run per seed (kaslr_seed=N before init=, repetition = the seed's
+    index), wall repetitions cycling through the seeds; the slot-dependent figure is reported
+    as a distribution (mean, min–max, n) in the table. Other schemes are never seeded."""
+    from dataclasses import replace
+
+    from harness.table import fig_memory
+    from harness.tidy import make_frame
+    s3 = built.repo / "build/variants/s3-asid/kernel.elf"  # the fake Makefile cannot build it
+    s3.parent.mkdir(parents=True, exist_ok=True)
+    s3.write_text("CONFIG_SCHEME=3\nCONFIG_ASID=y\n")
+    opts = replace(built, kaslr_seeds=(1, 2, 3), reps=2)
+    rows = measure_bench(variant_by_name("s3-asid"), BENCH_BY_NAME["bench_null"], opts)
+    df = make_frame(rows)
+    ic = df[(df["mode"] == "icount") & (df["metric"] == "pt_pages_kernel")]
+    assert ic["kaslr_seed"].tolist() == [1, 2, 3] and ic["repetition"].tolist() == [0, 1, 2]
+    assert ic["value"].tolist() == [2, 1, 2]  # the fake's slot-dependent count
+    wall = df[df["mode"] == "wall"]
+    assert wall["kaslr_seed"].tolist() == [1, 2]
+    log = (opts.log_root / "s3-asid" / "bench_null-icount-1.log").read_text()
+    assert "kaslr_seed=2 init=bench_null" in log
+    fig = fig_memory(df, {}, "s3-asid")
+    assert "kernel-only" in fig.text and "1.67 (mean; 1–2, n=3 seeds)" in fig.text
+    other = make_frame(measure_bench(variant_by_name("s2-asid"), BENCH_BY_NAME["bench_null"],
+                                     opts))
+    assert other["kaslr_seed"].isna().all()
+    assert "kaslr_seed" not in (opts.log_root / "s2-asid" / "bench_null-icount-0.log").read_text()

@@ -39,8 +39,9 @@ def parsed_frame() -> pd.DataFrame:
 def test_round_trip(tmp_path: Path) -> None:
     df = parsed_frame()
     assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "bench", "params",
-                                "param_size", "mode", "preset", "metric", "value", "unit",
-                                "repetition"]
+                                "param_size", "mode", "preset", "kaslr_seed", "metric",
+                                "value", "unit", "repetition"]
+    assert df["kaslr_seed"].isna().all()  # only scheme-3 runs are seeded
     assert set(df["kmap"]) == {"2M"}
     units = dict(zip(df["metric"], df["unit"]))
     assert units["ns_per_op"] == "ns" and units["insns_per_op"] == "instructions"
@@ -61,7 +62,7 @@ def test_old_table_without_kmap_and_unit(tmp_path: Path) -> None:
     """A CSV written before the kmap and unit columns existed reads with them derived."""
     df = parsed_frame()
     old = tmp_path / "old.csv"
-    df.drop(columns=["kmap", "unit"]).to_csv(old, index=False)
+    df.drop(columns=["kmap", "unit", "kaslr_seed"]).to_csv(old, index=False)
     back = read_csv(old)
     pdt.assert_frame_equal(df, back)
     v4 = make_frame(rows_from_output(variant_by_name("s2-asid-4k"), "bench_null",
