@@ -8,7 +8,7 @@
 //   fuzz: seed S, C calls in batches of B, scheme N, ASIDs on|off     (start)
 //   fuzz: batch I: K planned, T calls issued (children included), F frames free, heap H
 //         frames, lost L                                           (one per batch)
-//   fuzz: odd: ...        a result that contradicts docs/syscalls.md (informational, max 40)
+//   fuzz: odd: ...        a result that contradicts docs/syscalls.md (at most 3 per process)
 //   fuzz: KILLED ...      a fuzz process was killed by the kernel (no system call may do that)
 //   fuzz: N calls, M batches, leaks L     (the last line; N counts every call issued by
 //         every fuzz process, children and exec'd leaves included)
@@ -33,6 +33,10 @@
 //   - exit in the top process and in a batch process (only tree children and leaf images
 //     exit, with their report status, after the fuzzed call's junk arguments);
 //   - read on fd 0 with len > 0 (it waits for console input): such a read gets len 0;
+//   - pipes stay within one handler: created, written while empty, read while holding data or
+//     after the write end closed, dup2'd to a free number, and closed again; fds 0-2 are never
+//     closed or replaced by dup2 (so no other descriptor is open between calls, and no read or
+//     write can block);
 //   - sleep longer than 2 ms (huge values would block for good once the overflow is fixed);
 //   - write of a valid buffer to the console (noise in the log): it gets len 0; bad buffers
 //     are written with any length;
@@ -103,7 +107,8 @@ KernelStats get_stats() {
 bool is_errno(long r) {
   switch (-r) {
     case EPERM: case ENOENT: case ESRCH: case E2BIG: case ENOEXEC: case EBADF: case ECHILD:
-    case EAGAIN: case ENOMEM: case EFAULT: case EINVAL: case ENAMETOOLONG: case ENOSYS:
+    case EAGAIN: case ENOMEM: case EFAULT: case EINVAL: case ENFILE: case EMFILE: case EPIPE:
+    case ENAMETOOLONG: case ENOSYS:
       return true;
     default:
       return false;
@@ -153,7 +158,7 @@ struct Fuzzer {
   // ENAMETOOLONG or E2BIG; waitpid reaps only with a good status pointer; exit does not return.
   void oddity(const char* what, long nr, long a0, long a1, long a2, long r) {
     odd++;
-    if (g_odd_printed++ < 40)
+    if (g_odd_printed++ < 3)  // per process (a forked child starts from its parent's count)
       printf("fuzz: odd: seed %lu depth %d call %ld: %s: nr %ld (%#lx, %#lx, %#lx) = %ld\n", seed,
              depth, calls, what, nr, a0, a1, a2, r);
   }
@@ -263,7 +268,7 @@ struct Fuzzer {
   void f_read() {
     long fd = any_fd(), p, n;
     any_range(p, n);
-    if ((int)fd == 0) n = 0;  // excluded: would wait for console input
+    if ((int)fd == 0) n = 0;  // excluded: would wait for console input (no other fd can block)
     long r = call(SYS_read, fd, p, n, junk(), junk(), junk());
     if ((int)fd == 0 && r != 0 && r != -EBADF && r != -EFAULT) oddity("read len 0", SYS_read, fd, p, n, r);
   }
@@ -428,6 +433,95 @@ struct Fuzzer {
     if (op == DIAG_IS_KERNEL_MAPPED && top != 0 && top != -1 && r == 1)
       oddity("diag: non-canonical address is kernel-mapped", SYS_diag, op, arg, 0, r);
   }
+  // ---- descriptors. Between two fuzzed calls only 0, 1 and 2 (the console) are open: every
+  // descriptor a handler creates it closes before it returns, and 0-2 are never closed or
+  // replaced (the batch's output would go). So a read or write on any other number cannot
+  // block, and close of one gives -EBADF.
+  static constexpr int NFD = 32;
+  long other_fd() {
+    static const long fds[] = {-1, NFD, NFD + 1, 1l << 32, (1l << 32) + 3, 0x7fffffff};
+    return rng.chance(2) ? 3 + rng.below(NFD - 3) : (rng.chance(4) ? junk() : fds[rng.below(6)]);
+  }
+  static bool console_fd(long fd) { return fd >= 0 && fd <= 2; }
+  void close_quiet(long fd) { call(SYS_close, fd); }
+  void f_pipe() {
+    int local[2] = {-1, -1};
+    long p = rng.chance(3) ? any_ptr() : (long)local;
+    long r = call(SYS_pipe, p, junk(), junk());
+    if (r != 0) {
+      long c = call(SYS_close, 3);  // a failed pipe leaves no descriptor behind
+      if (c != -EBADF) oddity("failed pipe left fd 3 open", SYS_pipe, p, 0, 0, c);
+      return;
+    }
+    int fds[2];
+    memcpy(fds, (const void*)p, sizeof fds);
+    if (fds[0] < 3 || fds[1] < 3 || fds[0] >= NFD || fds[1] >= NFD || fds[0] == fds[1]) {
+      oddity("pipe descriptors", SYS_pipe, p, fds[0], fds[1], r);
+      return;
+    }
+    char buf[8];
+    // Nothing here can block: the pipe is empty (4 KiB free) when written, holds data when
+    // read, and is read after its write end closed only to see EOF.
+    switch (rng.below(4)) {
+      case 0: {
+        long w = call(SYS_write, fds[1], (long)"abc", 3);
+        long rd = call(SYS_read, fds[0], (long)buf, sizeof buf);
+        if (w != 3 || rd != 3 || memcmp(buf, "abc", 3) != 0)
+          oddity("pipe write/read", SYS_read, fds[0], w, rd, rd);
+        break;
+      }
+      case 1: {  // EOF once the writer is gone
+        close_quiet(fds[1]);
+        long rd = call(SYS_read, fds[0], (long)buf, sizeof buf);
+        if (rd != 0) oddity("read at EOF", SYS_read, fds[0], 0, 0, rd);
+        fds[1] = -1;
+        break;
+      }
+      case 2: {  // a write with no reader fails
+        close_quiet(fds[0]);
+        long w = call(SYS_write, fds[1], (long)"abc", 3);
+        if (w >= 0) oddity("write without reader", SYS_write, fds[1], 0, 0, w);
+        fds[0] = -1;
+        break;
+      }
+      default: {  // hostile buffers on pipe ends
+        long q, n;
+        any_range(q, n);
+        // A good buffer longer than the pipe's free 4 KiB would wait for a reader for good.
+        if (!never_mapped(q) && (uint64_t)n > (uint64_t)PAGE) n = rng.below(PAGE + 1);
+        call(SYS_write, fds[1], q, n);
+        // Then at least one byte is there, so the read cannot wait.
+        call(SYS_write, fds[1], (long)"z", 1);
+        any_range(q, n);
+        call(SYS_read, fds[0], q, n);
+      }
+    }
+    if (rng.chance(2)) {  // dup2 a pipe end to a free number, then close it
+      long nfd = 3 + rng.below(NFD - 3);
+      long end = fds[0] >= 0 ? fds[0] : fds[1];
+      if (fds[1] >= 0 && rng.chance(2)) end = fds[1];
+      long d = call(SYS_dup2, end, nfd);
+      if (d >= 0 && d != fds[0] && d != fds[1]) close_quiet(d);
+    }
+    if (fds[0] >= 0) close_quiet(fds[0]);
+    if (fds[1] >= 0) close_quiet(fds[1]);
+  }
+  void f_close() {
+    long fd = other_fd();
+    long r = call(SYS_close, fd, junk(), junk());
+    if (r != -EBADF) oddity("close of a descriptor that is not open", SYS_close, fd, 0, 0, r);
+  }
+  void f_dup2() {
+    long old = rng.chance(2) ? rng.below(3) : other_fd();
+    long nfd = other_fd();
+    if (console_fd(nfd)) nfd = NFD;
+    long r = call(SYS_dup2, old, nfd, junk());
+    if (r >= 0) {
+      if (r != nfd || !console_fd(old)) oddity("dup2", SYS_dup2, old, nfd, 0, r);
+      if (!console_fd(r)) close_quiet(r);
+    }
+  }
+
   void f_unknown() {
     long nr;
     switch (rng.below(6)) {
@@ -671,6 +765,9 @@ struct Fuzzer {
       case 30: f_programs(); break;
       case 31: case 32: f_echo(); break;
       case 33: case 34: f_diag(); break;
+      case 35: f_pipe(); break;
+      case 36: f_close(); break;
+      case 37: f_dup2(); break;
       default: f_unknown(); break;
     }
   }
