@@ -128,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
                     help="results directory (default REPO/build/results)")
     repo_results(rp, "the same as DIR")
+    dp = sub.add_parser("docs", help="docs/results.md from docs/results.md.in and a results "
+                                     "directory (default REPO/results)")
+    dp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
+    dp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
+    dp.add_argument("--check", action="store_true",
+                    help="only compare: exit 1 when docs/results.md is out of date")
     run = sub.add_parser("run", usage="%(prog)s [options] VARIANT PROGRAM [ARG ...] "
                                       "[-- ARG ...]",
                          help="boot one variant with one program (built first if missing)",
@@ -313,6 +319,16 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
                       options=options, report=report)
     print("wrote: " + ", ".join(str(p.relative_to(stage)) for p in written)
           + f" in {dest}")
+    if official and dest == target and report:
+        template = repo / "docs" / "results.md.in"
+        if template.is_file():
+            from .docfigures import render_from
+            try:
+                (repo / "docs" / "results.md").write_text(render_from(target, template))
+                print("wrote docs/results.md (its figures, from results/)")
+            except UserError as exc:
+                print(f"docs/results.md NOT regenerated: {exc}", file=sys.stderr)
+                failed = True
     if missing:
         print(f"NOT BUILT: {', '.join(missing)} (their cells say 'not built'; logs above)",
               file=sys.stderr)
@@ -394,6 +410,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .docfigures import render_from
+    repo = _repo(args)
+    results = args.dir.resolve() if args.dir is not None else official_results(repo)
+    doc = repo / "docs" / "results.md"
+    text = render_from(results, repo / "docs" / "results.md.in")
+    if args.check:
+        if doc.is_file() and doc.read_text() == text:
+            print(f"{doc} is up to date with {results}")
+            return 0
+        print(f"{doc} differs from its rendering from {results}: run `{PROG} docs`",
+              file=sys.stderr)
+        return 1
+    doc.write_text(text)
+    print(f"wrote {doc} from {results}")
+    return 0
+
+
 def _ensure_built(args: argparse.Namespace, v: Variant, repo: Path, logs: Path) -> None:
     kernel = repo / variant_dir(v) / "kernel.elf"
     if kernel.is_file():
@@ -460,6 +494,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              report=args.command == "reproduce")
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "docs":
+            return cmd_docs(args)
         if args.command == "run":
             return cmd_run(args)
     except UserError as exc:

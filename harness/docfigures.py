@@ -1,0 +1,138 @@
+"""docs/results.md from docs/results.md.in: every figure of the prose is a placeholder filled
+from a results directory (measurements.csv, facts.json, metadata.json), so the document cannot
+drift from the run it describes. `python3 -m harness docs [DIR]` rewrites it (a complete
+`reproduce` does so when it replaces results/); `--check` only compares, and a unit test
+(harness/tests/test_docs.py) fails when the committed document differs from the rendering of
+the committed results/.
+
+Placeholders: ``{{function:arg:arg...}}``; the functions are the keys of FUNCTIONS below, e.g.
+``{{icount:s1-asid:bench_null:insns_per_op}}``, ``{{switch:s2-asid}}``,
+``{{tlb:u54:s1-noasid:bench_null:tlb_l1i_misses_per_op+tlb_l1d_misses_per_op}}``,
+``{{meta:elapsed_seconds}}``. An unknown function or absent data is an error, never a guess.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping
+
+import pandas as pd
+
+from . import select as sel
+from .errors import UserError
+from .table import fmt_dist, fmt_num, geomean, perf_insns
+
+PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
+HEADER = ("<!-- Generated from docs/results.md.in and the files in results/ by "
+          "`python3 -m harness docs`; edit the .in file, not this one. -->\n")
+
+
+class Missing(Exception):
+    pass
+
+
+def _need(x: Any, what: str) -> Any:
+    if x is None:
+        raise Missing(what)
+    return x
+
+
+def _metrics(spec: str) -> List[str]:
+    return spec.split("+")
+
+
+class Figures:
+    def __init__(self, df: pd.DataFrame, facts: Mapping[str, Any],
+                 meta: Mapping[str, Any]) -> None:
+        self.df, self.facts, self.meta = df, facts, meta
+
+    # each returns the text that replaces the placeholder
+    def icount(self, v: str, bench: str, metric: str, params: str = "") -> str:
+        return fmt_dist(_need(sel.seed_dist(self.df, v, bench, metric, params),
+                              f"{v} {bench} {metric}"))
+
+    def kilo(self, v: str, bench: str, metric: str) -> str:
+        x = _need(sel.icount_value(self.df, v, bench, metric), f"{v} {bench} {metric}")
+        return f"{x / 1000:.0f} k"
+
+    def switch(self, v: str, ws: str = "0") -> str:
+        x = _need(sel.ctx_switch_insns(self.df, v, ws=int(ws)), f"{v} switch")
+        return fmt_num(x[0])
+
+    def wall_us(self, v: str, bench: str) -> str:
+        s = _need(sel.stats(sel.wall_values(self.df, v, bench)), f"{v} {bench} wall")
+        return f"{s.median / 1000:.1f}"
+
+    def tlb(self, preset: str, v: str, bench: str, metrics: str, params: str = "") -> str:
+        vals = [sel.tlb_value(self.df, v, bench, m, preset, params) for m in _metrics(metrics)]
+        return fmt_num(sum(_need(x, f"{v} {bench} {metrics} {preset}") for x in vals))
+
+    def tlbswitch(self, preset: str, v: str, metrics: str) -> str:
+        vals = [sel.ctx_switch_tlb(self.df, v, m, preset) for m in _metrics(metrics)]
+        return fmt_num(sum(_need(x, f"{v} switch {metrics} {preset}")[0] for x in vals))
+
+    def loc(self, v: str) -> str:
+        loc = _need((self.facts["variants"].get(v) or {}).get("loc"), f"{v} loc")
+        return fmt_num(_need(loc.get("scheme_src"), v) + _need(loc.get("trap_s_specific"), v))
+
+    def perf(self, v: str) -> str:
+        mine = _need(perf_insns(self.df, v), f"{v} perf")
+        ref = _need(perf_insns(self.df, "s2-" + v.split("-", 1)[1]), f"{v} perf reference")
+        return f"{geomean([mine[k] / ref[k] for k in mine]):.2f}×"
+
+    def kaslr(self, v: str, key: str) -> str:
+        k = _need((self.facts["variants"].get(v) or {}).get("kaslr"), f"{v} kaslr")
+        x = _need(k.get(key), f"{v} kaslr {key}")
+        return fmt_num(x) if not isinstance(x, float) else f"{x:.2f}"
+
+    def meta(self, path: str) -> str:
+        x: Any = self.meta
+        for part in path.split("."):
+            x = _need(x.get(part) if isinstance(x, Mapping) else None, f"metadata {path}")
+        if isinstance(x, list):
+            return ", ".join(map(str, x))
+        return fmt_num(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
+    def seeds(self) -> str:
+        s = sorted({int(x) for x in self.df["kaslr_seed"].dropna().unique()})
+        return ", ".join(map(str, s)) if s else "none (a run without kaslr_seed)"
+
+
+FUNCTIONS: Dict[str, Callable[..., str]] = {
+    name: getattr(Figures, name) for name in
+    ("icount", "kilo", "switch", "wall_us", "tlb", "tlbswitch", "loc", "perf", "kaslr", "meta",
+     "seeds")}
+
+
+def render(template: str, df: pd.DataFrame, facts: Mapping[str, Any],
+           meta: Mapping[str, Any]) -> str:
+    figs = Figures(df, facts, meta)
+    problems: List[str] = []
+
+    def sub(m: "re.Match[str]") -> str:
+        name, *args = m.group(1).strip().split(":")
+        fn = FUNCTIONS.get(name)
+        if fn is None:
+            problems.append(f"unknown placeholder function {name!r} in {{{{{m.group(1)}}}}}")
+            return m.group(0)
+        try:
+            return fn(figs, *args)
+        except (Missing, KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{{{{{m.group(1)}}}}}: no data ({exc})")
+            return m.group(0)
+
+    text = PLACEHOLDER.sub(sub, template)
+    if problems:
+        raise UserError("docs/results.md.in: " + "; ".join(problems))
+    return HEADER + text
+
+
+def render_from(results: Path, template: Path) -> str:
+    from .tidy import read_csv
+    for name in ("measurements.csv", "facts.json", "metadata.json"):
+        if not (results / name).is_file():
+            raise UserError(f"{results}: no {name}")
+    return render(template.read_text(), read_csv(results / "measurements.csv"),
+                  json.loads((results / "facts.json").read_text()),
+                  json.loads((results / "metadata.json").read_text()))
