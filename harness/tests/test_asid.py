@@ -18,20 +18,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Tuple
 
 import pytest
 
 from harness.build import build_variant
-from harness.qemu import ICOUNT_ARGS
+from harness.tests.kboot import REPO, boot, build_config, where
 from harness.variants import Variant, variant_by_name
 
-REPO = Path(__file__).resolve().parents[2]
 LOGS = REPO / "build" / "test-logs" / "asid"
-TIMEOUT = 600
-PLUGIN = REPO / "build" / "tlbmodel" / "libtlbmodel.so"
 
 pytestmark = pytest.mark.kernel
 
@@ -41,25 +37,6 @@ def kernel_of(variant: Variant) -> Path:
     if not res.ok:
         pytest.fail(f"build of {variant.name} failed: {res.error}\n  log: {res.log}", pytrace=False)
     return res.kernel
-
-
-def boot(kernel: Path, append: str, log: Path, *, extra: Sequence[str] = (), icount: bool = False,
-         mem: str = "128M") -> Tuple[int, str, List[str]]:
-    cmd = ["qemu-system-riscv64", "-machine", "virt", "-nographic", "-bios", "default", "-m", mem,
-           "-kernel", str(kernel), *(ICOUNT_ARGS if icount else []), *extra, "-append", append]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=TIMEOUT, cwd=REPO)
-        out, rc = proc.stdout.decode(errors="replace"), proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        out, rc = (exc.stdout or b"").decode(errors="replace") + "\n[timed out]\n", -1
-    log.write_text(out)
-    return rc, out, cmd
-
-
-def where(cmd: List[str], log: Path) -> str:
-    return f"\n  command: {' '.join(cmd)}\n  log:     {log}"
 
 
 def chain_facts(out: str) -> Tuple[int, int]:
@@ -137,18 +114,10 @@ def test_scheme3_slot_exhaustion_fails_fork_cleanly() -> None:
     """Scheme 3 with 256 process slots and a 1000 MiB window runs out of disjoint kernel
     windows before it runs out of process slots: fork must then fail with EAGAIN (it used to
     retry the draw forever with interrupts off), and all of usertests must pass."""
-    out_dir = REPO / "build" / "variants-extra" / "s3-nproc256-window1000"
     log_dir = LOGS / "s3-exhaustion"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    build_log = log_dir / "build.log"
-    with open(build_log, "w") as f:
-        for step in (["make", f"O={out_dir}", "scheme3_defconfig"],
-                     ["make", f"O={out_dir}", "setconfig", "SET=NPROC=256 KERNEL_WINDOW_RAM_MB=1000"],
-                     ["make", f"O={out_dir}", "-j2"]):
-            rc = subprocess.run(step, cwd=REPO, stdout=f, stderr=subprocess.STDOUT).returncode
-            assert rc == 0, f"build step failed: {' '.join(step)}\n  log: {build_log}"
+    kernel = build_config("s3-nproc256-window1000", 3, ["NPROC=256", "KERNEL_WINDOW_RAM_MB=1000"], log_dir)
     log = log_dir / "usertests.log"
-    rc, out, cmd = boot(out_dir / "kernel.elf", "init=usertests", log, mem="256M")
+    rc, out, cmd = boot(kernel, "init=usertests", log, mem="256M")
     assert rc == 0 and ", 0 failed" in out, f"usertests failed{where(cmd, log)}"
     m = re.search(r"fork chain: (\d+) processes below the test, then fork = -(\d+)", out)
     assert m and int(m.group(2)) == 11, f"the fork chain did not end in EAGAIN{where(cmd, log)}"
