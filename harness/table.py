@@ -748,7 +748,8 @@ def _render_tlb_details(df: pd.DataFrame, facts: Mapping[str, Any],
     if not ps:
         return []
     out = ["## TLB model figures (per operation)", "",
-           f"From the TLB-model runs (one `-icount` run per variant and preset). Switch = "
+           f"From the TLB-model runs (one `-icount` run per variant and preset; scheme 3: "
+           f"one per kaslr seed, figures are means over the seeds). Switch = "
            f"`bench_ctx` at working set 0 minus its 1-process line († raw). Model cycles: "
            f"{CYCLE_MODEL_TEXT}.", ""]
     cols = ["variant", "preset", "null: L1I / L1D misses", "null: user-mode misses",
@@ -761,9 +762,10 @@ def _render_tlb_details(df: pd.DataFrame, facts: Mapping[str, Any],
             f = tlb_figures(df, v, p)
             if f.empty:
                 continue
-            walk = sel.tlb_value(df, v, "bench_null", "tlb_walk_refs_per_op", p, "")
+            walk = sel.seed_dist(df, v, "bench_null", "tlb_walk_refs_per_op", "", mode="tlb",
+                                 preset=p)
             cells = [v, p, f"{_opt(f.null_i)} / {_opt(f.null_d)}", _opt(f.null_user),
-                     _opt(f.null_after_flush), _opt(walk),
+                     _opt(f.null_after_flush), fmt_dist(walk),
                      f"{_opt(f.sw_i)} / {_opt(f.sw_d)}" + ("" if f.sw_net else " †"),
                      f"{_opt(f.null_cycles)} / {_opt(f.sw_cycles)}"]
             out.append("| " + " | ".join(_escape(c) for c in cells) + " |")
