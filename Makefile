@@ -64,8 +64,9 @@ help:
 	@echo 'Tests and results:'
 	@echo '  test              install missing packages, build every scheme, run the pytest suite'
 	@echo '  bench             measurements of every variant into build/results'
-	@echo '  reproduce         the full benchmark run; rewrites the tracked results/'
-	@echo '                    (on success only; `git checkout results/` restores them)'
+	@echo '  reproduce         the full benchmark run; rewrites the tracked results/ and'
+	@echo '                    docs/results.md (on success only; restore the committed ones'
+	@echo '                    with `git checkout results/ docs/results.md`)'
 	@echo 'Options: O=DIR  V=1 (full commands)  QEMU=  MEM=128M'
 
 # ---------------------------------------------------------------- configuration
