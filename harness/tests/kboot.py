@@ -5,10 +5,11 @@ Failure messages name the configuration, the command and the log."""
 from __future__ import annotations
 
 import fcntl
+import json
 import shlex
 import subprocess
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from harness.qemu import ICOUNT_ARGS
 
@@ -57,3 +58,30 @@ def boot(kernel: Path, append: str, log: Path, *, extra: Sequence[str] = (), ico
 
 def where(cmd: List[str], log: Path) -> str:
     return f"\n  command: {shlex.join(cmd)}\n  log:     {log}"
+
+
+def tlb_plugin(log_dir: Path) -> Path:
+    """The TLB-model plugin, built once (harness.tlb.build_plugin, flock-serialised)."""
+    from harness.tlb import build_plugin
+    res = build_plugin(REPO, log_dir)
+    assert res.ok, f"TLB-model plugin build failed: {res.error}\n  command: {res.command}\n  log:     {res.log}"
+    return res.plugin
+
+
+def boot_under_model(kernel: Path, append: str, log: Path, plugin: Path, *, asid: str,
+                     preset: str = "u54") -> Tuple[int, str, List[str], Dict[str, Any]]:
+    """An -icount boot under the TLB model with the model's own satp flush off (as the
+    privileged spec has it: only sfence.vma flushes); returns the run and the parsed report."""
+    report = log.with_suffix(".json")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)
+    extra = ["-plugin", f"{plugin},preset={preset},asid={asid},satp_flush=off,out={report}",
+             "-d", "plugin", "-D", str(log.with_suffix(".plugin.log"))]
+    rc, out, cmd = boot(kernel, append, log, extra=extra, icount=True)
+    rep = json.loads(report.read_text()) if report.exists() else {}
+    return rc, out, cmd, rep
+
+
+def assert_no_mismatch(rep: Dict[str, Any], cmd: List[str], log: Path) -> None:
+    assert rep.get("mismatches") == 0 and rep.get("status") == "ok", \
+        f"{rep.get('mismatches')} translation mismatches (first: {rep.get('mismatch_samples', [None])[:1]}){where(cmd, log)}"

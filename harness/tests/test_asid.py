@@ -16,7 +16,6 @@ No wall-clock thresholds: only the per-run timeout.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Tuple
@@ -24,7 +23,7 @@ from typing import Tuple
 import pytest
 
 from harness.build import build_variant
-from harness.tests.kboot import REPO, boot, build_config, where
+from harness.tests.kboot import REPO, assert_no_mismatch, boot, boot_under_model, build_config, tlb_plugin, where
 from harness.variants import Variant, variant_by_name
 
 LOGS = REPO / "build" / "test-logs" / "asid"
@@ -77,11 +76,7 @@ def test_asid_bits_only_lowers() -> None:
 
 @pytest.fixture(scope="module")
 def plugin() -> Path:
-    from harness.tlb import build_plugin
-    res = build_plugin(REPO, LOGS)
-    if not res.ok:
-        pytest.fail(f"TLB-model plugin build failed: {res.error}\n  log: {res.log}", pytrace=False)
-    return res.plugin
+    return tlb_plugin(LOGS)
 
 
 @pytest.mark.tlb
@@ -93,21 +88,13 @@ def test_rollover_under_the_tlb_model(name: str, bits: int, plugin: Path) -> Non
     asid_bits=0 the model runs without ASIDs and without flushing on satp writes itself, so
     only the kernel's own sfence.vma keeps it correct."""
     kernel = kernel_of(variant_by_name(name))
-    tag = f"usertests-asid_bits={bits}"
-    log = LOGS / "tlb" / name / f"{tag}.log"
-    report = log.with_suffix(".json")
-    report.unlink(missing_ok=True)
-    model_asid = "on" if bits else "off"
-    extra = ["-plugin", f"{plugin},preset=u54,asid={model_asid},satp_flush=off,out={report}",
-             "-d", "plugin", "-D", str(log.with_suffix(".plugin.log"))]
-    rc, out, cmd = boot(kernel, f"asid_bits={bits} init=usertests asid_chain fork_tree exec_args",
-                        log, extra=extra, icount=True)
+    log = LOGS / "tlb" / name / f"usertests-asid_bits={bits}.log"
+    rc, out, cmd, rep = boot_under_model(kernel, f"asid_bits={bits} init=usertests asid_chain fork_tree exec_args",
+                                         log, plugin, asid="on" if bits else "off")
     assert rc == 0 and ", 0 failed" in out, f"usertests failed under the model{where(cmd, log)}"
     usable, rollovers = chain_facts(out)
     assert usable == bits and (rollovers > 0) == (bits > 0), where(cmd, log)
-    rep = json.loads(report.read_text())
-    assert rep.get("mismatches") == 0 and rep.get("status") == "ok", \
-        f"{rep.get('mismatches')} translation mismatches (first: {rep.get('mismatch_samples', [None])[:1]}){where(cmd, log)}"
+    assert_no_mismatch(rep, cmd, log)
 
 
 def test_scheme3_slot_exhaustion_fails_fork_cleanly() -> None:

@@ -12,13 +12,12 @@ counts and on the checks the programs make of their own results, never on time.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
 
-from harness.tests.kboot import REPO, boot, build_config, where
+from harness.tests.kboot import REPO, assert_no_mismatch, boot, boot_under_model, build_config, tlb_plugin, where
 
 LOGS = REPO / "build" / "test-logs" / "workloads"
 PAGING = ["MEMORY_DEMAND=y", "FORK_COW=y"]
@@ -64,11 +63,7 @@ def test_usertests_in_paging_configurations(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def plugin() -> Path:
-    from harness.tlb import build_plugin
-    res = build_plugin(REPO, LOGS)
-    if not res.ok:
-        pytest.fail(f"TLB-model plugin build failed: {res.error}\n  log: {res.log}", pytrace=False)
-    return res.plugin
+    return tlb_plugin(LOGS)
 
 
 @pytest.mark.tlb
@@ -78,17 +73,11 @@ def test_paging_under_the_tlb_model(name: str, plugin: Path) -> None:
     the parent's pages read-only is fenced: zero translation mismatches in the model (which,
     like hardware, keeps stale entries until an sfence.vma)."""
     log = LOGS / "tlb" / name / "usertests.log"
-    report = log.with_suffix(".json")
-    report.unlink(missing_ok=True)
-    asid = "off" if "noasid" in name else "on"
-    extra = ["-plugin", f"{plugin},preset=u54,asid={asid},satp_flush=off,out={report}",
-             "-d", "plugin", "-D", str(log.with_suffix(".plugin.log"))]
-    rc, out, cmd = boot(kernel(name), "init=usertests cow_isolation demand_paging demand_oom fork_tree "
-                        "mmap_fork pipe_fork sbrk", log, extra=extra, icount=True)
+    rc, out, cmd, rep = boot_under_model(
+        kernel(name), "init=usertests cow_isolation demand_paging demand_oom fork_tree mmap_fork pipe_fork sbrk",
+        log, plugin, asid="off" if "noasid" in name else "on")
     assert rc == 0 and ", 0 failed" in out, f"usertests failed under the model{where(cmd, log)}"
-    rep = json.loads(report.read_text())
-    assert rep.get("mismatches") == 0 and rep.get("status") == "ok", \
-        f"{rep.get('mismatches')} translation mismatches{where(cmd, log)}"
+    assert_no_mismatch(rep, cmd, log)
 
 
 @pytest.mark.parametrize("name", ["s1-paging", "s2-paging", "s3-paging", "s2-eager"])

@@ -94,6 +94,20 @@ inline int ilog2(unsigned long x) {
   return n;
 }
 
+// Blocking I/O on pipes that must move exactly n bytes (a short or failed call fails the run).
+inline void bench_read_exact(int fd, void* buf, long n) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    long r = read(fd, p, n);
+    if (r <= 0) bench_fail("read of %ld bytes returned %ld", n, r);
+    p += r, n -= r;
+  }
+}
+inline void bench_write_exact(int fd, const void* buf, long n) {
+  long r = write(fd, buf, n);
+  if (r != n) bench_fail("write of %ld bytes returned %ld", n, r);
+}
+
 // ---------------------------------------------------------------- TLB regions with a runtime id
 // TLB_REGION_BEGIN needs its id as an immediate, so a runtime offset selects one of 64
 // compiled-in markers: region_begin<BASE>(off) opens region BASE + off (off clamped to 0..63).

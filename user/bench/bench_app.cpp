@@ -20,20 +20,6 @@ static void must(long r, const char* what) {
   if (r < 0) bench_fail("bench_app: %s failed (%ld)", what, r);
 }
 
-static void read_exact(int fd, void* buf, long n) {
-  char* p = static_cast<char*>(buf);
-  while (n > 0) {
-    long r = read(fd, p, n);
-    if (r <= 0) bench_fail("bench_app: read returned %ld", r);
-    p += r, n -= r;
-  }
-}
-
-static void write_exact(int fd, const void* buf, long n) {
-  long r = write(fd, buf, n);
-  if (r != n) bench_fail("bench_app: write of %ld returned %ld", n, r);
-}
-
 // Fork a child that runs `argv` with stdin `in` and stdout `out` (-1: unchanged).
 static long spawn(const char* const* argv, int in, int out, const int* close_fds, int n_close) {
   long pid = fork();
@@ -142,15 +128,15 @@ static void kv(long requests, long kv_kb) {
     rq.key = (long)(x % (uint64_t)keys);
     rq.op = (x >> 40) % 10 == 0 ? 1 : 0;
     if (rq.op == 1) fill_value(rq.value, rq.key, ++version[rq.key]);
-    write_exact(to_server[1], &rq, sizeof rq);
-    read_exact(to_client[0], reply, VALUE);
+    bench_write_exact(to_server[1], &rq, sizeof rq);
+    bench_read_exact(to_client[0], reply, VALUE);
     fill_value(want, rq.key, version[rq.key]);
     bad += memcmp(reply, want, VALUE) != 0;
   }
   TLB_REGION_END();
   bench_end(b);
   rq.op = 2;
-  write_exact(to_server[1], &rq, sizeof rq);
+  bench_write_exact(to_server[1], &rq, sizeof rq);
   int st = -1;
   if (waitpid(pid, &st, 0) != pid || st != 0) bench_fail("bench_app: the kv server ended with status %d", st);
   close(to_server[1]), close(to_client[0]);

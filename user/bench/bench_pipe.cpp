@@ -22,20 +22,6 @@ static void must(long r, const char* what) {
 
 static void pipe_or_fail(int fds[2]) { must(pipe(fds), "pipe"); }
 
-static void read_exact(int fd, void* buf, long n) {
-  char* p = static_cast<char*>(buf);
-  while (n > 0) {
-    long r = read(fd, p, n);
-    if (r <= 0) bench_fail("bench_pipe: read returned %ld", r);
-    p += r, n -= r;
-  }
-}
-
-static void write_exact(int fd, const void* buf, long n) {
-  long r = write(fd, buf, n);
-  if (r != n) bench_fail("bench_pipe: write of %ld returned %ld", n, r);
-}
-
 static void reap(long pid) {
   int st = -1;
   if (waitpid(pid, &st, 0) != pid || st != 0) bench_fail("bench_pipe: child ended with status %d", st);
@@ -62,16 +48,16 @@ static void lat(long iters) {
   close(down[0]), close(up[1]);
   unsigned char c = 0;
   for (long i = 0; i < iters / 10 + 10; i++) {  // warm up both processes
-    write_exact(down[1], &c, 1);
-    read_exact(up[0], &c, 1);
+    bench_write_exact(down[1], &c, 1);
+    bench_read_exact(up[0], &c, 1);
   }
   Sample a, b;
   unsigned char start = c;
   bench_begin(a);
   TLB_REGION_BEGIN(REGION_LAT);
   for (long i = 0; i < iters; i++) {
-    write_exact(down[1], &c, 1);
-    read_exact(up[0], &c, 1);
+    bench_write_exact(down[1], &c, 1);
+    bench_read_exact(up[0], &c, 1);
   }
   TLB_REGION_END();
   bench_end(b);
@@ -108,14 +94,14 @@ static void bw(long writes, long size, char* buf) {
   region_begin<REGION_LAT + 1>(ilog2((unsigned long)size));
   for (long i = 0; i < writes; i++) {
     for (long k = 0; k < size; k += 512) buf[k] = (char)((sent + k) / 512);
-    write_exact(data[1], buf, size);
+    bench_write_exact(data[1], buf, size);
     sent += size;
   }
   TLB_REGION_END();
   bench_end(b);
   close(data[1]);
   long reply[2];
-  read_exact(ack[0], reply, sizeof reply);
+  bench_read_exact(ack[0], reply, sizeof reply);
   close(ack[0]);
   reap(pid);
   if (reply[0] != sent || reply[1] != 0)
@@ -167,8 +153,8 @@ static void ctx(long iters, long procs, long ws_kb) {
   auto pass = [&] {
     touch(ws, words);
     token++;
-    write_exact(out, &token, sizeof token);
-    read_exact(in, &token, sizeof token);
+    bench_write_exact(out, &token, sizeof token);
+    bench_read_exact(in, &token, sizeof token);
   };
   for (long p = 0; p < total - iters; p++) pass();
   long before = token;
