@@ -1,4 +1,5 @@
-// fuzz SEED CALLS [BATCH]: a seeded system-call fuzzer (issue 8).
+// fuzz SEED CALLS [BATCH [trace]]: a seeded system-call fuzzer (issue 8). `trace` prints every
+// call before it is made (to find the call of a hang).
 //
 // The top process stays simple: it runs CALLS fuzzed calls in batches of BATCH (default 1000),
 // each batch in a forked "batch process" that fuzzes and then reaps everything it created, and
@@ -116,6 +117,7 @@ bool is_errno(long r) {
 }
 
 int g_odd_printed;
+bool g_trace;  // `fuzz SEED CALLS BATCH trace`: print every call before it is made (debugging)
 
 // ---------------------------------------------------------------- one fuzzing process
 struct Fuzzer {
@@ -166,6 +168,8 @@ struct Fuzzer {
   // A raw call, counted, with the generic oracle: a negative result is a known -errno.
   long call(long nr, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) {
     calls++;
+    if (g_trace)
+      printf("T d%d c%ld: %ld(%#lx, %#lx, %#lx)\n", depth, calls, nr, a0, a1, a2);
     long r = syscall6(nr, a0, a1, a2, a3, a4, a5);
     if (r < 0 && r > -4096 && !is_errno(r)) oddity("unknown errno", nr, a0, a1, a2, r);
     return r;
@@ -487,8 +491,9 @@ struct Fuzzer {
       default: {  // hostile buffers on pipe ends
         long q, n;
         any_range(q, n);
-        // A good buffer longer than the pipe's free 4 KiB would wait for a reader for good.
-        if (!never_mapped(q) && (uint64_t)n > (uint64_t)PAGE) n = rng.below(PAGE + 1);
+        // A good buffer as long as the pipe's free 4 KiB (with the byte below) would wait for
+        // a reader for good.
+        if (!never_mapped(q) && (uint64_t)n >= (uint64_t)PAGE) n = rng.below(PAGE);
         call(SYS_write, fds[1], q, n);
         // Then at least one byte is there, so the read cannot wait.
         call(SYS_write, fds[1], (long)"z", 1);
@@ -810,6 +815,7 @@ int main(int argc, char** argv) {
   long total = atol(argv[2]);
   long batch = argc > 3 ? atol(argv[3]) : 1000;
   if (batch < 1) batch = 1;
+  g_trace = argc > 4 && strcmp(argv[4], "trace") == 0;
   bool is_init = getpid() == 1;
   KernelStats s = get_stats();
   printf("fuzz: seed %lu, %ld calls in batches of %ld, scheme %lu, ASIDs %s (%lu bits)%s\n", seed,
