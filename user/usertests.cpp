@@ -585,7 +585,9 @@ bool t_fork_eagain() {
   CHECK(st >= 0, "the fork chain ended with status %ld", st);
   long err = st >> 16, depth = st & 0xffff;
   printf("  fork chain: %ld processes below the test, then fork = -%ld\n", depth, err);
-  CHECK(err == EAGAIN, "fork failed with -%ld, want -EAGAIN (%ld)", err, (long)EAGAIN);
+  // A full process table gives EAGAIN; with many slots (NPROC=256) memory may run out first,
+  // which is ENOMEM. Either way the kernel says which and every slot and frame comes back.
+  CHECK(err == EAGAIN || err == ENOMEM, "fork failed with -%ld, want -EAGAIN or -ENOMEM", err);
   CHECK(depth >= 4, "only %ld processes could be created", depth);
   // Every slot came back.
   EXPECT(run_child([](long) { return 3; }, 0), 3);
@@ -702,36 +704,43 @@ bool t_mmap_fences() {
 // that no ASID is held twice. Under asid_bits=2..4 (pytest boots usertests so) the chain is
 // longer than the ASID space, so the generation rolls over while the links are alive.
 int asid_chain_link(long depth) {
-  long a = mmap(nullptr, PAGE, RW);
-  if (a < 0) return 90;
-  long* page = (long*)a;
-  long mark = getpid() * 1000003;
-  for (int i = 0; i < 512; i++) page[i] = mark + i;
-  if (depth > 0) {
-    long pid = fork();
-    if (pid == 0) exit(asid_chain_link(depth - 1));
-    if (pid > 0) {
-      int st = 0;
-      if (waitpid(pid, &st, 0) != pid) return 91;
-      if (st != 0) return st;
-    } else if (pid != -EAGAIN) {  // a full process table (small NPROC) ends the chain early
-      return 92;
+  // Iterative, not recursive: each link is a new process that continues this loop, so the
+  // chain needs no more stack than one link (CONFIG_USER_STACK_PAGES may be 1).
+  for (;;) {
+    long a = mmap(nullptr, PAGE, RW);
+    if (a < 0) return 90;
+    long* page = (long*)a;
+    long mark = getpid() * 1000003;
+    for (int i = 0; i < 512; i++) page[i] = mark + i;
+    if (depth > 0) {
+      long pid = fork();
+      if (pid == 0) {
+        depth--;
+        continue;  // the child is the next link
+      }
+      if (pid > 0) {
+        int st = 0;
+        if (waitpid(pid, &st, 0) != pid) return 91;
+        if (st != 0) return st;
+      } else if (pid != -EAGAIN && pid != -ENOMEM) {  // a full table (small NPROC) ends the chain
+        return 92;
+      }
     }
-  }
-  // Short-lived processes die and free their ASIDs while we are alive.
-  for (int k = 0; k < 3; k++) {
-    long pid = fork();
-    if (pid == 0) {
-      for (int i = 0; i < 512; i++) page[i] = -1;  // our copy only
-      exit(0);
+    // Short-lived processes die and free their ASIDs while we are alive.
+    for (int k = 0; k < 3; k++) {
+      long pid = fork();
+      if (pid == 0) {
+        for (int i = 0; i < 512; i++) page[i] = -1;  // our copy only
+        exit(0);
+      }
+      if (pid > 0) waitpid(pid, nullptr, 0);
+      yield();
     }
-    if (pid > 0) waitpid(pid, nullptr, 0);
-    yield();
+    for (int i = 0; i < 512; i++)
+      if (page[i] != mark + i) return 93;
+    if (g_diag && diag(DIAG_ASID_CHECK, 0) != 0) return 94;
+    return 0;
   }
-  for (int i = 0; i < 512; i++)
-    if (page[i] != mark + i) return 93;
-  if (g_diag && diag(DIAG_ASID_CHECK, 0) != 0) return 94;
-  return 0;
 }
 
 bool t_asid_chain() {
@@ -934,7 +943,9 @@ bool t_preempt() {
   long ms = (get_time_ns() - t0) / MS;
   printf("  preempt: the parent ran %ld times in %ld ms while the child spun; "
          "the child took %d timer interrupts\n", passes, ms, st);
-  CHECK(passes >= 5, "the parent ran only %ld times while the child spun for %ld ms", passes, ms);
+  // Preemption is the property: the parent ran again before the spinning child finished (at
+  // CONFIG_TIMER_HZ=10 a tick is 100 ms, so only a few ticks fall inside the spin).
+  CHECK(passes >= 2, "the parent ran only %ld times while the child spun for %ld ms", passes, ms);
   CHECK(st >= 1, "the child saw no timer interrupt while spinning (status %d)", st);
   return true;
 }
