@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -57,10 +58,14 @@ class BenchSession:
         worker = getattr(config, "workerinput", None)
         self.uid = worker["testrunuid"] if worker else uuid.uuid4().hex[:12]
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        self.workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        self.workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))  # metadata
         self.target = scratch_results(REPO)
         self.stage = REPO / "build" / f".results.staging-bench-{self.uid}"
         self.stage.mkdir(parents=True, exist_ok=True)
+        # the workers that use the matrix register here; the last of them to finish publishes
+        self.parts = REPO / "build" / f".bench-parts-{self.uid}"
+        (self.parts / "started").mkdir(parents=True, exist_ok=True)
+        (self.parts / "started" / self.worker).touch()
         self.opts = RunOptions(repo=REPO, results=self.stage, quick=QUICK, reps=REPS,
                                progress=False, kaslr_seeds=tuple(SEEDS))
         self.builds: Dict[str, BuildResult] = {}
@@ -104,16 +109,16 @@ class BenchSession:
                 "elapsed": time.monotonic() - self.start}
 
     def finish(self) -> None:
-        parts = self.stage / "parts"
-        parts.mkdir(exist_ok=True)
-        with open(self.stage / "parts.lock", "a") as lock:
+        with open(self.parts / "lock", "a") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            (parts / f"{self.worker}.json").write_text(json.dumps(self.part()))
-            done = sorted(parts.glob("*.json"))
-            if len(done) < self.workers:
-                return  # another worker publishes
+            (self.parts / f"{self.worker}.json").write_text(json.dumps(self.part()))
+            done = sorted(self.parts.glob("*.json"))
+            started = {p.name for p in (self.parts / "started").iterdir()}
+            if not started <= {p.stem for p in done}:
+                return  # a worker that ran bench tests is still running: it publishes
             merged = [json.loads(p.read_text()) for p in done]
-        self.publish(merged)
+            self.publish(merged)
+            shutil.rmtree(self.parts, ignore_errors=True)
 
     def publish(self, parts: List[Dict[str, Any]]) -> None:
         builds: Dict[str, BuildResult] = {}
@@ -156,13 +161,6 @@ class BenchSession:
                                             if b.name in TLB_BENCH_BY_NAME],
                                kaslr_seeds=SEEDS)
         options["runner"] = "pytest -m bench"
-        for p in (self.stage / "parts", self.stage / "parts.lock"):
-            if p.is_dir():
-                for f in p.iterdir():
-                    f.unlink()
-                p.rmdir()
-            else:
-                p.unlink(missing_ok=True)
         publish(REPO, self.stage, self.target, make_frame(rows), facts,
                 argv=["pytest", "-m", "bench"], qemu=self.opts.qemu,
                 built=[v.name for v in variants if builds[v.name].ok],
