@@ -24,6 +24,8 @@ from .errors import UserError
 # Files a harness results directory may hold; a directory with anything else in it (and not
 # empty) is not replaced.
 OWNED = {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots", "logs"}
+# Files that may sit in a results directory and are carried over to its replacement.
+PRESERVED = {".gitkeep", ".gitignore", "README.md"}
 
 
 def official_results(repo: Path) -> Path:
@@ -40,7 +42,8 @@ def check_replaceable(target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise UserError(f"--results {target}: exists and is not a directory")
     if target.is_dir():
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in OWNED)
+        foreign = sorted(p.name for p in target.iterdir()
+                         if p.name not in OWNED | PRESERVED)
         if foreign:
             raise UserError(f"refusing to replace {target}: it holds files the harness did not "
                             f"write ({', '.join(foreign[:5])}); choose another --results")
@@ -86,6 +89,10 @@ def replace_dir(stage: Path, target: Path) -> None:
             shutil.copytree(stage, near, symlinks=True)
             shutil.rmtree(stage)
         stage = near
+    if target.is_dir():
+        for name in PRESERVED:
+            if (target / name).is_file() and not (stage / name).exists():
+                shutil.copy2(target / name, stage / name)
     old: Optional[Path] = None
     if target.exists():
         old = target.parent / f".{target.name}.old-{os.getpid()}"

@@ -126,13 +126,14 @@ def test_complete_run_replaces_results_only_on_success(
     official = fake_repo / "results"
     official.mkdir()
     (official / "comparison.md").write_text("old table\n")
+    (official / ".gitkeep").write_text("")  # carried over to the replacement
     argv = ["bench", "--quick", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU),
             "--no-progress", "-V", "s2-asid", "s3-asid", "-B", "bench_null", "--no-tlb",
             "--no-kaslr", "--reps", "1"]
     rc, out, err = _run(argv, capsys)
     assert rc == 1 and "results/ unchanged" in err
     assert (official / "comparison.md").read_text() == "old table\n"
-    assert len(list(official.iterdir())) == 1
+    assert len(list(official.iterdir())) == 2
     scratch = fake_repo / "build" / "results"
     facts = json.loads((scratch / "facts.json").read_text())
     assert facts["variants"]["s3-asid"]["built"] is False
@@ -145,7 +146,7 @@ def test_complete_run_replaces_results_only_on_success(
     rc, out, err = _run(argv, capsys)
     assert rc == 0, err
     assert not (official / "comparison.md").exists()  # replaced whole: a bench writes no table
-    assert {"measurements.csv", "facts.json", "metadata.json", "logs"} == {
+    assert {"measurements.csv", "facts.json", "metadata.json", "logs", ".gitkeep"} == {
         p.name for p in official.iterdir()}
     facts = json.loads((official / "facts.json").read_text())
     assert facts["variants"]["s3-asid"]["build_log"] == "results/logs/build-s3-asid.log"
