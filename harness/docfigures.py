@@ -94,6 +94,15 @@ class Figures:
             return ", ".join(map(str, x))
         return fmt_num(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
 
+    def verdict(self, row: str) -> str:
+        """comparison.md's Agree? cell and Reason for one row (its rules, default tolerances)."""
+        from .table import DEFAULT_TOLERANCES, ROWS, _render_row
+        spec = next((r for r in ROWS if r.key == row), None)
+        _need(spec, f"table row {row!r}")
+        line = _render_row(spec, self.df, self.facts, dict(DEFAULT_TOLERANCES))
+        word, reason = line.rstrip().rstrip("|").rstrip().rsplit(" | ", 2)[-2:]
+        return f"**{word}**: {reason}"
+
     def seeds(self) -> str:
         s = sorted({int(x) for x in self.df["kaslr_seed"].dropna().unique()})
         return ", ".join(map(str, s)) if s else "none (a run without kaslr_seed)"
@@ -102,7 +111,7 @@ class Figures:
 FUNCTIONS: Dict[str, Callable[..., str]] = {
     name: getattr(Figures, name) for name in
     ("icount", "kilo", "switch", "wall_us", "tlb", "tlbswitch", "loc", "perf", "kaslr", "meta",
-     "seeds")}
+     "seeds", "verdict")}
 
 
 def render(template: str, df: pd.DataFrame, facts: Mapping[str, Any],
