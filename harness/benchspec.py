@@ -17,6 +17,16 @@ class BenchSpec:
     # cannot run there: bench_timer checks "instructions retired >= the spin's", which then
     # fails or passes by chance, and its only wall figure is the configured tick period.
     wall: bool = True
+    # The program run (argv[0]) when it differs from `name`: one program measured two ways
+    # (bench_fork plain and bench_fork with touched_kb sizes) needs two names.
+    program: str = ""
+    # Whether the demand-paging/COW (-dc) variants run it: only the benchmarks where the
+    # paging choice matters (faults, fork of a touched process, pipes, the applications).
+    demand_cow: bool = False
+
+    @property
+    def prog(self) -> str:
+        return self.program or self.name
 
     def argv(self, quick: bool) -> Tuple[str, ...]:
         return self.quick_args if quick else self.args
@@ -28,6 +38,14 @@ class BenchSpec:
 COPY_SIZES = [2 ** k for k in range(3, 17)]  # 8 .. 65536 bytes: bench_copy prints one line each
 CTX_WORKING_SETS_KB = (0, 4, 16, 64, 256)
 CTX_QUICK_WORKING_SETS_KB = (0, 16)
+PIPE_SIZES = (64, 256, 1024, 4096, 16384, 65536)   # bench_pipe bw message sizes (bytes)
+PIPE_QUICK_SIZES = (64, 4096)
+FAULT_KB = (4, 16, 64, 256, 1024, 4096, 16384, 65536)  # bench_fault sizes (KiB)
+FAULT_QUICK_KB = (4, 64, 1024)
+FORK_KB = (64, 256, 1024, 4096, 16384)             # bench_fork touched_kb sizes
+FORK_QUICK_KB = (64, 1024)
+MIX_WS_KB = (4, 64, 1024, 16384)                   # bench_mix working sets
+MIX_QUICK_WS_KB = (4, 64, 1024)
 
 BENCHES: List[BenchSpec] = [
     BenchSpec("bench_null", ("100000",), ("2000",)),
@@ -40,8 +58,37 @@ BENCHES: List[BenchSpec] = [
     BenchSpec("bench_exec", ("100",), ("3",)),
     BenchSpec("bench_mmap", ("50",), ("3",)),
     BenchSpec("bench_timer", (), (), wall=False),  # icount only (see BenchSpec.wall)
+    # lat (1 line), bw per size, ctx over pipes: procs 2/4/8 x ws 0/16/64 KiB (9 lines)
+    BenchSpec("bench_pipe", ("2000",) + tuple(map(str, PIPE_SIZES)),
+              ("50",) + tuple(map(str, PIPE_QUICK_SIZES)),
+              min_lines=1 + len(PIPE_SIZES) + 9, quick_min_lines=1 + len(PIPE_QUICK_SIZES) + 9,
+              demand_cow=True),
+    # first_touch per size, cow per size (sizes <= 16 MiB), protfault: extra key "faults"
+    BenchSpec("bench_fault", ("40",) + tuple(map(str, FAULT_KB)),
+              ("5",) + tuple(map(str, FAULT_QUICK_KB)),
+              min_lines=len(FAULT_KB) + sum(k <= 16384 for k in FAULT_KB) + 1,
+              quick_min_lines=2 * len(FAULT_QUICK_KB) + 1, demand_cow=True),
+    # fork after touching 64 KiB .. 16 MiB (lat_proc with a larger process): eager vs COW
+    BenchSpec("bench_fork_sizes", ("200",) + tuple(map(str, FORK_KB)),
+              ("8",) + tuple(map(str, FORK_QUICK_KB)), min_lines=len(FORK_KB),
+              quick_min_lines=len(FORK_QUICK_KB), program="bench_fork", demand_cow=True),
+    # one line per (ws_kb, every): every = 1, 10, ..., 100000 (6 values)
+    BenchSpec("bench_mix", ("100000",) + tuple(map(str, MIX_WS_KB)),
+              ("2000",) + tuple(map(str, MIX_QUICK_WS_KB)),
+              min_lines=6 * len(MIX_WS_KB), quick_min_lines=6 * len(MIX_QUICK_WS_KB)),
+    # one line per case (the kernel's system calls, small and large arguments): 24, or 23
+    # on a kernel without the diag call
+    BenchSpec("bench_lebench", ("1",), ("1",), min_lines=23, quick_min_lines=23),
+    # pipeline (gen | sort | wc -s), kv at 256 and 1024 KiB: 3 lines
+    BenchSpec("bench_app", ("1",), ("1",), min_lines=3, quick_min_lines=3, demand_cow=True),
 ]
 BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in BENCHES}
+
+
+def runs_in(spec: BenchSpec, variant) -> bool:
+    """Whether `variant` (harness.variants.Variant) runs `spec`: every variant runs every
+    benchmark, except that the -dc variants run only those with spec.demand_cow."""
+    return spec.demand_cow or not getattr(variant, "demand_cow", False)
 
 
 def select_benches(names: List[str] | None) -> List[BenchSpec]:
@@ -81,6 +128,15 @@ TLB_BENCHES: List[BenchSpec] = [
               quick_min_lines=2),
     # K = 1, 2, 4 ... 1024 pages: 11 lines
     BenchSpec("bench_tlb", ("20",), ("3",), min_lines=11, quick_min_lines=11),
+    # lat and ctx only (size 64 for the one bw line it always prints): 11 lines
+    BenchSpec("bench_pipe", ("200", "64"), ("20", "64"), min_lines=11, quick_min_lines=11,
+              demand_cow=True),
+    # N = 1 .. 100000 at 64 and 256 KiB (16 and 64 pages: within and beyond a 32-entry L1;
+    # quick: 64 KiB): 12 lines (6). Not 1 MiB and above: bench_mix's region offset
+    # 8*log2(W/4) + log10(N) passes region_begin's 0..63 there, so those lines share one id.
+    BenchSpec("bench_mix", ("20000", "64", "256"), ("2000", "64"), min_lines=12,
+              quick_min_lines=6),
+    BenchSpec("bench_app", ("1",), ("1",), min_lines=3, quick_min_lines=3, demand_cow=True),
 ]
 TLB_BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in TLB_BENCHES}
 # The Meltdown-style probe (user/kernel_probe.cpp): no arguments, no @bench lines.

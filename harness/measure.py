@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from .benchspec import KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE, BenchSpec
+from .benchspec import KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE, BenchSpec, runs_in
 from .build import BuildResult, variant_dir
 from .errors import HarnessError, TlbRunError
 from .facts import (base_variant_facts, count_code_lines, kaslr_facts, read_dotconfig,
@@ -21,8 +21,8 @@ from .parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_outpu
 from .qemu import (DEFAULT_QEMU, DEFAULT_TIMEOUT, RunResult, kill_running, qemu_command,
                    run_qemu)
 from .tidy import make_frame, rows_from_output
-from .tlb import (PLUGIN, TlbReportError, asid_arg, load_report, plugin_arg, probe_facts,
-                  rows_from_report)
+from .tlb import (PLUGIN, TlbReportError, load_report, plugin_arg, probe_facts,
+                  rows_from_report, run_config, with_bootargs)
 from .variants import Variant
 
 
@@ -74,7 +74,7 @@ def boot(variant: Variant, argv: Sequence[str], *, icount: bool, log: Path, opts
 
 def run_bench(variant: Variant, spec: BenchSpec, opts: RunOptions, *, mode: str,
               rep: int, seed: Optional[int] = None) -> Tuple[RunResult, ConsoleOutput]:
-    argv = [spec.name, *spec.argv(opts.quick)]
+    argv = [spec.prog, *spec.argv(opts.quick)]
     log = log_path(opts.log_root, variant.name, spec.name, mode, rep)
     res = boot(variant, argv, icount=(mode == "icount"), log=log, opts=opts, seed=seed)
     ctx = Context(variant.name, res.command, log)
@@ -141,15 +141,18 @@ def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
     log.parent.mkdir(parents=True, exist_ok=True)
     for stale in (report, plugin_log):  # never read a previous run's report
         stale.unlink(missing_ok=True)
-    asid = asid_arg(variant)
-    extra = ["-plugin", plugin_arg(str(PLUGIN), preset=preset, asid=asid,
+    # the kernel boots capped to the preset's ASID width (asid_bits=N before init=) and the
+    # model uses the same width: a real core (harness.tlb.run_config)
+    rc = run_config(variant, preset)
+    extra = ["-plugin", plugin_arg(str(PLUGIN), preset=preset, asid=rc.asid,
+                                   asid_bits=rc.model_asid_bits,
                                    out=_qemu_path(report, opts.repo)),
              "-d", "plugin", "-D", _qemu_path(plugin_log, opts.repo)]
-    cmd = qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu, extra=extra,
-                       bootargs=seed_bootargs(seed))
+    cmd = with_bootargs(qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu,
+                                     extra=extra, bootargs=seed_bootargs(seed)), rc.bootargs)
     res = run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo)
     try:
-        rep = load_report(report, preset=preset, asid=asid)
+        rep = load_report(report, preset=preset, asid=rc.asid, asid_bits=rc.model_asid_bits)
     except TlbReportError as exc:
         raise TlbRunError(f"TLB-model report unusable: {exc}", variant=variant.name,
                           command=res.command, log=log, report=report) from None
@@ -160,7 +163,7 @@ def measure_tlb(variant: Variant, spec: BenchSpec, preset: str,
                 opts: RunOptions) -> List[Dict[str, Any]]:
     """Tidy rows (mode tlb) of one benchmark under one preset (scheme 3: one run per kaslr
     seed, repetition = the seed's index)."""
-    argv = [spec.name, *spec.argv(opts.quick)]
+    argv = [spec.prog, *spec.argv(opts.quick)]
     rows: List[Dict[str, Any]] = []
     for i, seed in enumerate(seeds_for(variant, opts)):
         res, rep, report = tlb_boot(variant, argv, preset, opts, seed)
@@ -291,11 +294,13 @@ def record_failure(task: Task, exc: HarnessError, opts: RunOptions,
 def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kaslr: bool,
               tlb_benches: Sequence[BenchSpec], tlb_presets: Sequence[str],
               tlb_probe: bool) -> List[Task]:
-    tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants]
+    tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants
+                         if runs_in(b, v)]
     if kaslr:
         tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
     for p in tlb_presets:
-        tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants]
+        tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants
+                  if runs_in(b, v)]
         if tlb_probe:
             tasks += [Task("tlb-probe", v, None, p) for v in variants]
     return tasks

@@ -2,7 +2,9 @@
 
 Recognised lines (anything else on the console is ignored):
   @bench {json}          one measurement (keys: bench, params, iters, ns_per_op, insns_per_op,
-                         satp_per_op, sfence_per_op, traps_per_op, switches_per_op, check="ok")
+                         satp_per_op, sfence_per_op, traps_per_op, switches_per_op, check="ok";
+                         params values are ints or names like "lat"; any extra numeric key,
+                         e.g. bench_fault's "faults", is kept as a value)
   @bench-error <reason>  the benchmark found a wrong result: the run is an error
   @mem {json}            optional: {"pt_pages": N, "pt_pages_kernel": K} of the calling process
   @slot 0x...            kaslr_probe: the kernel slot one process sees
@@ -30,7 +32,7 @@ _MARK = re.compile(r"(?:^|\s)@(bench-error|bench|mem|slot|kaslr)(?=\s|$)(.*)$")
 @dataclass
 class BenchRecord:
     bench: str
-    params: Dict[str, int]
+    params: Dict[str, Union[int, str]]  # ints, or names such as {"mode": "lat"}
     values: Dict[str, float]  # every numeric key: the required ones plus any extra ones
     line: int                 # 1-based console line number
 
@@ -58,6 +60,17 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def _is_param_value(v: Any) -> bool:
+    """A parameter is an int or a name such as "lat" or "getpid" (never a float or a bool, and
+    no character that the tidy params string uses as a separator)."""
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, int) or (isinstance(v, str) and bool(_PARAM_NAME.match(v)))
+
+
 def _json_object(payload: str, what: str, lineno: int, ctx: Context) -> Dict[str, Any]:
     try:
         obj = json.loads(payload)
@@ -78,10 +91,9 @@ def _bench_record(obj: Dict[str, Any], lineno: int, ctx: Context) -> BenchRecord
         raise ctx.error(f"console line {lineno}: @bench key 'bench' is not a non-empty string")
     params = obj["params"]
     if not isinstance(params, dict) or not all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-            for k, v in params.items()):
-        raise ctx.error(f"console line {lineno}: @bench 'params' must be an object of ints, "
-                        f"got {params!r}")
+            isinstance(k, str) and _is_param_value(v) for k, v in params.items()):
+        raise ctx.error(f"console line {lineno}: @bench 'params' must be an object of ints "
+                        f"and names (strings of letters, digits, '_' and '-'), got {params!r}")
     bad = [k for k in REQUIRED_NUMBERS if not _is_number(obj[k])]
     if bad:
         raise ctx.error(f"console line {lineno}: @bench key(s) {', '.join(bad)} not finite "

@@ -19,8 +19,9 @@ from .variants import VARIANT_NAMES  # noqa: E402
 
 COLORS = {"s1-asid": "#c0392b", "s1-noasid": "#e6897e", "s2-asid": "#1f6fb4",
           "s2-noasid": "#85b6e0", "s3-asid": "#27884a", "s3-noasid": "#8fd1a6",
-          "s1-asid-4k": "#7b241c", "s2-asid-4k": "#154360", "s3-asid-4k": "#145a32"}
-MARKERS = {"asid": "o", "noasid": "s", "4k": "^"}
+          "s1-asid-4k": "#7b241c", "s2-asid-4k": "#154360", "s3-asid-4k": "#145a32",
+          "s1-asid-dc": "#f39c12", "s2-asid-dc": "#8e44ad", "s3-asid-dc": "#16a085"}
+MARKERS = {"asid": "o", "noasid": "s", "4k": "^", "dc": "D"}
 
 
 def _variants(df: pd.DataFrame) -> List[str]:
@@ -29,10 +30,12 @@ def _variants(df: pd.DataFrame) -> List[str]:
 
 
 def _style(v: str) -> Dict[str, Any]:
-    """ASIDs on: solid, circles; off: dashed, squares; kernel in 4 KiB pages: dotted, triangles."""
-    kind = "4k" if v.endswith("-4k") else "asid" if v.endswith("-asid") else "noasid"
+    """ASIDs on: solid, circles; off: dashed, squares; kernel in 4 KiB pages: dotted, triangles;
+    demand paging + COW (-dc): dash-dot, diamonds."""
+    kind = ("4k" if v.endswith("-4k") else "dc" if v.endswith("-dc")
+            else "asid" if v.endswith("-asid") else "noasid")
     return {"color": COLORS.get(v, "gray"), "marker": MARKERS[kind],
-            "linestyle": {"asid": "-", "noasid": "--", "4k": ":"}[kind], "label": v}
+            "linestyle": {"asid": "-", "noasid": "--", "4k": ":", "dc": "-."}[kind], "label": v}
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -470,6 +473,269 @@ PLOTS = [("null_syscall.png", "null syscall", plot_null),
          ("tlb_model_misses.png", "TLB model: misses", plot_tlb_model_misses),
          ("tlb_model_pollution.png", "TLB model: pollution", plot_tlb_model_pollution),
          ("tlb_model_cycles.png", "TLB model: cycles", plot_tlb_model_cycles)]
+
+
+# ------------------------------------------------------------------ workloads (issue 11)
+# lmbench/LEBench-style figures of bench_pipe, bench_fault, bench_fork (touched_kb), bench_mix
+# and bench_lebench. Instructions come from the icount run, time from the wall runs (median).
+
+def _value_by(r: pd.DataFrame, key: str) -> Dict[float, float]:
+    """{param value: mean (icount over seeds) or median (wall)} of one variant's rows."""
+    col = PARAM_PREFIX + key
+    if r.empty or col not in r.columns:
+        return {}
+    agg = "median" if (r["mode"] == "wall").all() else "mean"
+    g = r[r[col].notna()].groupby(r[col].astype(float))["value"].agg(agg)
+    return {float(k): float(v) for k, v in g.items()}
+
+
+def plot_pipe_latency(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """lmbench lat_pipe: one-byte round trip between two processes, per variant."""
+    names, insns, ns = [], [], []
+    for v in _variants(df):
+        d = df[df["variant"] == v]
+        ri = _wl_mode(d, "lat", "insns_per_op", "icount")
+        if ri.empty:
+            continue
+        rw = _wl_mode(d, "lat", "ns_per_op", "wall")
+        names.append(v)
+        insns.append(float(ri["value"].mean()))
+        ns.append(float(rw["value"].median()) if not rw.empty else None)
+    if not names:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    _bars(axes[0], names, insns)
+    _label_bars(axes[0], list(range(len(names))), insns, lambda x: f"{x:.0f}")
+    axes[0].set_ylabel("instructions per round trip (icount)")
+    axes[0].set_title("instructions", fontsize=9)
+    _bars(axes[1], names, ns)
+    _label_bars(axes[1], list(range(len(names))), ns, lambda x: f"{x / 1000:.1f} µs")
+    axes[1].set_ylabel("ns per round trip (wall, median; QEMU, not hardware)")
+    axes[1].set_title("wall time under QEMU", fontsize=9)
+    fig.suptitle("lat_pipe (bench_pipe lat): one byte there and back between two processes "
+                 "over two pipes\n(2 writes, 2 reads, 2 process switches per round trip)",
+                 fontsize=10)
+    return _save(fig, out / "pipe_latency.png")
+
+
+def _wl_mode(d: pd.DataFrame, pipe_mode: str, metric: str, mode: str) -> pd.DataFrame:
+    r = sel.rows(d, bench="bench_pipe", metric=metric, mode=mode)
+    col = PARAM_PREFIX + "mode"
+    if col not in r.columns:
+        return r.iloc[0:0]
+    return r[r[col].astype(object).map(lambda x: x is not pd.NA and x == pipe_mode).astype(bool)]
+
+
+def _log2_axis(ax: Any, xs: List[float], label: str) -> None:
+    ax.set_xscale("log", base=2)
+    if xs:
+        _ticks_at(ax, sorted(set(xs)), _size_label)
+    ax.set_xlabel(label)
+    ax.grid(True, alpha=0.3)
+
+
+def plot_pipe_bandwidth(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """lmbench bw_pipe: throughput vs message size (log x)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    drawn, xs = False, []
+    for v in _variants(df):
+        d = df[df["variant"] == v]
+        ins = _value_by(_wl_mode(d, "bw", "insns_per_op", "icount"), "size")
+        if not ins:
+            continue
+        sizes = sorted(ins)
+        xs += sizes
+        axes[0].plot(sizes, [ins[s] / s for s in sizes], **_style(v))
+        wall = _value_by(_wl_mode(d, "bw", "ns_per_op", "wall"), "size")
+        ws = [s for s in sizes if s in wall and wall[s] > 0]
+        if ws:  # bytes per ns = GB/s; x1000 = MB/s
+            axes[1].plot(ws, [s / wall[s] * 1000 for s in ws], **_style(v))
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return None
+    for ax in axes:
+        _log2_axis(ax, xs, "bytes per write (log2)")
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("instructions per byte moved (icount, log)")
+    axes[1].set_ylabel("MB/s (wall, median; QEMU, not hardware)")
+    fig.suptitle("bw_pipe (bench_pipe bw): a writer streams `size`-byte writes to a reader",
+                 fontsize=10)
+    return _save(fig, out / "pipe_bandwidth.png")
+
+
+def plot_pipe_ctx(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """lmbench lat_ctx over pipes: per switch vs working set, one panel per ring size."""
+    r = _wl_mode(df, "ctx", "insns_per_op", "icount")
+    pc = PARAM_PREFIX + "procs"
+    if r.empty or pc not in r.columns:
+        return None
+    procs = sorted(int(p) for p in r[pc].dropna().unique())
+    fig, axes = plt.subplots(1, len(procs), figsize=(5 * len(procs), 4.4), squeeze=False,
+                             sharey=True)
+    wss: List[float] = sorted({float(x) for x in r[PARAM_PREFIX + "ws_kb"].dropna()})
+    pos = {w: i for i, w in enumerate(wss)}
+    for ax, p in zip(axes[0], procs):
+        for v in _variants(r):
+            d = r[(r["variant"] == v) & (r[pc] == p)]
+            got = _value_by(d, "ws_kb")
+            if got:
+                ks = sorted(got)
+                ax.plot([pos[k] for k in ks], [got[k] for k in ks], **_style(v))
+        ax.set_xticks(range(len(wss)))
+        ax.set_xticklabels([f"{w:g}" for w in wss])
+        ax.set_xlabel("working set per process (KiB)")
+        ax.set_title(f"{p} processes in the ring", fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("instructions per switch (icount)")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle("lat_ctx over pipes (bench_pipe ctx): a token passed round a ring, each "
+                 "process touching its working set", fontsize=10)
+    return _save(fig, out / "pipe_ctx_vs_working_set.png")
+
+
+def _fault_rows(df: pd.DataFrame, mode: str) -> pd.DataFrame:
+    r = sel.rows(df, bench="bench_fault", metric="insns_per_op", mode="icount")
+    col = PARAM_PREFIX + "mode"
+    if col not in r.columns:
+        return r.iloc[0:0]
+    return r[r[col].astype(object).map(lambda x: x is not pd.NA and x == mode).astype(bool)]
+
+
+def plot_fault_cost(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """lmbench lat_pagefault-style: first-touch and COW cost per page vs size (log x), and
+    fork of a touched process vs its size (eager copy against COW)."""
+    panels = [("first_touch", _fault_rows(df, "first_touch"), "kb",
+               "first touch of fresh anonymous memory", "instructions per page"),
+              ("cow", _fault_rows(df, "cow"), "kb",
+               "a forked child writes each page", "instructions per page"),
+              ("fork", sel.rows(df, bench="bench_fork", metric="insns_per_op", mode="icount"),
+               "touched_kb", "fork + exit + wait of a process with that much memory",
+               "instructions per fork")]
+    panels = [p for p in panels if not p[1].empty and PARAM_PREFIX + p[2] in p[1].columns
+              and p[1][PARAM_PREFIX + p[2]].notna().any()]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.6), squeeze=False)
+    for ax, (name, r, key, title, ylabel) in zip(axes[0], panels):
+        xs: List[float] = []
+        for v in _variants(r):
+            got = _value_by(r[r["variant"] == v], key)
+            if got:
+                ks = sorted(got)
+                xs += ks
+                ax.plot(ks, [got[k] for k in ks], **_style(v))
+        _log2_axis(ax, xs, "KiB (log2)")
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel + " (icount, log)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle("Page-fault and fork cost vs size: eager population/copy (eager-copy "
+                 "variants) against demand paging/COW (-dc, dash-dot)", fontsize=10)
+    return _save(fig, out / "fault_cost_vs_size.png")
+
+
+def _mix_panels(df: pd.DataFrame) -> List[str]:
+    present = set(df["variant"])
+    main = [v for v in ("s1-noasid", "s1-asid", "s2-asid", "s3-asid") if v in present]
+    return main or [v for v in VARIANT_NAMES if v in present][:4]
+
+
+def _mix_figure(r: pd.DataFrame, ylabel: str, title: str, path: Path) -> Optional[Path]:
+    wc, ec = PARAM_PREFIX + "ws_kb", PARAM_PREFIX + "every"
+    if r.empty or wc not in r.columns or ec not in r.columns:
+        return None
+    vs = _mix_panels(r)
+    if not vs:
+        return None
+    fig, axes = plt.subplots(1, len(vs), figsize=(4.6 * len(vs), 4.4), squeeze=False,
+                             sharey=True)
+    wss = sorted(int(w) for w in r[wc].dropna().unique())
+    cmap = plt.get_cmap("viridis")
+    for ax, v in zip(axes[0], vs):
+        for i, w in enumerate(wss):
+            got = _value_by(r[(r["variant"] == v) & (r[wc] == w)], "every")
+            if got:
+                ks = sorted(got)
+                ax.plot(ks, [got[k] for k in ks], marker="o",
+                        color=cmap(i / max(1, len(wss) - 1)), label=_size_label(w * 1024))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("accesses per system call (N, log)")
+        ax.set_title(f"{v} ({'scheme ' + v[1]})", fontsize=9)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, title="working set", title_fontsize=7)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_mix(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    return _mix_figure(sel.rows(df, bench="bench_mix", metric="insns_per_op", mode="icount"),
+                       "instructions per access (icount, log)",
+                       "bench_mix: a read per 64-byte line of a working set, a getpid every N "
+                       "reads (the KPTI surface)", out / "mix_insns_per_access.png")
+
+
+def plot_mix_tlb(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    ps = sel.presets(df)
+    if not ps:
+        return None
+    r = df[(df["bench"] == "bench_mix") & (df["mode"] == "tlb") & (df["preset"] == ps[0])
+           & df["metric"].isin(["tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op"])]
+    if r.empty:
+        return None
+    keys = [c for c in r.columns if c.startswith(PARAM_PREFIX)]
+    r = r.groupby(["variant", "mode", *keys], dropna=False, as_index=False)["value"].sum()
+    return _mix_figure(r, "L1 TLB misses (I + D) per access (model, log)",
+                       f"bench_mix under the TLB model ({preset_text(ps[0])}): misses per "
+                       f"access vs N", out / "mix_tlb_misses_per_access.png")
+
+
+LEBENCH_REFERENCE = "s2-asid"
+
+
+def plot_lebench(df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """LEBench style: one bar group per case, each variant's instructions normalised to
+    scheme 2 (s2-asid)."""
+    r = sel.rows(df, bench="bench_lebench", metric="insns_per_op", mode="icount")
+    col = PARAM_PREFIX + "case"
+    if r.empty or col not in r.columns:
+        return None
+    s2 = [v for v in _variants(r) if v.startswith("s2-")]
+    if not s2:
+        return None
+    refv = LEBENCH_REFERENCE if LEBENCH_REFERENCE in s2 else s2[0]
+    ref = r[r["variant"] == refv].groupby(col)["value"].mean()
+    cases = [c for c in r[r["variant"] == refv][col].drop_duplicates()]
+    vs = [v for v in _variants(r) if v != refv and not v.endswith("-dc")]
+    vs = [v for v in vs if not v.endswith("-4k")] or vs
+    fig, ax = plt.subplots(figsize=(max(10, 0.6 * len(cases) * max(1, len(vs)) / 2), 5))
+    width = 0.8 / max(1, len(vs))
+    for i, v in enumerate(vs):
+        got = r[r["variant"] == v].groupby(col)["value"].mean()
+        ys = [float(got[c] / ref[c]) if c in got and ref[c] else float("nan") for c in cases]
+        ax.bar([k + (i - (len(vs) - 1) / 2) * width for k in range(len(cases))], ys, width,
+               color=COLORS.get(v, "gray"), label=v)
+    ax.axhline(1.0, color=COLORS.get(refv, "gray"), linewidth=1, label=f"{refv} = 1")
+    ax.set_xticks(range(len(cases)))
+    ax.set_xticklabels(cases, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(f"instructions relative to {refv} (= 1, icount)")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3)
+    ax.set_title("LEBench-style suite (bench_lebench): every system call, one group per case, "
+                 f"normalised to scheme 2 ({refv})", fontsize=10)
+    return _save(fig, out / "lebench_relative.png")
+
+
+PLOTS += [("pipe_latency.png", "lat_pipe", plot_pipe_latency),
+          ("pipe_bandwidth.png", "bw_pipe", plot_pipe_bandwidth),
+          ("pipe_ctx_vs_working_set.png", "lat_ctx over pipes", plot_pipe_ctx),
+          ("fault_cost_vs_size.png", "fault and fork cost vs size", plot_fault_cost),
+          ("mix_insns_per_access.png", "bench_mix instructions", plot_mix),
+          ("mix_tlb_misses_per_access.png", "bench_mix TLB misses", plot_mix_tlb),
+          ("lebench_relative.png", "LEBench relative to scheme 2", plot_lebench)]
 
 
 def owned_files() -> List[str]:

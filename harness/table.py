@@ -398,6 +398,8 @@ def fig_memory(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
 def _memory_bench(df: pd.DataFrame) -> Optional[str]:
     """The bench whose pt_pages is known for the most variants (bench_null first on a tie)."""
     r = df[(df["mode"] == "icount") & (df["metric"] == "pt_pages")]
+    eager = r[~r["variant"].astype(str).str.endswith("-dc")]  # the -dc variants run a subset
+    r = eager if not eager.empty else r
     if r.empty:
         return None
     counts = r.groupby("bench")["variant"].nunique()
@@ -506,6 +508,109 @@ def judge(spec: RowSpec, scores: Mapping[int, float], cmp: Callable[[float, floa
                    + " matches the document's ratings" + suffix)
 
 
+# ------------------------------------------------------------------ workloads (issue 11)
+
+@dataclass(frozen=True)
+class Workload:
+    """One row of the workloads table: an icount figure per scheme (the ASID variant, or the
+    -dc variant where the workload is about demand paging / COW), judged against the design
+    document's row `doc_row` (the row that covers that kind of cost)."""
+    title: str
+    doc_row: str
+    suffix: str            # variant name after s<N>: "-asid" or "-asid-dc"
+    bench: str
+    params: Tuple[str, ...]  # candidates, first present wins
+    unit: str = "insns"
+
+
+WORKLOADS: List[Workload] = [
+    Workload("Pipe round trip (lat_pipe: 1 byte there and back)", "switch", "-asid",
+             "bench_pipe", ("mode=lat,size=1",)),
+    Workload("Switch over pipes (lat_ctx, 2 processes, 0 KiB)", "switch", "-asid",
+             "bench_pipe", ("mode=ctx,procs=2,ws_kb=0",)),
+    Workload("First-touch fault, per page (demand paging, 1 MiB)", "latency", "-asid-dc",
+             "bench_fault", ("kb=1024,mode=first_touch", "kb=64,mode=first_touch")),
+    Workload("COW fault, per page (child writes 1 MiB)", "latency", "-asid-dc",
+             "bench_fault", ("kb=1024,mode=cow", "kb=64,mode=cow")),
+    Workload("Fork of a 4 MiB process, eager copy", "performance", "-asid", "bench_fork",
+             ("touched_kb=4096", "touched_kb=1024")),
+    Workload("Fork of a 4 MiB process, COW", "performance", "-asid-dc", "bench_fork",
+             ("touched_kb=4096", "touched_kb=1024")),
+    Workload("App: pipeline gen | sort | wc -s (per line)", "performance", "-asid",
+             "bench_app", ("lines=2000,workload=pipeline",)),
+    Workload("App: key-value server over pipes, 1 MiB table (per request)", "performance",
+             "-asid", "bench_app", ("kv_kb=1024,workload=kv",)),
+]
+
+
+def _workload_cell(df: pd.DataFrame, w: Workload, scheme: int
+                   ) -> Tuple[Optional[float], str, Optional[str]]:
+    """(instructions per op, cell text, params used) of one scheme."""
+    v = f"s{scheme}{w.suffix}"
+    for params in w.params:
+        insns = sel.icount_value(df, v, w.bench, "insns_per_op", params)
+        if insns is None:
+            continue
+        satp = sel.icount_value(df, v, w.bench, "satp_per_op", params)
+        text = f"{fmt_num(insns)} insns"
+        if satp is not None:
+            text += f", {satp:.2f} satp/op"
+        ws = sel.stats(sel.wall_values(df, v, w.bench, params))
+        if ws is not None and ws.median > 0:
+            text += f"; {1e9 / ws.median:,.0f} ops/s (wall, QEMU)"
+        return insns, f"{text} [{v}]", params
+    return None, f"not measured [{v}]", None
+
+
+def render_workloads(df: pd.DataFrame, tol: Optional[Mapping[str, float]] = None) -> str:
+    """The workloads table: per scheme instructions (and satp writes) per op, ops per second
+    from the wall runs, the ranking from the instructions, and whether it agrees with the
+    design document's row for that kind of cost."""
+    tols = dict(DEFAULT_TOLERANCES)
+    tols.update(tol or {})
+    if not (df["bench"].isin({w.bench for w in WORKLOADS})).any():
+        return ""
+    specs = {s.key: s for s in ROWS}
+    out = ["## Workloads (pipes, faults, fork size, applications)", "",
+           "Instructions per operation from the -icount run (satp writes per op beside them; "
+           "ops/s from the median wall run under QEMU, which is not hardware time). Ranked by "
+           f"instructions (ties within {tols['performance'] * 100:g} %); *doc row* is the "
+           "design document's row that covers that kind of cost (process switch includes "
+           "the pipe form; trap latency includes page faults; fork and the applications "
+           "stand for performance). Fault and COW rows use the `-dc` variants "
+           "(CONFIG_MEMORY_DEMAND, CONFIG_FORK_COW); the eager fork row the ASID variants.",
+           ""]
+    header = ["Workload"] + [f"S{s}" for s in SCHEMES] + ["Measured", "Doc row", "Agree?"]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "|".join([" --- "] * len(header)) + "|")
+    for w in WORKLOADS:
+        cells, scores, used = [], {}, set()
+        for s in SCHEMES:
+            score, text, params = _workload_cell(df, w, s)
+            cells.append(_escape(text))
+            if score is not None:
+                scores[s] = score
+                used.add(params)
+        spec = specs[w.doc_row]
+        title = w.title
+        if used and not any(p == w.params[0] for p in used):
+            title += f" (measured at {', '.join(sorted(p for p in used if p))} instead)"
+
+        def cmp(a: float, b: float) -> int:
+            return compare(a, b, lower_is_better=True, tol=tols["performance"], relative=True)
+        labels = rank_labels(scores, cmp) if scores else {}
+        measured = ", ".join(f"S{s} {labels[s]}" for s in SCHEMES if s in labels) or "—"
+        doc = ", ".join(f"S{s} {spec.doc[s].en}" for s in SCHEMES)
+        wspec = RowSpec(spec.key, spec.title, spec.doc, True, "insns")
+        verdict = judge(wspec, scores, cmp, fmt_num,
+                        f"within {tols['performance'] * 100:g} %")
+        out.append("| " + " | ".join([_escape(title), *cells, measured,
+                                      _escape(f"{spec.title.split(' (')[0]}: {doc}"),
+                                      _escape(f"{verdict.word}: {verdict.reason}")]) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------------ rendering
 
 def _variant_state(facts: Mapping[str, Any], v: str) -> str:
@@ -549,6 +654,9 @@ def render_comparison(df: pd.DataFrame, facts: Mapping[str, Any],
                    f"seeds; where they differ between seeds the cell says (min–max, n).")
         out.append("")
     out.append(_render_probe(df, facts))
+    wl = render_workloads(df, tol)
+    if wl:
+        out.append(wl)
     out.append(_render_definitions(tol))
     out.append(_render_details(df, facts))
     return "\n".join(out).rstrip() + "\n"

@@ -1,8 +1,11 @@
 """The tidy measurement table: one row per measured value.
 
 Columns: variant, scheme, asid, kmap (the kernel window's pages: ``2M`` superpages or ``4K``),
-bench, params (stable string such as ``procs=2,ws_kb=0``; empty
-when the line has no params), one ``param_<name>`` column per parameter name (nullable ints),
+paging (``eager-copy``: eager population and eager fork copy; ``demand-cow``: demand paging
+and copy-on-write fork, the ``-dc`` variants), bench, params (stable string such as
+``procs=2,ws_kb=0`` or ``mode=lat,size=1``; empty when the line has no params), one
+``param_<name>`` column per parameter name (nullable ints, or strings for a parameter whose
+values are names such as ``mode`` = ``lat`` or ``case`` = ``getpid``),
 mode (``icount``, ``wall`` or ``tlb``), preset (the TLB model's preset for ``tlb`` rows, empty
 otherwise), kaslr_seed (the boot's kaslr_seed= for scheme-3 runs, empty otherwise; one icount
 and one TLB row per seed, repetition = the seed's index), metric, value, unit (of the value: ``ns``, ``instructions``, ``count``, ``pages``,
@@ -20,17 +23,17 @@ and one TLB row per seed, repetition = the seed's index), metric, value, unit (o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 import pandas as pd
 
 from .parse import WALL_METRIC, ConsoleOutput
-from .variants import Variant
+from .variants import Variant, paging_of
 
-BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "bench", "params"]
+BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "paging", "bench", "params"]
 TAIL_COLUMNS = ["mode", "preset", "kaslr_seed", "metric", "value", "unit", "repetition"]
 # columns a table written by an older harness may lack; normalise derives them
-DERIVED_COLUMNS = ("preset", "kmap", "unit", "kaslr_seed")
+DERIVED_COLUMNS = ("preset", "kmap", "paging", "unit", "kaslr_seed")
 _UNITS = {"ns_per_op": "ns", "insns_per_op": "instructions", "tlb_insns_per_op": "instructions",
           "extra_insns_per_interrupt": "instructions", "spin_insns": "instructions",
           "model_cycles_per_op": "model cycles", "pt_pages": "pages",
@@ -49,11 +52,14 @@ MODES = ("icount", "wall", "tlb")
 PARAM_PREFIX = "param_"
 
 
-def params_string(params: Mapping[str, int]) -> str:
+ParamValue = Union[int, str]
+
+
+def params_string(params: Mapping[str, ParamValue]) -> str:
     return ",".join(f"{k}={params[k]}" for k in sorted(params))
 
 
-def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: str,
+def make_row(variant: Variant, bench: str, params: Mapping[str, ParamValue], *, mode: str,
              metric: str, value: float, repetition: int = 0, preset: str = "",
              seed: Optional[int] = None) -> Dict[str, Any]:
     """One tidy row. `preset` is required for mode ``tlb`` and must be empty otherwise."""
@@ -64,7 +70,8 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, int], *, mode: s
                          f"only, and every tlb row has one")
     row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
                            "asid": variant.asid,
-                           "kmap": "4K" if variant.kernel_4k else "2M", "bench": bench,
+                           "kmap": "4K" if variant.kernel_4k else "2M",
+                           "paging": variant.paging, "bench": bench,
                            "params": params_string(params), "mode": mode, "preset": preset,
                            "kaslr_seed": seed, "metric": metric, "value": float(value),
                            "unit": metric_unit(metric), "repetition": repetition}
@@ -80,7 +87,7 @@ def rows_from_output(variant: Variant, program: str, out: ConsoleOutput, *, mode
         raise ValueError(f"mode must be icount or wall, not {mode!r}")
     rows: List[Dict[str, Any]] = []
 
-    def add(bench: str, params: Mapping[str, int], metric: str, value: float) -> None:
+    def add(bench: str, params: Mapping[str, ParamValue], metric: str, value: float) -> None:
         rows.append(make_row(variant, bench, params, mode=mode, metric=metric, value=value,
                              repetition=repetition, seed=seed))
 
@@ -108,6 +115,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
         df["preset"] = ""
     if "kmap" not in df.columns and "variant" in df.columns:
         df["kmap"] = df["variant"].astype(str).map(kmap_of)
+    if "paging" not in df.columns and "variant" in df.columns:  # tables before the -dc variants
+        df["paging"] = df["variant"].astype(str).map(paging_of)
     if "unit" not in df.columns and "metric" in df.columns:
         df["unit"] = df["metric"].astype(str).map(metric_unit)
     if "kaslr_seed" not in df.columns:
@@ -125,6 +134,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["scheme"] = df["scheme"].astype("int64")
     df["asid"] = df["asid"].map(_to_bool).astype(bool)
     df["kmap"] = df["kmap"].astype(str)
+    df["paging"] = df["paging"].astype(str)
     df["kaslr_seed"] = pd.to_numeric(
         df["kaslr_seed"].astype(object).map(lambda x: None if x is None or x is pd.NA or x == ""
                                             or (isinstance(x, float) and x != x) else x),
@@ -133,7 +143,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["bench"] = df["bench"].astype(str)
     df["params"] = df["params"].fillna("").astype(str)
     for c in param_cols:
-        df[c] = pd.to_numeric(df[c]).astype("Int64")
+        df[c] = _param_column(df[c])
     df["mode"] = df["mode"].astype(str)
     df["preset"] = df["preset"].fillna("").astype(str)
     bad = df[(df["mode"] == "tlb") != (df["preset"] != "")]
@@ -148,6 +158,22 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.sort_values(["variant", "bench", "params", "mode", "preset", "metric", "repetition"],
                         kind="mergesort").reset_index(drop=True)
     return df
+
+
+def _missing(x: Any) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, str) and x == "") or (
+        isinstance(x, float) and x != x)
+
+
+def _param_column(col: pd.Series) -> pd.Series:
+    """A param_<name> column: nullable ints, or (when any value is a name) strings with NA."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return pd.to_numeric(col).astype("Int64")
+    vals = col.astype(object).map(lambda x: None if _missing(x) else x)
+    try:
+        return pd.to_numeric(vals, errors="raise").astype("Int64")
+    except (ValueError, TypeError):
+        return vals.map(lambda x: pd.NA if x is None else str(x)).astype("string")
 
 
 def _to_bool(v: Any) -> bool:
@@ -166,7 +192,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"params": str, "preset": str, "kmap": str, "unit": str},
+    df = pd.read_csv(path, dtype={"params": str, "preset": str, "kmap": str, "paging": str,
+                                  "unit": str},
                      keep_default_na=False,
                      na_values={c: [""] for c in ("value", "kaslr_seed")}, comment="#")
     for c in df.columns:
@@ -208,19 +235,26 @@ def tlb_table(df: pd.DataFrame) -> pd.DataFrame:
                          aggfunc="mean").reset_index()  # scheme 3: the mean over the seeds
 
 
-def param_value(params: str, name: str) -> Optional[int]:
+def _param(v: str) -> ParamValue:
+    try:
+        return int(v)
+    except ValueError:
+        return v  # a name such as mode=lat
+
+
+def param_value(params: str, name: str) -> Optional[ParamValue]:
     for part in params.split(","):
         if "=" in part:
             k, v = part.split("=", 1)
             if k == name:
-                return int(v)
+                return _param(v)
     return None
 
 
-def parse_params(params: str) -> Dict[str, int]:
-    out: Dict[str, int] = {}
+def parse_params(params: str) -> Dict[str, ParamValue]:
+    out: Dict[str, ParamValue] = {}
     for part in params.split(","):
         if "=" in part:
             k, v = part.split("=", 1)
-            out[k] = int(v)
+            out[k] = _param(v)
     return out

@@ -200,6 +200,8 @@ def region_id(bench: str, params: Mapping[str, int]) -> Optional[int]:
     if bench == "bench_null":
         return 1
     if bench == "bench_fork":
+        if "touched_kb" in params:
+            return 50 + _ilog2(max(1, int(params["touched_kb"]) // 4))
         return 20
     if bench == "bench_exec":
         return 21
@@ -216,6 +218,32 @@ def region_id(bench: str, params: Mapping[str, int]) -> Optional[int]:
         bucket = 0 if ws == 0 else min(15, 1 + _ilog2(ws))
         p = min(8, max(1, procs))
         return 400 + 8 * bucket + p - 1
+    mode = params.get("mode")
+    if bench == "bench_pipe":
+        if mode == "lat":
+            return 600
+        if mode == "bw" and "size" in params:
+            return 601 + _ilog2(max(1, int(params["size"])))
+        if mode == "ctx" and "procs" in params and "ws_kb" in params:
+            ws, procs = int(params["ws_kb"]), int(params["procs"])
+            bucket = 0 if ws == 0 else min(6, 1 + _ilog2(ws))
+            return 620 + 8 * bucket + min(8, max(1, procs)) - 1
+    if bench == "bench_app":
+        if params.get("workload") == "pipeline":
+            return 700
+        if params.get("workload") == "kv" and "kv_kb" in params:
+            return 701 + _ilog2(max(1, int(params["kv_kb"]) // 256))
+    if bench == "bench_fault":
+        if mode == "protfault":
+            return 760
+        if mode in ("first_touch", "cow") and "kb" in params:
+            return (720 if mode == "first_touch" else 740) + _ilog2(max(1, int(params["kb"]) // 4))
+    if bench == "bench_mix" and "ws_kb" in params and "every" in params:
+        decade, n = 0, int(params["every"])
+        while n >= 10:
+            n //= 10
+            decade += 1
+        return 800 + 8 * _ilog2(max(1, int(params["ws_kb"]) // 4)) + decade
     return None
 
 

@@ -38,9 +38,10 @@ def parsed_frame() -> pd.DataFrame:
 
 def test_round_trip(tmp_path: Path) -> None:
     df = parsed_frame()
-    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "bench", "params",
-                                "param_size", "mode", "preset", "kaslr_seed", "metric",
-                                "value", "unit", "repetition"]
+    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "bench",
+                                "params", "param_size", "mode", "preset", "kaslr_seed",
+                                "metric", "value", "unit", "repetition"]
+    assert set(df["paging"]) == {"eager-copy"}
     assert df["kaslr_seed"].isna().all()  # only scheme-3 runs are seeded
     assert set(df["kmap"]) == {"2M"}
     units = dict(zip(df["metric"], df["unit"]))

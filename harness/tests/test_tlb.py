@@ -72,14 +72,38 @@ def test_region_table_matches_bench_hpp() -> None:
     """The mapping mirrors the id table at the top of user/bench/bench.hpp and the constants
     of the benchmark sources: a change there must be made in harness/tlb.py too."""
     hpp = (REPO / "user/bench/bench.hpp").read_text()
-    table = dict((name, int(base)) for base, name in re.findall(
-        r"^//\s+(\d+)(?:\s*\+[^\n]*?)?\s+(bench_\w+)", hpp, flags=re.M))
-    probe = {"bench_null": {}, "bench_fork": {}, "bench_exec": {}, "bench_timer": {},
-             "bench_copy": {"size": 1}, "bench_tlb": {"pages": 1}, "bench_mmap": {"pages": 1},
-             "bench_ctx": {"procs": 1, "ws_kb": 0}}
-    assert set(table) == set(probe), table
-    for name, base in table.items():
-        assert region_id(name, probe[name]) == base, name
+    entries = [(name, int(base)) for base, name in re.findall(
+        r"^//\s+(\d+)(?:\s*\+[^\n]*?)?\s+(bench_\w+)", hpp, flags=re.M)]
+    # the params of each table line's base id (the smallest parameter of its formula)
+    probe = {("bench_null", 1): {}, ("bench_fork", 20): {}, ("bench_exec", 21): {},
+             ("bench_timer", 22): {}, ("bench_fork", 50): {"touched_kb": 4},
+             ("bench_copy", 100): {"size": 1}, ("bench_tlb", 200): {"pages": 1},
+             ("bench_mmap", 300): {"pages": 1}, ("bench_ctx", 400): {"procs": 1, "ws_kb": 0},
+             ("bench_pipe", 600): {"mode": "lat", "size": 1},
+             ("bench_pipe", 601): {"mode": "bw", "size": 1},
+             ("bench_pipe", 620): {"mode": "ctx", "procs": 1, "ws_kb": 0},
+             ("bench_app", 700): {"workload": "pipeline", "lines": 2000},
+             ("bench_app", 701): {"workload": "kv", "kv_kb": 256},
+             ("bench_fault", 720): {"mode": "first_touch", "kb": 4},
+             ("bench_fault", 740): {"mode": "cow", "kb": 4},
+             ("bench_mix", 800): {"ws_kb": 4, "every": 1},
+             ("bench_lebench", 1000): None}  # lebench: not in the TLB runs (no mapping)
+    assert set(entries) == set(probe), entries
+    for (name, base), params in probe.items():
+        if params is not None:
+            assert region_id(name, params) == base, (name, params)
+    assert region_id("bench_fault", {"mode": "protfault"}) == 760  # said on the cow line
+    # the other ids of the formulas, as the benchmarks compute them
+    assert region_id("bench_fork", {"touched_kb": 16384}) == 62
+    assert region_id("bench_pipe", {"mode": "bw", "size": 65536}) == 617
+    assert region_id("bench_pipe", {"mode": "ctx", "procs": 8, "ws_kb": 64}) == 620 + 8 * 6 + 7
+    assert region_id("bench_pipe", {"mode": "ctx", "procs": 2, "ws_kb": 16}) == 620 + 8 * 5 + 1
+    assert region_id("bench_app", {"workload": "kv", "kv_kb": 1024}) == 703
+    assert region_id("bench_fault", {"mode": "first_touch", "kb": 65536}) == 734
+    assert region_id("bench_fault", {"mode": "cow", "kb": 16384}) == 752
+    assert region_id("bench_mix", {"ws_kb": 256, "every": 100000}) == 800 + 8 * 6 + 5
+    assert region_id("bench_lebench", {"case": "getpid"}) is None
+    table = dict(entries[:1] + [e for e in entries if e[0] in ("bench_tlb", "bench_ctx")])
     for name, const in (("bench_null", "REGION"), ("bench_tlb", "REGION_BASE"),
                         ("bench_ctx", "REGION_BASE")):
         src = (REPO / "user/bench" / f"{name}.cpp").read_text()
@@ -190,9 +214,9 @@ def test_tidy_round_trip_with_preset(tmp_path: Path) -> None:
                                             load_report(TLB_FIX / "bench_ctx.json"))
                     + rows_from_report(v, "c906", console("bench_null.log"),
                                        load_report(TLB_FIX / "bench_null.json")))
-    assert list(df.columns) == ["variant", "scheme", "asid", "bench", "params", "param_procs",
-                                "param_ws_kb", "mode", "preset", "metric", "value",
-                                "repetition"]
+    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "bench",
+                                "params", "param_procs", "param_ws_kb", "mode", "preset",
+                                "kaslr_seed", "metric", "value", "unit", "repetition"]
     write_csv(df, tmp_path / "m.csv")
     back = read_csv(tmp_path / "m.csv")
     pdt.assert_frame_equal(df, back)
@@ -388,9 +412,22 @@ def test_tlb_command_line(fake_built: RunOptions, monkeypatch: pytest.MonkeyPatc
     cmd = seen[0]
     assert cmd[cmd.index("-icount") + 1] == "shift=0,sleep=off"
     plugin = cmd[cmd.index("-plugin") + 1]
-    assert plugin.startswith("build/tlbmodel/libtlbmodel.so,preset=u54,asid=off,out=")
+    # the U54 has no ASID bits: the kernel boots capped to 0 and the model uses 0
+    assert plugin.startswith("build/tlbmodel/libtlbmodel.so,preset=u54,asid_bits=0,out=")
     assert plugin.endswith("logs/s1-noasid/tlb-bench_null-u54.json")
-    assert cmd[-2:] == ["-append", "init=bench_null 200"]
+    assert cmd[-2:] == ["-append", "asid_bits=0 init=bench_null 200"]
+    # an ASID variant on the C906 (16 bits): kernel and model at 16
+    rows = measure_tlb(variant_by_name("s2-asid"), TLB_BENCH_BY_NAME["bench_null"], "c906",
+                       fake_built)
+    cmd = seen[1]
+    assert ",preset=c906,asid_bits=16,out=" in cmd[cmd.index("-plugin") + 1]
+    assert cmd[-2:] == ["-append", "asid_bits=16 init=bench_null 200"]
+    assert rows and all(r["preset"] == "c906" for r in rows)
+    # an ASID variant on the U54: the kernel is capped to 0 bits, so the model has none
+    measure_tlb(variant_by_name("s2-asid"), TLB_BENCH_BY_NAME["bench_null"], "u54", fake_built)
+    cmd = seen[2]
+    assert ",preset=u54,asid_bits=0,out=" in cmd[cmd.index("-plugin") + 1]
+    assert cmd[-2:] == ["-append", "asid_bits=0 init=bench_null 200"]
 
 
 def test_mismatch_run_is_a_failed_run(fake_built: RunOptions,

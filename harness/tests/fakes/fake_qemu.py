@@ -50,13 +50,13 @@ def main(argv):
         obj = ('{"bench": "%s", "params": {%s}, "iters": 10, "ns_per_op": %.1f, '
                '"insns_per_op": %.1f, "satp_per_op": %d, "sfence_per_op": %d, '
                '"traps_per_op": 1, "switches_per_op": %d, "check": "ok"}'
-               % (name, ", ".join('"%s": %d' % kv for kv in params.items()),
+               % (name, ", ".join('"%s": %s' % (k, json.dumps(v)) for k, v in params.items()),
                   insns * 2.5 * jitter(), insns, satp_, sfence_, switches))
         print("@bench " + obj + "\r")
 
     plugin = arg("-plugin", argv)
     try:
-        return run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed)
+        return run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed, config)
     finally:
         if plugin:
             write_report(plugin, prog, scheme, printed, mode)
@@ -70,6 +70,23 @@ def region_of(name, params):
     # An independent re-statement of user/bench/bench.hpp's region table (the fake's own).
     if name == "bench_null":
         return 1
+    if name == "bench_fork" and "touched_kb" in params:
+        return 50 + ilog2(params["touched_kb"] // 4)
+    if name == "bench_pipe":
+        if params["mode"] == "lat":
+            return 600
+        if params["mode"] == "bw":
+            return 601 + ilog2(params["size"])
+        ws = params["ws_kb"]
+        return 620 + 8 * (0 if ws == 0 else min(6, 1 + ilog2(ws))) + params["procs"] - 1
+    if name == "bench_app":
+        return 700 if params["workload"] == "pipeline" else 701 + ilog2(params["kv_kb"] // 256)
+    if name == "bench_fault":
+        if params["mode"] == "protfault":
+            return 760
+        return {"first_touch": 720, "cow": 740}[params["mode"]] + ilog2(params["kb"] // 4)
+    if name == "bench_mix":
+        return 800 + 8 * ilog2(params["ws_kb"] // 4) + len(str(params["every"])) - 1
     if name in ("bench_fork", "bench_exec", "bench_timer"):
         return {"bench_fork": 20, "bench_exec": 21, "bench_timer": 22}[name]
     if name == "bench_copy":
@@ -103,6 +120,8 @@ def write_report(plugin, prog, scheme, printed, mode):
     opts = dict(kv.split("=", 1) for kv in plugin.split(",")[1:])
     if mode == "tlb-no-report":
         return
+    if "asid" not in opts:  # asid_bits=N: the model's exact ASID width (0: none)
+        opts["asid"] = "on" if int(opts["asid_bits"]) > 0 else "off"
     polluting = scheme == 1 and opts["asid"] == "off"
     regions = {}
     for name, params, iters, insns in printed:
@@ -130,13 +149,14 @@ def write_report(plugin, prog, scheme, printed, mode):
     l2 = None if opts["preset"] == "u74" else {"entries": 128, "ways": 1, "description": "x"}
     rep = {"format": "sv39lab-tlbmodel/1", "status": "mismatch" if bad else "ok",
            "mismatches": bad, "_comment": "FAKE report written by harness/tests/fakes/fake_qemu.py",
-           "config": {"preset": opts["preset"], "asid": opts["asid"], "l2": l2},
+           "config": {"preset": opts["preset"], "asid": opts["asid"], "l2": l2,
+                      **({"asid_bits": int(opts["asid_bits"])} if "asid_bits" in opts else {})},
            "regions": regions}
     with open(opts["out"], "w") as f:
         json.dump(rep, f)
 
 
-def run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed=None):
+def run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed=None, config=""):
     if mode == "bench-error" and prog.startswith("bench_"):
         print("@bench-error copy mismatch at byte 12\r")
         return 3
@@ -167,6 +187,42 @@ def run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed=N
         print("@bench-error bench_timer: 1000 instructions retired, fewer than the spin's "
               "200000003\r")
         return 1
+    elif prog == "bench_fork" and len(args) > 1:
+        for kb in map(int, args[1:]):  # eager copy: per page of the parent; COW: much less
+            per_page = 300 if "CONFIG_FORK_COW=y" in config else 3000
+            bench(prog, {"touched_kb": kb}, 40000 + per_page * kb // 4, 1, 3, 1)
+    elif prog == "bench_pipe":
+        bench(prog, {"mode": "lat", "size": 1}, {1: 5200, 2: 4800, 3: 4900}[scheme], 1, 0, 1)
+        for size in map(int, args[1:]):
+            bench(prog, {"mode": "bw", "size": size}, 600 + size * 2)
+        for procs in (2, 4, 8):
+            for ws in (0, 16, 64):
+                bench(prog, {"mode": "ctx", "procs": procs, "ws_kb": ws},
+                      {1: 3000, 2: 2600, 3: 2700}[scheme] + 50 * ws + 40 * procs, 1, 0, 1)
+    elif prog == "bench_fault":
+        demand, cow = "CONFIG_MEMORY_DEMAND=y" in config, "CONFIG_FORK_COW=y" in config
+        kbs = list(map(int, args[1:]))
+        for kb in kbs:
+            bench(prog, {"mode": "first_touch", "kb": kb}, 2000 + (300 if demand else 0))
+        for kb in kbs:
+            if kb <= 16384:
+                bench(prog, {"mode": "cow", "kb": kb}, 4500 if cow else 900)
+        bench(prog, {"mode": "protfault"}, 45000, 1, 3, 1)
+    elif prog == "bench_mix":
+        for ws in map(int, args[1:]):
+            for e in range(6):
+                bench(prog, {"ws_kb": ws, "every": 10 ** e}, 10 + base / 10 ** e)
+    elif prog == "bench_lebench":
+        for i, case in enumerate(("getpid getppid nosys yield_alone get_time sleep_0 stats "
+                                  "programs diag write_bad_fd pipe_rw_1 pipe_rw_4096 pipe_close "
+                                  "dup2_close echo_8 echo_65536 mmap_munmap_1 sbrk_1 "
+                                  "mmap_munmap_256 sbrk_256 waitpid_nohang_none "
+                                  "fork_exit_wait fork_exec_wait").split()):
+            bench(prog, {"case": case}, base + 100 * i)
+    elif prog == "bench_app":
+        bench(prog, {"workload": "pipeline", "lines": 2000}, 1800 + base)
+        for kb in (256, 1024):
+            bench(prog, {"workload": "kv", "kv_kb": kb}, 9000 + 3 * base, 1, 0, 1)
     elif prog in ("bench_fork", "bench_exec", "bench_mmap", "bench_timer"):
         bench(prog, {}, {1: 50000, 2: 40000, 3: 46000}[scheme])
     elif prog == "kaslr_probe":
