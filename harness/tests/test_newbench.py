@@ -154,7 +154,7 @@ def test_quick_runs_are_small() -> None:
     """Quick argv of the new programs: iteration counts and sizes far below the full ones."""
     for name in ("bench_pipe", "bench_fault", "bench_fork_sizes", "bench_mix"):
         spec = BENCH_BY_NAME[name]
-        assert int(spec.quick_args[0]) * 8 <= int(spec.args[0]), name
+        assert int(spec.quick_args[0]) * 5 <= int(spec.args[0]), name
         assert max(map(int, spec.quick_args[1:])) <= 4096, name
     assert BENCH_BY_NAME["bench_fork_sizes"].args[1:] == ("64", "256", "1024", "4096", "16384")
     assert BENCH_BY_NAME["bench_fork_sizes"].prog == "bench_fork"
