@@ -171,3 +171,31 @@ def test_rank_labels() -> None:
     assert rank_labels({1: 100, 2: 101, 3: 100.5}, cmp) == {1: "tied", 2: "tied", 3: "tied"}
     assert rank_labels({1: 100, 2: 101.5, 3: 103}, cmp) == {1: "best", 2: "middle", 3: "worst"}
     assert rank_labels({2: 100}, cmp)[2].startswith("n/a")
+
+
+def test_workloads_section_only_with_workload_rows(fixture_df: pd.DataFrame,
+                                                   fixture_facts: Dict[str, Any]) -> None:
+    """A table without the issue-11 benchmarks renders as before (no Workloads section); with
+    their rows the section follows the probe, and the document's rows are unchanged by them.
+    The -dc variants' pt_pages never choose the memory row's benchmark."""
+    from harness.tidy import make_frame, make_row
+    from harness.variants import variant_by_name
+    before = render_comparison(fixture_df, fixture_facts)
+    assert "## Workloads" not in before
+    extra = []
+    for s, lat in ((1, 5000), (2, 4400), (3, 4600)):
+        v, dc = variant_by_name(f"s{s}-asid"), variant_by_name(f"s{s}-asid-dc")
+        extra.append(make_row(v, "bench_pipe", {"mode": "lat", "size": 1}, mode="icount",
+                              metric="insns_per_op", value=lat))
+        for var in (v, dc):
+            extra.append(make_row(var, "bench_fork", {"touched_kb": 4096}, mode="icount",
+                                  metric="insns_per_op", value=lat * 100))
+        extra.append(make_row(dc, "bench_fault", {}, mode="icount", metric="pt_pages",
+                              value=99))
+    df = pd.concat([fixture_df, make_frame(extra)], ignore_index=True)
+    after = render_comparison(df, fixture_facts)
+    assert "## Workloads" in after
+    assert after.index("## Workloads") < after.index("## How each row is measured")
+    assert render(df, fixture_facts) == render(fixture_df, fixture_facts)
+    pipe = [ln for ln in after.splitlines() if ln.startswith("| Pipe round trip")][0]
+    assert "S1 worst, S2 best, S3 middle" in pipe and "| agree: " in pipe
