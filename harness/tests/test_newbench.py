@@ -207,3 +207,20 @@ def test_workloads_table_ranks_and_judges() -> None:
     cow = lines["Fork of a 4 MiB process, COW"]
     assert "S1 worst, S2 worst, S3 best" in cow and "| disagree: " in cow  # S1, S2 tie
     assert "not measured [s1-asid]" in lines["Fork of a 4 MiB process, eager copy"]
+
+
+def test_mix_tlb_plot(tmp_path: Path) -> None:
+    """bench_mix TLB rows (L1 I + D misses per access) draw the TLB figure, zeros included."""
+    from harness.plots import plot_mix_tlb
+    from harness.tidy import make_row
+    rows = []
+    for name, per_call in (("s1-noasid", 12.0), ("s2-asid", 0.0)):
+        v = variant_by_name(name)
+        for e in range(6):
+            for metric in ("tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op"):
+                rows.append(make_row(v, "bench_mix", {"ws_kb": 64, "every": 10 ** e},
+                                     mode="tlb", preset="u54", metric=metric,
+                                     value=per_call / 10 ** e))
+    p = plot_mix_tlb(make_frame(rows), tmp_path)
+    assert p is not None and p.name == "mix_tlb_misses_per_access.png"
+    assert plot_mix_tlb(make_frame(rows[:0]), tmp_path / "none") is None
