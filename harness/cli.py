@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser, results_help: str) -> None:
         repo_results(sp, results_help)
         sp.add_argument("-V", "--variants", nargs="+", metavar="VARIANT", default=None,
-                        choices=VARIANT_NAMES, help="variants (default: all nine)")
+                        choices=VARIANT_NAMES, help="variants (default: all twelve)")
         sp.add_argument("--make-jobs", type=_positive_int, default=2, metavar="N",
                         help="make -jN (default 2)")
         sp.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",

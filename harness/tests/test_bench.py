@@ -26,7 +26,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from harness.benchspec import (BENCHES, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_BENCH_BY_NAME,
+from harness.benchspec import (BENCHES, runs_in, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_BENCH_BY_NAME,
                                TLB_PRESETS_DEFAULT)
 from harness.build import BuildResult, build_variant, variant_dir
 from harness.cli import options_dict, publish
@@ -151,7 +151,7 @@ class BenchSession:
         facts["tlbmodel"] = plugin_facts(plugin, PRESETS if plugin_ok else [],
                                          enabled=bool(plugin_ok), repo=REPO)
         benches = sorted({r["bench"] for r in rows})
-        specs = [b for b in BENCHES if b.name in benches]
+        specs = [b for b in BENCHES if b.prog in benches]
         options = options_dict(quick=QUICK, reps=REPS, timeout=self.opts.timeout, workers=self.workers,
                                make_jobs=2, benches=specs, variants=variants,
                                kaslr=any("kaslr" in r for r in recorded.values()),
@@ -179,8 +179,11 @@ def _icount(rows: List[Dict[str, Any]], metric: str) -> List[Dict[str, Any]]:
     return [r for r in rows if r["mode"] == "icount" and r["metric"] == metric]
 
 
-@pytest.mark.parametrize("spec", BENCHES, ids=[b.name for b in BENCHES])
-@pytest.mark.parametrize("name", [v.name for v in ALL_VARIANTS])
+# Only the pairs the matrix runs: the -dc variants run only the paging benchmarks.
+BENCH_PAIRS = [(v.name, b) for v in ALL_VARIANTS for b in BENCHES if runs_in(b, v)]
+
+
+@pytest.mark.parametrize("name,spec", BENCH_PAIRS, ids=[f"{n}-{b.name}" for n, b in BENCH_PAIRS])
 def test_bench(bench_session: BenchSession, name: str, spec: Any) -> None:
     v = bench_session.variant(name)
     rows = bench_session.run(Task("bench", v, spec))

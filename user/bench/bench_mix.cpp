@@ -31,7 +31,9 @@ int main(int argc, char** argv) {
       long sum = 0, line = 0, calls = 0;
       Sample a, b;
       bench_begin(a);
-      region_begin<REGION>(8 * ilog2((unsigned long)(ws[w] / 4)) + decade);
+      int off = 8 * ilog2((unsigned long)(ws[w] / 4)) + decade;  // 0..101: two blocks of 64 ids
+      if (off < 64) region_begin<REGION>(off);
+      else region_begin<REGION + 64>(off - 64);
       for (long i = 0, k = 0; i < accesses; i++) {
         sum += *(volatile long*)(m + line * LINE);
         if (++line == lines) line = 0;
