@@ -45,6 +45,7 @@ enum class Exception : u64 {
 inline constexpr u64 SATP_MODE_SV39 = 8ul << 60;
 inline constexpr unsigned SATP_ASID_SHIFT = 44;
 inline constexpr u64 SATP_ASID_MASK = 0xfffful;
+inline constexpr u64 SATP_PPN_MASK = (1ul << 44) - 1;
 
 constexpr u64 make_satp(u64 root_ppn, u64 asid) {
   return SATP_MODE_SV39 | ((asid & SATP_ASID_MASK) << SATP_ASID_SHIFT) | root_ppn;

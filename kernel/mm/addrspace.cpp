@@ -37,7 +37,7 @@ Error AddressSpace::create(Process& p) {
 u64 AddressSpace::satp_for_load() { return riscv::make_satp(root_.value, asid::acquire(asid_)); }
 
 bool AddressSpace::loaded() const {
-  return live() && (CSR_READ(satp) & ((1ul << 44) - 1)) == root_.value;
+  return live() && (CSR_READ(satp) & riscv::SATP_PPN_MASK) == root_.value;
 }
 
 void AddressSpace::swap(AddressSpace& o) {
