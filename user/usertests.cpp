@@ -944,8 +944,8 @@ bool t_preempt() {
   printf("  preempt: the parent ran %ld times in %ld ms while the child spun; "
          "the child took %d timer interrupts\n", passes, ms, st);
   // Preemption is the property: the parent ran again before the spinning child finished (at
-  // CONFIG_TIMER_HZ=10 a tick is 100 ms, so only a few ticks fall inside the spin).
-  CHECK(passes >= 2, "the parent ran only %ld times while the child spun for %ld ms", passes, ms);
+  // CONFIG_TIMER_HZ=10 a tick is 100 ms, and the spin may hold only one of them).
+  CHECK(passes >= 1, "the parent never ran while the child spun for %ld ms", ms);
   CHECK(st >= 1, "the child saw no timer interrupt while spinning (status %d)", st);
   return true;
 }
