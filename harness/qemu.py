@@ -45,8 +45,12 @@ class RunResult:
     seconds: float
 
     def tail(self, n: int = 8) -> str:
+        """The last n console lines, preceded by any earlier `test NAME: FAIL` line (a suite
+        that fails early would otherwise show only its summary)."""
         lines = [ln for ln in self.console.replace("\r", "").splitlines() if ln.strip()]
-        return "\n".join("    | " + ln for ln in lines[-n:]) or "    | (no console output)"
+        earlier = [ln for ln in lines[:-n] if ": FAIL" in ln or "panic" in ln]
+        shown = earlier[-8:] + (["..."] if earlier else []) + lines[-n:]
+        return "\n".join("    | " + ln for ln in shown) or "    | (no console output)"
 
     def check(self) -> "RunResult":
         if self.timed_out:
