@@ -582,17 +582,19 @@ size_t Mmu::flush_each(size_t (Tlb::*fn)()) {
   return n;
 }
 
-void Mmu::set_satp(uint64_t satp, Counters& c) {
+bool Mmu::set_satp(uint64_t satp, Counters& c) {
   c.satp_changes++;
   const uint64_t mode = satp >> 60;
   sv39_ = mode == 8;
   const uint64_t root = (satp & kPpnMask) << 12;
   // A core with N ASID bits holds only the low N bits of satp.ASID (the rest read back as 0).
   asid_ = uint16_t((satp >> 44) & 0xffff) & cfg_.asid_mask();
+  bool flushed = false;
   if (!cfg_.asid_on() && sv39_ && have_root_ && root != root_ && cfg_.satp_flush) {
     c.entries_flushed += flush_each(&Tlb::flush_nonglobal);
     if (wc_) wc_->flush();
     c.satp_flushes++;
+    flushed = true;
   }
   if (sv39_) {
     root_ = root;
@@ -600,6 +602,7 @@ void Mmu::set_satp(uint64_t satp, Counters& c) {
   }
   satp_ = satp;
   gen_++;
+  return flushed;
 }
 
 // The L1 entry of that side translating va (the 4 KiB array, then the superpage array).
@@ -637,7 +640,7 @@ AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
     l1->touch(idx, va);
     const Entry& e = l1->at(idx);
     set_fast(fast, e);
-    return {true, e.pa_base + (va39 - e.va_base()), e.flags};
+    return {true, e.pa_base + (va39 - e.va_base()), e.flags, e.level};
   }
   (ifetch ? c.l1i_misses : c.l1d_misses)++;
   Translation t;
@@ -677,7 +680,7 @@ AccessResult Mmu::access(bool ifetch, uint64_t va, Counters& c) {
   if (after_flush) (ifetch ? c.l1i_misses_after_flush : c.l1d_misses_after_flush)++;
   const Entry& e = l1->at(idx);
   set_fast(fast, e);
-  return {true, e.pa_base + (va39 - e.va_base()), e.flags};
+  return {true, e.pa_base + (va39 - e.va_base()), e.flags, e.level};
 }
 
 bool Mmu::fault_access(bool ifetch, uint64_t va, Counters& c) {
@@ -742,6 +745,304 @@ int Mmu::peek(bool ifetch, uint64_t va) {
     if (idx >= 0) return l2_->at(idx).flags;
   }
   return -1;
+}
+
+}  // namespace tlbm
+
+namespace tlbm {
+
+// ------------------------------------------------------------------ LruStack::FlatMap
+int LruStack::FlatMap::find(uint64_t k) const {
+  const size_t mask = keys_.size() - 1;
+  for (size_t i = slot(k);; i = (i + 1) & mask) {
+    if (keys_[i] == k) return vals_[i];
+    if (keys_[i] == kEmpty) return -1;
+  }
+}
+
+void LruStack::FlatMap::grow() {
+  std::vector<uint64_t> keys;
+  std::vector<int> vals;
+  keys.swap(keys_);
+  vals.swap(vals_);
+  keys_.assign(keys.size() * 2, kEmpty);
+  vals_.assign(keys.size() * 2, -1);
+  used_ = 0;
+  for (size_t i = 0; i < keys.size(); i++)
+    if (keys[i] != kEmpty) put(keys[i], vals[i]);
+}
+
+void LruStack::FlatMap::put(uint64_t k, int v) {
+  if (2 * (used_ + 1) > keys_.size()) grow();  // load factor at most 1/2: short probes
+  const size_t mask = keys_.size() - 1;
+  for (size_t i = slot(k);; i = (i + 1) & mask) {
+    if (keys_[i] == k) {
+      vals_[i] = v;
+      return;
+    }
+    if (keys_[i] == kEmpty) {
+      keys_[i] = k;
+      vals_[i] = v;
+      used_++;
+      return;
+    }
+  }
+}
+
+void LruStack::FlatMap::erase(uint64_t k) {
+  const size_t mask = keys_.size() - 1;
+  size_t i = slot(k);
+  while (keys_[i] != k) {
+    if (keys_[i] == kEmpty) return;
+    i = (i + 1) & mask;
+  }
+  // Backward-shift deletion: move later members of the probe run into the hole, so that no
+  // tombstones are needed and every probe stops at the first empty slot.
+  for (size_t j = (i + 1) & mask; keys_[j] != kEmpty; j = (j + 1) & mask) {
+    const size_t home = slot(keys_[j]);
+    // keys_[j] may fill the hole at i when its home is not cyclically in (i, j]
+    const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      keys_[i] = keys_[j];
+      vals_[i] = vals_[j];
+      i = j;
+    }
+  }
+  keys_[i] = kEmpty;
+  vals_[i] = -1;
+  used_--;
+}
+
+// ------------------------------------------------------------------ LruStack
+void LruStack::reset_tree(size_t cap) {
+  tree_.assign(cap + 1, 0);
+  at_stamp_.assign(cap + 1, -1);
+}
+
+void LruStack::add(uint32_t t, int v) {
+  for (size_t i = t; i < tree_.size(); i += i & (~i + 1)) tree_[i] += v;
+}
+
+size_t LruStack::prefix(uint32_t t) const {
+  int64_t s = 0;
+  for (size_t i = t; i > 0; i -= i & (~i + 1)) s += tree_[i];
+  return size_t(s);
+}
+
+uint32_t LruStack::new_stamp() {
+  if (size_t(clock_) + 1 >= tree_.size()) {
+    // Out of stamps: renumber the live ones 1..live in their order, in a tree with room for
+    // at least as many new uses again (so compactions cost O(1) per use, amortised).
+    size_t cap = 1024;
+    while (cap < 2 * (live_ + 1)) cap *= 2;
+    std::vector<int> order;
+    order.reserve(live_);
+    for (size_t t = 1; t <= clock_; t++)
+      if (at_stamp_[t] >= 0) order.push_back(at_stamp_[t]);
+    reset_tree(cap);
+    for (size_t i = 0; i < order.size(); i++) {
+      const uint32_t t = uint32_t(i + 1);
+      nodes_[order[i]].stamp = t;
+      at_stamp_[t] = order[i];
+      tree_[t] += 1;  // linear-time construction: push each node's sum to its parent
+      const size_t parent = t + (t & (~t + 1));
+      if (parent < tree_.size()) tree_[parent] += tree_[t];
+    }
+    for (size_t t = order.size() + 1; t < tree_.size(); t++) {
+      const size_t parent = t + (t & (~t + 1));
+      if (parent < tree_.size()) tree_[parent] += tree_[t];
+    }
+    clock_ = uint32_t(order.size());
+  }
+  return ++clock_;
+}
+
+void LruStack::to_top(int idx) {
+  Node& n = nodes_[idx];
+  if (n.stamp == clock_) return;  // already on top
+  add(n.stamp, -1);
+  at_stamp_[n.stamp] = -1;
+  const uint32_t t = new_stamp();  // may renumber: read the node's stamp only after it
+  nodes_[idx].stamp = t;
+  at_stamp_[t] = idx;
+  add(t, +1);
+}
+
+uint32_t LruStack::use(uint64_t vpn, uint8_t level, bool global, uint16_t asid) {
+  const uint64_t key = key_of(vpn, level, global, asid);
+  int idx = by_key_.find(key);
+  if (idx >= 0) {
+    const uint32_t d = nodes_[idx].stamp == clock_ ? 0 : depth(nodes_[idx]);
+    to_top(idx);
+    return d;
+  }
+  if (!free_.empty()) {
+    idx = free_.back();
+    free_.pop_back();
+  } else {
+    idx = int(nodes_.size());
+    nodes_.emplace_back();
+  }
+  Node& n = nodes_[idx];
+  n.key = key;
+  n.vpn = vpn & ((1u << 27) - 1);
+  n.level = level;
+  n.global = global;
+  n.asid = (global || !asid_on_) ? 0 : asid;
+  n.va_prev = -1;
+  const uint64_t vk = va_key(n.vpn, level);
+  n.va_next = by_va_.find(vk);
+  if (n.va_next >= 0) nodes_[n.va_next].va_prev = idx;
+  by_va_.put(vk, idx);
+  by_key_.put(key, idx);
+  live_++;
+  const uint32_t t = new_stamp();
+  nodes_[idx].stamp = t;
+  at_stamp_[t] = idx;
+  add(t, +1);
+  return kNotPresent;
+}
+
+uint32_t LruStack::use_va(uint64_t va, uint16_t asid, bool touch) {
+  const uint64_t va39 = va & kVaMask;
+  int best = -1;
+  for (unsigned lvl = 0; lvl < 3; lvl++) {
+    const uint64_t vpn = va39 >> page_shift(lvl);
+    for (int i = by_va_.find(va_key(vpn, uint8_t(lvl))); i >= 0; i = nodes_[i].va_next) {
+      const Node& n = nodes_[i];
+      if ((!asid_on_ || n.global || n.asid == asid) && (best < 0 || n.stamp > nodes_[best].stamp))
+        best = i;
+    }
+  }
+  if (best < 0) return kNotPresent;
+  const uint32_t d = depth(nodes_[best]);
+  if (touch) to_top(best);
+  return d;
+}
+
+void LruStack::remove(int idx) {
+  Node& n = nodes_[idx];
+  add(n.stamp, -1);
+  at_stamp_[n.stamp] = -1;
+  by_key_.erase(n.key);
+  if (n.va_next >= 0) nodes_[n.va_next].va_prev = n.va_prev;
+  if (n.va_prev >= 0) {
+    nodes_[n.va_prev].va_next = n.va_next;
+  } else {
+    const uint64_t vk = va_key(n.vpn, n.level);
+    if (n.va_next >= 0) by_va_.put(vk, n.va_next); else by_va_.erase(vk);
+  }
+  n.va_prev = n.va_next = -1;
+  n.stamp = 0;
+  free_.push_back(idx);
+  live_--;
+}
+
+template <class Pred>
+size_t LruStack::remove_if(Pred pred) {
+  size_t k = 0;
+  for (size_t t = 1; t <= clock_ && live_ > 0; t++) {
+    const int idx = at_stamp_[t];
+    if (idx >= 0 && pred(nodes_[idx])) {
+      remove(idx);
+      k++;
+    }
+  }
+  return k;
+}
+
+template <class Pred>
+size_t LruStack::remove_va_if(uint64_t va, Pred pred) {
+  const uint64_t va39 = va & kVaMask;
+  size_t k = 0;
+  for (unsigned lvl = 0; lvl < 3; lvl++) {
+    const uint64_t vpn = va39 >> page_shift(lvl);
+    for (int i = by_va_.find(va_key(vpn, uint8_t(lvl))); i >= 0;) {
+      const int next = nodes_[i].va_next;
+      if (pred(nodes_[i])) {
+        remove(i);
+        k++;
+      }
+      i = next;
+    }
+  }
+  return k;
+}
+
+size_t LruStack::flush_all() {
+  const size_t n = live_;
+  nodes_.clear();
+  free_.clear();
+  by_key_.clear();
+  by_va_.clear();
+  reset_tree(1024);
+  clock_ = 0;
+  live_ = 0;
+  return n;
+}
+
+size_t LruStack::flush_asid(uint16_t asid) {
+  return remove_if([&](const Node& n) { return !n.global && (!asid_on_ || n.asid == asid); });
+}
+
+size_t LruStack::flush_va(uint64_t va) {
+  return remove_va_if(va, [](const Node&) { return true; });
+}
+
+size_t LruStack::flush_va_asid(uint64_t va, uint16_t asid) {
+  return remove_va_if(va, [&](const Node& n) { return !n.global && (!asid_on_ || n.asid == asid); });
+}
+
+size_t LruStack::flush_nonglobal() {
+  return remove_if([](const Node& n) { return !n.global; });
+}
+
+// ------------------------------------------------------------------ DistanceHist
+void DistanceHist::add(const DistanceHist& o) {
+  accesses += o.accesses;
+  not_present += o.not_present;
+  overflow += o.overflow;
+  if (o.exact.size() > exact.size()) exact.resize(o.exact.size(), 0);
+  for (size_t d = 0; d < o.exact.size(); d++) exact[d] += o.exact[d];
+}
+
+uint64_t DistanceHist::misses(uint32_t n) const {
+  if (n == 0) return not_present;
+  uint64_t m = not_present + overflow;
+  for (size_t d = n; d < exact.size(); d++) m += exact[d];
+  return m;
+}
+
+// ------------------------------------------------------------------ LruProfile
+void LruProfile::fault(bool ifetch, uint64_t va, uint16_t asid, DistanceHist& h) {
+  Side& s = side_[ifetch];
+  // A real N-entry L1 touches the entry only when it holds it (N > d) and fills nothing: the
+  // stack can follow the sizes above d only (moving it up), so a fault that finds its entry
+  // below the top makes the smaller sizes inexact.
+  const uint32_t d = s.stack.use_va(va, asid, true);
+  if (d != LruStack::kNotPresent && d > 0) {
+    inexact_++;
+    s.top_is_last = false;
+  }
+  h.count(d);
+}
+
+void LruProfile::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid) {
+  const uint16_t a = uint16_t(asid & 0xffff) & cfg_.asid_mask();  // as Mmu::sfence
+  for (Side& s : side_) {
+    if (!has_va && !has_asid) s.stack.flush_all();
+    else if (!has_va) s.stack.flush_asid(a);
+    else if (!has_asid) s.stack.flush_va(va);
+    else s.stack.flush_va_asid(va, a);
+    s.top_is_last = false;
+  }
+}
+
+void LruProfile::satp_flush() {
+  for (Side& s : side_) {
+    s.stack.flush_nonglobal();
+    s.top_is_last = false;
+  }
 }
 
 }  // namespace tlbm

@@ -47,6 +47,13 @@ constexpr int kMaxRegion = 2047;
 constexpr uint64_t kRamBase = 0x80000000ull;
 
 // ------------------------------------------------------------------ settings
+// An alternative configuration (alt=FILE): a full model of its own, fed the same accesses.
+struct AltDef {
+  std::string name, args;
+  tlbm::Config cfg;
+  std::vector<std::string> hypothetical;
+};
+
 struct Settings {
   tlbm::Config cfg;
   std::string out;
@@ -58,6 +65,8 @@ struct Settings {
   unsigned mismatch_exit = 0;  // non-zero: QEMU exits with this status after a mismatch
   bool check_all = true;  // check=all: every access; check=lookup: not repeats of the last page
   std::vector<std::string> hypothetical;  // why this configuration is no real core's
+  bool lru_profile = false;  // lru_profile=on: stack distances of both L1 sides
+  std::vector<AltDef> alts;
 };
 // Global state lives on the heap and is never destroyed: QEMU calls the atexit callback after
 // the plugin's static destructors would have run.
@@ -145,10 +154,38 @@ Arena& g_arena = *new Arena;
 struct RegionBlock {
   Counters mode[NMODES];
 };
+// Stack-distance histograms of one region: [mode][0 data, 1 instructions].
+struct ProfileBlock {
+  tlbm::DistanceHist side[NMODES][2];
+};
+
+// An alternative configuration's model on one vCPU, with its own counters per region and mode
+// (only the fields its Mmu writes are used: see overlay()).
+struct AltModel {
+  AltModel(const tlbm::Config& cfg) : mmu(cfg, &g_shadow), blocks(kMaxRegion + 1) {}
+  tlbm::Mmu mmu;
+  std::vector<std::unique_ptr<RegionBlock>> blocks;
+  Counters* cur = nullptr;
+  Counters& block(int region_id, int m) {
+    auto& b = blocks[region_id];
+    if (!b) b = std::make_unique<RegionBlock>();
+    return b->mode[m];
+  }
+};
 
 struct Vcpu {
-  explicit Vcpu(const tlbm::Config& cfg) : mmu(cfg, &g_shadow), blocks(kMaxRegion + 1) {}
+  explicit Vcpu(const tlbm::Config& cfg) : mmu(cfg, &g_shadow), blocks(kMaxRegion + 1) {
+    if (g_set.lru_profile) {
+      prof = std::make_unique<tlbm::LruProfile>(cfg);
+      prof_blocks.resize(kMaxRegion + 1);
+    }
+    for (const AltDef& a : g_set.alts) alts.push_back(std::make_unique<AltModel>(a.cfg));
+  }
   tlbm::Mmu mmu;
+  std::unique_ptr<tlbm::LruProfile> prof;  // null without lru_profile=on
+  std::vector<std::unique_ptr<ProfileBlock>> prof_blocks;
+  tlbm::DistanceHist* prof_cur[2] = {nullptr, nullptr};
+  std::vector<std::unique_ptr<AltModel>> alts;
   int priv = 3;
   int last_priv = 3;  // last non-M privilege seen
   int mode = MODE_M;
@@ -169,7 +206,20 @@ struct Vcpu {
     if (!b) b = std::make_unique<RegionBlock>();
     return b->mode[m];
   }
-  void update_cur() { cur = &block(region, mode); }
+  tlbm::DistanceHist& prof_hist(int region_id, int m, bool ifetch) {
+    auto& b = prof_blocks[region_id];
+    if (!b) b = std::make_unique<ProfileBlock>();
+    return b->side[m][ifetch];
+  }
+  void update_cur() {
+    cur = &block(region, mode);
+    if (prof) {
+      prof_cur[0] = &prof_hist(region, mode, false);
+      prof_cur[1] = &prof_hist(region, mode, true);
+    }
+    for (auto& a : alts) a->cur = &a->block(region, mode);
+  }
+  bool extras() const { return prof || !alts.empty(); }
 };
 std::vector<std::unique_ptr<Vcpu>>& g_vcpus = *new std::vector<std::unique_ptr<Vcpu>>;
 
@@ -235,20 +285,54 @@ void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t mo
   }
 }
 
+// The profile and the alternative configurations see every access the primary model sees, in
+// the same order. r: the primary's result, or null when the primary took its fast path (the
+// page of this side's previous access, nothing flushed since). qemu_pa: QEMU's PA to check the
+// alternatives' translations against, or kNoPa.
+void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r, uint64_t qemu_pa) {
+  if (c.prof) {
+    tlbm::DistanceHist& h = *c.prof_cur[ifetch];
+    if (!r) {
+      c.prof->repeat(ifetch, h);
+    } else if (r->ok) {
+      c.prof->access(ifetch, (va & tlbm::kVaMask) >> tlbm::page_shift(r->level), r->level,
+                     r->flags & tlbm::PTE_G, c.mmu.asid(), h);
+    } else {
+      h.count(tlbm::LruStack::kNotPresent);  // no valid leaf: nothing filled (a mismatch run)
+    }
+  }
+  for (auto& ap : c.alts) {
+    AltModel& a = *ap;
+    uint64_t pa;
+    if (!(ifetch ? a.mmu.fast_i(va, &pa) : a.mmu.fast_d(va, &pa))) {
+      const tlbm::AccessResult ar = a.mmu.access(ifetch, va, *a.cur);
+      if (!ar.ok) {
+        a.cur->mismatches++;
+        continue;
+      }
+      pa = ar.pa;
+    }
+    if (qemu_pa != kNoPa && qemu_pa != pa) a.cur->mismatches++;
+  }
+}
+
 void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
   Counters& k = *c.cur;
   const uint64_t va = p.vaddr + delta;
   k.l1i_lookups++;
   uint64_t pa;
+  const uint64_t q = page_pa(p);
   if (!c.mmu.fast_i(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(true, va, k);
+    if (c.extras()) extra_access(c, true, va, &r, q);
     if (!r.ok) {
-      mismatch(c, vcpu, "fetch-walk-fault", va, kNoPa, page_pa(p), &r);
+      mismatch(c, vcpu, "fetch-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
+  } else if (c.extras()) {
+    extra_access(c, true, va, nullptr, q);
   }
-  const uint64_t q = page_pa(p);
   if (q == kNoPa) {
     k.unchecked_fetch++;
   } else {
@@ -265,8 +349,12 @@ uint64_t second_page(Vcpu& c, unsigned vcpu, uint64_t va, unsigned size, bool st
   Counters& k = *c.cur;
   k.page_crossings++;
   uint64_t pa;
-  if (c.mmu.fast_d(va2, &pa)) return pa;
+  if (c.mmu.fast_d(va2, &pa)) {
+    if (c.extras()) extra_access(c, false, va2, nullptr, kNoPa);
+    return pa;
+  }
   const tlbm::AccessResult r = c.mmu.access(false, va2, k);
+  if (c.extras()) extra_access(c, false, va2, &r, kNoPa);
   if (!r.ok) {
     mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va2, kNoPa, kNoPa, &r);
     return kNoPa;
@@ -284,11 +372,14 @@ inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_
   const uint64_t q = hw ? qemu_plugin_hwaddr_phys_addr(hw) : kNoPa;
   if (!c.mmu.fast_d(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(false, va, k);
+    if (c.extras()) extra_access(c, false, va, &r, q);
     if (!r.ok) {
       mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
+  } else if (c.extras()) {
+    extra_access(c, false, va, nullptr, q);
   }
   if (!hw) {
     k.unchecked_data++;
@@ -320,9 +411,17 @@ void user_trap(Vcpu& c) {
     if (c.mmu.sv39()) {
       const int flags = c.mmu.peek(fetch, tval);
       if (flags >= 0 && !(flags & tlbm::PTE_U)) u.user_hits_on_kernel_entries++;
+      for (auto& a : c.alts) {
+        const int f = a->mmu.peek(fetch, tval);
+        if (f >= 0 && !(f & tlbm::PTE_U)) a->block(c.region, MODE_U).user_hits_on_kernel_entries++;
+      }
     }
   }
-  if (c.mmu.sv39() && (cause == 12 || cause == 13 || cause == 15)) c.mmu.fault_access(fetch, tval, u);
+  if (c.mmu.sv39() && (cause == 12 || cause == 13 || cause == 15)) {
+    c.mmu.fault_access(fetch, tval, u);
+    if (c.prof) c.prof->fault(fetch, tval, c.mmu.asid(), c.prof_hist(c.region, MODE_U, fetch));
+    for (auto& a : c.alts) a->mmu.fault_access(fetch, tval, a->block(c.region, MODE_U));
+  }
 }
 
 void maybe_calibrate(Vcpu& c, TbRec* r, int priv) {
@@ -348,7 +447,10 @@ void tb_exec(unsigned vcpu, void* ud) {
   if (__builtin_expect(c.satp_dirty, 0)) {
     c.satp_dirty = false;
     const uint64_t v = read_reg(g_reg_satp);
-    if (v != c.mmu.satp()) c.mmu.set_satp(v, *c.cur);
+    if (v != c.mmu.satp()) {
+      if (c.mmu.set_satp(v, *c.cur) && c.prof) c.prof->satp_flush();
+      for (auto& a : c.alts) a->mmu.set_satp(v, *a->cur);
+    }
   }
   int priv = r->priv;
   if (__builtin_expect(priv < 0, 0)) {
@@ -398,6 +500,8 @@ void sfence_exec(unsigned vcpu, void* ud) {
   const uint64_t va = s->rs1 ? read_reg(g_gpr[s->rs1]) : 0;
   const uint64_t asid = s->rs2 ? read_reg(g_gpr[s->rs2]) : 0;
   c.mmu.sfence(s->rs1 != 0, va, s->rs2 != 0, asid, *c.cur);
+  if (c.prof) c.prof->sfence(s->rs1 != 0, va, s->rs2 != 0, asid);
+  for (auto& a : c.alts) a->mmu.sfence(s->rs1 != 0, va, s->rs2 != 0, asid, *a->cur);
   c.fence_epoch++;
   // The rest of the block is fetched after the flush: look its page up again.
   if (s->has_next && c.mode <= MODE_S)
@@ -443,6 +547,7 @@ void mem_load(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
   if (!g_set.check_all && c.mmu.fast_d(va, &pa)) {  // same page as the last access: no check
     c.cur->loads++;
     c.cur->unchecked_data++;
+    if (c.extras()) extra_access(c, false, va, nullptr, kNoPa);
     return;
   }
   data_access(c, vcpu, va, qemu_plugin_get_hwaddr(info, va), false);
@@ -627,7 +732,7 @@ void vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
 }
 
 // ------------------------------------------------------------------ the report
-void counters_json(tlbm::Json& j, const Counters& k) {
+void counters_json(tlbm::Json& j, const Counters& k, const tlbm::CostModel& cost) {
   j.begin_object();
 #define F(name) j.kv(#name, k.name)
   F(insns);
@@ -680,7 +785,7 @@ void counters_json(tlbm::Json& j, const Counters& k) {
   F(user_hits_on_kernel_entries);
   F(traps_from_u);
   F(srets);
-  j.kv("model_cycles", uint64_t(g_set.cfg.cost.cycles(k) + 0.5));
+  j.kv("model_cycles", uint64_t(cost.cycles(k) + 0.5));
 #undef F
   j.end_object();
 }
@@ -701,6 +806,224 @@ void geometry_json(tlbm::Json& j, const char* key, const tlbm::Geometry& g) {
   }
   j.kv("description", g.describe());
   j.end_object();
+}
+
+// The TLB configuration's fields of the report's "config" (also each alternative's).
+void config_json(tlbm::Json& j, const tlbm::Config& cfg, const std::vector<std::string>& hypothetical) {
+  j.kv("preset", cfg.preset);
+  geometry_json(j, "l1i", cfg.l1i);
+  geometry_json(j, "l1d", cfg.l1d);
+  geometry_json(j, "l2", cfg.l2);
+  geometry_json(j, "l1i_super", cfg.l1i_super);
+  geometry_json(j, "l1d_super", cfg.l1d_super);
+  j.kv("l2_4k_only", cfg.l2_4k_only ? "yes" : "no");
+  j.kv("walk_cache", uint64_t(cfg.walk_cache));
+  j.kv("replacement", tlbm::repl_name(cfg.repl));
+  j.kv("seed", cfg.seed);
+  j.kv("asid", cfg.asid_on() ? "on" : "off");
+  j.kv("asid_bits", uint64_t(cfg.asid_bits));
+  j.kv("core_asid_bits", uint64_t(cfg.core_asid_bits));
+  j.kv("hypothetical", hypothetical.empty() ? "no" : "yes");
+  j.key("hypothetical_reasons");
+  j.begin_array();
+  for (const std::string& r : hypothetical) j.str_value(r);
+  j.end_array();
+  j.kv("satp_flush", cfg.asid_on() ? "n/a" : (cfg.satp_flush ? "nonglobal" : "none"));
+  j.key("cost_model");
+  j.begin_object();
+  j.kv_num("cpi", cfg.cost.cpi);
+  j.kv_num("trap_entry", cfg.cost.trap_entry);
+  j.kv_num("trap_exit", cfg.cost.trap_exit);
+  j.kv_num("satp_write", cfg.cost.satp_write);
+  j.kv_num("sfence_all", cfg.cost.sfence_all);
+  j.kv_num("sfence_asid", cfg.cost.sfence_asid);
+  j.kv_num("sfence_va", cfg.cost.sfence_va);
+  j.kv_num("sfence_va_asid", cfg.cost.sfence_va_asid);
+  j.kv_num("l2_hit", cfg.cost.l2_hit);
+  j.kv_num("walk_ref_mem", cfg.cost.walk_ref_mem);
+  j.kv_num("walk_ref_cache", cfg.cost.walk_ref_cache);
+  j.end_object();
+}
+
+// An alternative configuration's counters: the primary's block (instructions, accesses, traps,
+// checks: the same stream) with the fields the alternative's own model decides replaced.
+Counters overlay(const Counters& primary, const Counters& alt) {
+  Counters o = primary;
+#define M(f) o.f = alt.f
+  M(l1i_misses);
+  M(l1d_misses);
+  M(l2i_hits);
+  M(l2i_misses);
+  M(l2d_hits);
+  M(l2d_misses);
+  M(walks);
+  M(walk_refs);
+  M(walk_faults);
+  M(walk_refs_i);
+  M(walk_refs_d);
+  M(walk_cache_hits);
+  M(l1i_misses_after_flush);
+  M(l1d_misses_after_flush);
+  M(l2_misses_after_flush);
+  M(satp_flushes);
+  M(entries_flushed);
+  M(mismatches);
+  M(user_hits_on_kernel_entries);
+#undef M
+  return o;
+}
+
+void hist_json(tlbm::Json& j, const tlbm::DistanceHist& h) {
+  j.begin_object();
+  j.kv("accesses", h.accesses);
+  j.kv("not_present", h.not_present);
+  j.kv("overflow", h.overflow);
+  j.key("distances");  // sparse: depth -> accesses, depths below the cap only
+  j.begin_object();
+  for (size_t d = 0; d < h.exact.size(); d++)
+    if (h.exact[d]) j.kv(std::to_string(d), h.exact[d]);
+  j.end_object();
+  j.end_object();
+}
+
+void prof_pair_json(tlbm::Json& j, const tlbm::DistanceHist (&h)[2]) {
+  j.begin_object();
+  j.key("l1i");
+  hist_json(j, h[1]);
+  j.key("l1d");
+  hist_json(j, h[0]);
+  j.end_object();
+}
+
+// lru_profile: the stack-distance histograms, in the report's own shape (totals, modes,
+// regions with total and modes).
+void profile_json(tlbm::Json& j) {
+  tlbm::DistanceHist totals[2], modes[NMODES][2];
+  std::vector<std::array<tlbm::DistanceHist, 2>> rtotal(kMaxRegion + 1);
+  std::vector<std::array<std::array<tlbm::DistanceHist, 2>, NMODES>> rmode(kMaxRegion + 1);
+  std::vector<bool> seen(kMaxRegion + 1, false);
+  uint64_t inexact = 0, live_i = 0, live_d = 0;
+  for (auto& vp : g_vcpus) {
+    if (!vp || !vp->prof) continue;
+    inexact += vp->prof->inexact();
+    live_i += vp->prof->stack(true).size();
+    live_d += vp->prof->stack(false).size();
+    for (int r = 0; r <= kMaxRegion; r++) {
+      // every region the primary saw is listed, with empty histograms when nothing was
+      // translated there
+      if (vp->blocks[r]) seen[r] = true;
+      if (!vp->prof_blocks[r]) continue;
+      seen[r] = true;
+      for (int m = 0; m < NMODES; m++)
+        for (int s = 0; s < 2; s++) {
+          const tlbm::DistanceHist& h = vp->prof_blocks[r]->side[m][s];
+          totals[s].add(h);
+          modes[m][s].add(h);
+          rtotal[r][s].add(h);
+          rmode[r][m][s].add(h);
+        }
+    }
+  }
+  j.begin_object();
+  j.kv("cap", uint64_t(tlbm::DistanceHist::kCap));
+  j.kv("asid", g_set.cfg.asid_on() ? "on" : "off");
+  j.kv("asid_bits", uint64_t(g_set.cfg.asid_bits));
+  j.kv("inexact", inexact);
+  j.kv("live_l1i", live_i);
+  j.kv("live_l1d", live_d);
+  j.key("totals");
+  prof_pair_json(j, totals);
+  j.key("modes");
+  j.begin_object();
+  for (int m = 0; m < NMODES; m++) {
+    j.key(kModeNames[m]);
+    prof_pair_json(j, modes[m]);
+  }
+  j.end_object();
+  j.key("regions");
+  j.begin_object();
+  for (int r = 0; r <= kMaxRegion; r++) {
+    if (!seen[r]) continue;
+    j.key(std::to_string(r));
+    j.begin_object();
+    j.key("total");
+    tlbm::DistanceHist t[2] = {rtotal[r][0], rtotal[r][1]};
+    prof_pair_json(j, t);
+    for (int m = 0; m < NMODES; m++) {
+      j.key(kModeNames[m]);
+      tlbm::DistanceHist h[2] = {rmode[r][m][0], rmode[r][m][1]};
+      prof_pair_json(j, h);
+    }
+    j.end_object();
+  }
+  j.end_object();
+  j.end_object();
+}
+
+// alt_configs: each alternative configuration with its counters, in the report's own shape.
+void alts_json(tlbm::Json& j) {
+  j.begin_array();
+  for (size_t a = 0; a < g_set.alts.size(); a++) {
+    const AltDef& def = g_set.alts[a];
+    Counters totals, modes[NMODES];
+    std::vector<Counters> rtotal(kMaxRegion + 1);
+    std::vector<std::array<Counters, NMODES>> rmode(kMaxRegion + 1);
+    std::vector<bool> seen(kMaxRegion + 1, false);
+    for (auto& vp : g_vcpus) {
+      if (!vp) continue;
+      AltModel& am = *vp->alts[a];
+      for (int r = 0; r <= kMaxRegion; r++) {
+        if (!vp->blocks[r] && !am.blocks[r]) continue;
+        seen[r] = true;
+        for (int m = 0; m < NMODES; m++) {
+          const Counters none;
+          const Counters& p = vp->blocks[r] ? vp->blocks[r]->mode[m] : none;
+          const Counters& q = am.blocks[r] ? am.blocks[r]->mode[m] : none;
+          const Counters k = overlay(p, q);
+          totals.add(k);
+          modes[m].add(k);
+          rtotal[r].add(k);
+          rmode[r][m].add(k);
+        }
+      }
+    }
+    j.begin_object();
+    j.kv("name", def.name);
+    j.kv("args", def.args);
+    j.kv("status", totals.mismatches ? "mismatch" : "ok");
+    j.kv("mismatches", totals.mismatches);
+    j.key("config");
+    j.begin_object();
+    config_json(j, def.cfg, def.hypothetical);
+    j.end_object();
+    j.key("totals");
+    counters_json(j, totals, def.cfg.cost);
+    j.key("modes");
+    j.begin_object();
+    for (int m = 0; m < NMODES; m++) {
+      j.key(kModeNames[m]);
+      counters_json(j, modes[m], def.cfg.cost);
+    }
+    j.end_object();
+    j.key("regions");
+    j.begin_object();
+    for (int r = 0; r <= kMaxRegion; r++) {
+      if (!seen[r]) continue;
+      j.key(std::to_string(r));
+      j.begin_object();
+      j.kv("insns", rtotal[r].insns);
+      j.key("total");
+      counters_json(j, rtotal[r], def.cfg.cost);
+      for (int m = 0; m < NMODES; m++) {
+        j.key(kModeNames[m]);
+        counters_json(j, rmode[r][m], def.cfg.cost);
+      }
+      j.end_object();
+    }
+    j.end_object();
+    j.end_object();
+  }
+  j.end_array();
 }
 
 uint64_t write_report() {
@@ -738,39 +1061,7 @@ uint64_t write_report() {
   if (!g_set.label.empty()) j.kv("label", g_set.label);
   j.key("config");
   j.begin_object();
-  j.kv("preset", cfg.preset);
-  geometry_json(j, "l1i", cfg.l1i);
-  geometry_json(j, "l1d", cfg.l1d);
-  geometry_json(j, "l2", cfg.l2);
-  geometry_json(j, "l1i_super", cfg.l1i_super);
-  geometry_json(j, "l1d_super", cfg.l1d_super);
-  j.kv("l2_4k_only", cfg.l2_4k_only ? "yes" : "no");
-  j.kv("walk_cache", uint64_t(cfg.walk_cache));
-  j.kv("replacement", tlbm::repl_name(cfg.repl));
-  j.kv("seed", cfg.seed);
-  j.kv("asid", cfg.asid_on() ? "on" : "off");
-  j.kv("asid_bits", uint64_t(cfg.asid_bits));
-  j.kv("core_asid_bits", uint64_t(cfg.core_asid_bits));
-  j.kv("hypothetical", g_set.hypothetical.empty() ? "no" : "yes");
-  j.key("hypothetical_reasons");
-  j.begin_array();
-  for (const std::string& r : g_set.hypothetical) j.str_value(r);
-  j.end_array();
-  j.kv("satp_flush", cfg.asid_on() ? "n/a" : (cfg.satp_flush ? "nonglobal" : "none"));
-  j.key("cost_model");
-  j.begin_object();
-  j.kv_num("cpi", cfg.cost.cpi);
-  j.kv_num("trap_entry", cfg.cost.trap_entry);
-  j.kv_num("trap_exit", cfg.cost.trap_exit);
-  j.kv_num("satp_write", cfg.cost.satp_write);
-  j.kv_num("sfence_all", cfg.cost.sfence_all);
-  j.kv_num("sfence_asid", cfg.cost.sfence_asid);
-  j.kv_num("sfence_va", cfg.cost.sfence_va);
-  j.kv_num("sfence_va_asid", cfg.cost.sfence_va_asid);
-  j.kv_num("l2_hit", cfg.cost.l2_hit);
-  j.kv_num("walk_ref_mem", cfg.cost.walk_ref_mem);
-  j.kv_num("walk_ref_cache", cfg.cost.walk_ref_cache);
-  j.end_object();
+  config_json(j, cfg, g_set.hypothetical);
   j.kv("check", g_set.check_all ? "all" : "lookup");
   j.kv("plugin_api_version", uint64_t(QEMU_PLUGIN_VERSION));
   j.kv("vcpus", uint64_t(g_vcpus.size()));
@@ -778,12 +1069,12 @@ uint64_t write_report() {
   j.kv("user_hits_on_kernel_entries", totals.user_hits_on_kernel_entries);
   j.kv("user_kernel_probes", totals.user_kernel_probes);
   j.key("totals");
-  counters_json(j, totals);
+  counters_json(j, totals, cfg.cost);
   j.key("modes");
   j.begin_object();
   for (int m = 0; m < NMODES; m++) {
     j.key(kModeNames[m]);
-    counters_json(j, modes[m]);
+    counters_json(j, modes[m], cfg.cost);
   }
   j.end_object();
   j.key("regions");
@@ -795,14 +1086,22 @@ uint64_t write_report() {
     j.kv("name", r == 0 ? std::string("none") : std::to_string(r));
     j.kv("insns", region_total[r].insns);
     j.key("total");
-    counters_json(j, region_total[r]);
+    counters_json(j, region_total[r], cfg.cost);
     for (int m = 0; m < NMODES; m++) {
       j.key(kModeNames[m]);
-      counters_json(j, region_mode[r][m]);
+      counters_json(j, region_mode[r][m], cfg.cost);
     }
     j.end_object();
   }
   j.end_object();
+  if (g_set.lru_profile) {
+    j.key("lru_profile");
+    profile_json(j);
+  }
+  if (!g_set.alts.empty()) {
+    j.key("alt_configs");
+    alts_json(j);
+  }
   j.key("mismatch_samples");
   j.begin_array();
   for (const Sample& s : g_samples) {
@@ -1028,6 +1327,153 @@ double* cost_field(tlbm::CostModel& m, const std::string& name) {
   return nullptr;
 }
 
+// The TLB configuration from key=value pairs: the preset first, whatever the order, then the
+// single settings over it. Pairs that are no TLB setting go to *rest (or, with rest null, are
+// refused). Fills *hypothetical with the reasons the configuration is no real core's. Returns
+// false (after a message on stderr) on a bad value.
+bool parse_tlb_config(const std::vector<std::pair<std::string, std::string>>& kv, tlbm::Config* out,
+                      std::vector<std::string>* hypothetical,
+                      std::vector<std::pair<std::string, std::string>>* rest) {
+  tlbm::Config& cfg = *out;
+  cfg.apply_preset("u54");
+  for (auto& [k, v] : kv)
+    if (k == "preset" && !cfg.apply_preset(v)) return !fail("unknown preset '%s'", v.c_str());
+  bool custom = false, custom_cost = false;
+  for (auto& [k, v] : kv) {
+    uint64_t n;
+    if (k == "preset") continue;
+    if (k == "l1i" || k == "l1d" || k == "l2") {
+      tlbm::Geometry& g = k == "l1i" ? cfg.l1i : k == "l1d" ? cfg.l1d : cfg.l2;
+      if (!parse_geometry_entries(v, &g)) return !fail("bad entry count '%s'", v.c_str());
+      if (k != "l2" && !g.present()) return !fail("an L1 TLB needs entries (got '%s')", v.c_str());
+      custom = true;
+    } else if (k == "l1i_ways" || k == "l1d_ways" || k == "l2_ways") {
+      tlbm::Geometry& g = k == "l1i_ways" ? cfg.l1i : k == "l1d_ways" ? cfg.l1d : cfg.l2;
+      if (!parse_u64(v, &n) || n > (1u << 20)) return !fail("bad associativity '%s'", v.c_str());
+      g.ways = uint32_t(n);
+      custom = true;
+    } else if (k == "l1i_super" || k == "l1d_super") {
+      tlbm::Geometry& g = k == "l1i_super" ? cfg.l1i_super : cfg.l1d_super;
+      if (!parse_u64(v, &n) || n > 4096) return !fail("bad superpage-array size '%s'", v.c_str());
+      g = tlbm::Geometry::fa(uint32_t(n));
+      custom = true;
+    } else if (k == "walk_cache") {
+      if (!parse_u64(v, &n) || n > 4096) return !fail("bad walk_cache size '%s'", v.c_str());
+      cfg.walk_cache = uint32_t(n);
+      custom = true;
+    } else if (k == "l2_4k_only") {
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return !fail("bad boolean '%s'", v.c_str());
+      cfg.l2_4k_only = b;
+      custom = true;
+    } else if (k == "repl") {
+      if (v == "lru") cfg.repl = tlbm::Repl::Lru;
+      else if (v == "plru") cfg.repl = tlbm::Repl::Plru;
+      else if (v == "fifo") cfg.repl = tlbm::Repl::Fifo;
+      else if (v == "random") cfg.repl = tlbm::Repl::Random;
+      else return !fail("unknown replacement '%s' (lru, plru, fifo, random)", v.c_str());
+      custom = true;
+    } else if (k == "seed") {
+      if (!parse_u64(v, &cfg.seed)) return !fail("bad seed '%s'", v.c_str());
+    } else if (k == "asid") {
+      // on: the core's ASID width (16, as QEMU, on a core that has none); off: no ASIDs
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return !fail("bad boolean '%s'", v.c_str());
+      cfg.asid_bits = !b ? 0 : cfg.core_asid_bits ? cfg.core_asid_bits : 16;
+    } else if (k == "asid_bits") {
+      if (!parse_u64(v, &n) || n > 16) return !fail("bad asid_bits '%s' (0..16)", v.c_str());
+      cfg.asid_bits = unsigned(n);
+    } else if (k == "satp_flush") {
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return !fail("bad boolean '%s'", v.c_str());
+      cfg.satp_flush = b;
+    } else if (k.rfind("cost_", 0) == 0) {
+      double* f = cost_field(cfg.cost, k.substr(5));
+      if (!f) return !fail("unknown cost '%s'", k.c_str());
+      if (!parse_double(v, f)) return !fail("bad cost '%s'", v.c_str());
+      custom_cost = true;
+    } else if (rest) {
+      rest->emplace_back(k, v);
+    } else {
+      return !fail("'%s' is no TLB setting (alternative configurations take TLB settings only)",
+                   k.c_str());
+    }
+  }
+  if (custom) cfg.preset += "+custom";
+  // A configuration no core has is labelled hypothetical (docs/tlbmodel.md "Presets").
+  if (cfg.asid_bits > cfg.core_asid_bits) {
+    char why[128];
+    std::snprintf(why, sizeof why, "%u ASID bits on a core that implements %u", cfg.asid_bits,
+                  cfg.core_asid_bits);
+    hypothetical->push_back(why);
+  }
+  if (cfg.satp_flush) hypothetical->push_back("satp writes flush (no preset's core does)");
+  if (custom) hypothetical->push_back("TLB organisation changed from the preset's");
+  if (custom_cost) hypothetical->push_back("cost model changed from the preset's");
+  for (const tlbm::Geometry* g : {&cfg.l1i, &cfg.l1d, &cfg.l2}) {
+    if (g->infinite || g->entries == 0) continue;
+    const uint32_t ways = g->ways == 0 ? g->entries : g->ways;
+    if (ways > g->entries || g->entries % ways != 0)
+      return !fail("entries must be a multiple of the ways (%s)", g->describe().c_str());
+  }
+  return true;
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
+}
+
+// alt=FILE: one alternative configuration per line, in the plugin's own key=value syntax
+// (comma-separated TLB settings; `name=X` names it, else the line itself is its name); blank
+// lines and lines starting with # are skipped.
+bool read_alt_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return !fail("cannot read alt file '%s'", path.c_str());
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = trim(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.empty() || line[0] == '#') continue;
+    AltDef def;
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::vector<std::string> parts;
+    size_t a = 0;
+    while (a <= line.size()) {
+      size_t c = line.find(',', a);
+      if (c == std::string::npos) c = line.size();
+      const std::string item = trim(line.substr(a, c - a));
+      a = c + 1;
+      if (item.empty()) continue;
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos) return !fail("alt: '%s' is not key=value", item.c_str());
+      const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+      if (k == "name") {
+        def.name = v;
+        continue;
+      }
+      kv.emplace_back(k, v);
+      parts.push_back(item);
+    }
+    for (size_t i = 0; i < parts.size(); i++) def.args += (i ? "," : "") + parts[i];
+    if (def.name.empty()) def.name = def.args.empty() ? "preset=u54" : def.args;
+    for (const AltDef& o : g_set.alts)
+      if (o.name == def.name) return !fail("alt: two configurations named '%s'", def.name.c_str());
+    if (!parse_tlb_config(kv, &def.cfg, &def.hypothetical, nullptr)) return false;
+    g_set.alts.push_back(std::move(def));
+  }
+  if (g_set.alts.size() > 64) return !fail("alt: more than 64 configurations in '%s'", path.c_str());
+  return true;
+}
+
 }  // namespace
 
 extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info,
@@ -1050,65 +1496,11 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
     if (eq == std::string::npos) return fail("argument '%s' is not key=value", argv[i]);
     kv.emplace_back(a.substr(0, eq), a.substr(eq + 1));
   }
-  tlbm::Config& cfg = g_set.cfg;
-  cfg.apply_preset("u54");
-  for (auto& [k, v] : kv)
-    if (k == "preset" && !cfg.apply_preset(v)) return fail("unknown preset '%s'", v.c_str());
-  bool custom = false, custom_cost = false;
-  for (auto& [k, v] : kv) {
+  std::vector<std::pair<std::string, std::string>> rest;  // the arguments that are no TLB setting
+  if (!parse_tlb_config(kv, &g_set.cfg, &g_set.hypothetical, &rest)) return 1;
+  for (auto& [k, v] : rest) {
     uint64_t n;
-    if (k == "preset") continue;
-    if (k == "l1i" || k == "l1d" || k == "l2") {
-      tlbm::Geometry& g = k == "l1i" ? cfg.l1i : k == "l1d" ? cfg.l1d : cfg.l2;
-      if (!parse_geometry_entries(v, &g)) return fail("bad entry count '%s'", v.c_str());
-      if (k != "l2" && !g.present()) return fail("an L1 TLB needs entries (got '%s')", v.c_str());
-      custom = true;
-    } else if (k == "l1i_ways" || k == "l1d_ways" || k == "l2_ways") {
-      tlbm::Geometry& g = k == "l1i_ways" ? cfg.l1i : k == "l1d_ways" ? cfg.l1d : cfg.l2;
-      if (!parse_u64(v, &n) || n > (1u << 20)) return fail("bad associativity '%s'", v.c_str());
-      g.ways = uint32_t(n);
-      custom = true;
-    } else if (k == "l1i_super" || k == "l1d_super") {
-      tlbm::Geometry& g = k == "l1i_super" ? cfg.l1i_super : cfg.l1d_super;
-      if (!parse_u64(v, &n) || n > 4096) return fail("bad superpage-array size '%s'", v.c_str());
-      g = tlbm::Geometry::fa(uint32_t(n));
-      custom = true;
-    } else if (k == "walk_cache") {
-      if (!parse_u64(v, &n) || n > 4096) return fail("bad walk_cache size '%s'", v.c_str());
-      cfg.walk_cache = uint32_t(n);
-      custom = true;
-    } else if (k == "l2_4k_only") {
-      bool b;
-      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
-      cfg.l2_4k_only = b;
-      custom = true;
-    } else if (k == "repl") {
-      if (v == "lru") cfg.repl = tlbm::Repl::Lru;
-      else if (v == "plru") cfg.repl = tlbm::Repl::Plru;
-      else if (v == "fifo") cfg.repl = tlbm::Repl::Fifo;
-      else if (v == "random") cfg.repl = tlbm::Repl::Random;
-      else return fail("unknown replacement '%s' (lru, plru, fifo, random)", v.c_str());
-      custom = true;
-    } else if (k == "seed") {
-      if (!parse_u64(v, &cfg.seed)) return fail("bad seed '%s'", v.c_str());
-    } else if (k == "asid") {
-      // on: the core's ASID width (16, as QEMU, on a core that has none); off: no ASIDs
-      bool b;
-      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
-      cfg.asid_bits = !b ? 0 : cfg.core_asid_bits ? cfg.core_asid_bits : 16;
-    } else if (k == "asid_bits") {
-      if (!parse_u64(v, &n) || n > 16) return fail("bad asid_bits '%s' (0..16)", v.c_str());
-      cfg.asid_bits = unsigned(n);
-    } else if (k == "satp_flush") {
-      bool b;
-      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
-      cfg.satp_flush = b;
-    } else if (k.rfind("cost_", 0) == 0) {
-      double* f = cost_field(cfg.cost, k.substr(5));
-      if (!f) return fail("unknown cost '%s'", k.c_str());
-      if (!parse_double(v, f)) return fail("bad cost '%s'", v.c_str());
-      custom_cost = true;
-    } else if (k == "out") {
+    if (k == "out") {
       g_set.out = v;
     } else if (k == "kernel") {
       g_set.kernel = v;
@@ -1127,28 +1519,18 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
     } else if (k == "samples") {
       if (!parse_u64(v, &n)) return fail("bad samples '%s'", v.c_str());
       g_set.max_samples = unsigned(n);
+    } else if (k == "lru_profile") {
+      bool b;
+      if (!qemu_plugin_bool_parse(k.c_str(), v.c_str(), &b)) return fail("bad boolean '%s'", v.c_str());
+      g_set.lru_profile = b;
+    } else if (k == "alt") {
+      if (!read_alt_file(v)) return 1;
     } else {
       std::fprintf(stderr, "tlbmodel: unknown argument '%s'\n%s\n", k.c_str(), kUsage);
       return 1;
     }
   }
-  if (custom) cfg.preset += "+custom";
-  // A configuration no core has is labelled hypothetical (docs/tlbmodel.md "Presets").
-  if (cfg.asid_bits > cfg.core_asid_bits) {
-    char why[128];
-    std::snprintf(why, sizeof why, "%u ASID bits on a core that implements %u", cfg.asid_bits,
-                  cfg.core_asid_bits);
-    g_set.hypothetical.push_back(why);
-  }
-  if (cfg.satp_flush) g_set.hypothetical.push_back("satp writes flush (no preset's core does)");
-  if (custom) g_set.hypothetical.push_back("TLB organisation changed from the preset's");
-  if (custom_cost) g_set.hypothetical.push_back("cost model changed from the preset's");
-  for (const tlbm::Geometry* g : {&cfg.l1i, &cfg.l1d, &cfg.l2}) {
-    if (g->infinite || g->entries == 0) continue;
-    const uint32_t ways = g->ways == 0 ? g->entries : g->ways;
-    if (ways > g->entries || g->entries % ways != 0)
-      return fail("entries must be a multiple of the ways (%s)", g->describe().c_str());
-  }
+  const tlbm::Config& cfg = g_set.cfg;
 
   const std::vector<std::string> args = qemu_cmdline();
   if (g_set.ram_size == 0) {
