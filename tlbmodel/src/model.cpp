@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tlbm {
@@ -831,18 +832,24 @@ size_t LruStack::prefix(uint32_t t) const {
 
 uint32_t LruStack::new_stamp() {
   if (size_t(clock_) + 1 >= tree_.size()) {
-    // Out of stamps: renumber the live ones 1..live in their order, in a tree with room for
-    // at least as many new uses again (so compactions cost O(1) per use, amortised).
-    size_t cap = 1024;
-    while (cap < 2 * (live_ + 1)) cap *= 2;
+    // Out of stamps: renumber the live items 1..n in their order, dropping the holes below
+    // every entry, in a tree with room for at least as many new uses again (so compactions
+    // cost O(1) per use, amortised).
     std::vector<int> order;
-    order.reserve(live_);
-    for (size_t t = 1; t <= clock_; t++)
-      if (at_stamp_[t] >= 0) order.push_back(at_stamp_[t]);
+    order.reserve(live_ + holes_.size());
+    bool seen_entry = false;
+    for (size_t t = 1; t <= clock_; t++) {
+      const int v = at_stamp_[t];
+      if (v >= 0) seen_entry = true;
+      if (v >= 0 || (v == kHole && seen_entry)) order.push_back(v);
+    }
+    size_t cap = 1024;
+    while (cap < 2 * (order.size() + 1)) cap *= 2;
     reset_tree(cap);
+    holes_.clear();
     for (size_t i = 0; i < order.size(); i++) {
       const uint32_t t = uint32_t(i + 1);
-      nodes_[order[i]].stamp = t;
+      if (order[i] >= 0) nodes_[order[i]].stamp = t; else holes_.push_back(t);
       at_stamp_[t] = order[i];
       tree_[t] += 1;  // linear-time construction: push each node's sum to its parent
       const size_t parent = t + (t & (~t + 1));
@@ -852,20 +859,41 @@ uint32_t LruStack::new_stamp() {
       const size_t parent = t + (t & (~t + 1));
       if (parent < tree_.size()) tree_[parent] += tree_[t];
     }
+    std::make_heap(holes_.begin(), holes_.end());
     clock_ = uint32_t(order.size());
   }
   return ++clock_;
 }
 
-void LruStack::to_top(int idx) {
-  Node& n = nodes_[idx];
-  if (n.stamp == clock_) return;  // already on top
-  add(n.stamp, -1);
-  at_stamp_[n.stamp] = -1;
-  const uint32_t t = new_stamp();  // may renumber: read the node's stamp only after it
+void LruStack::consume_top_hole() {
+  std::pop_heap(holes_.begin(), holes_.end());
+  const uint32_t h = holes_.back();
+  holes_.pop_back();
+  at_stamp_[h] = kFree;
+  add(h, -1);
+}
+
+void LruStack::put_on_top(int idx) {
+  const uint32_t t = new_stamp();  // may renumber: read stamps only after it
   nodes_[idx].stamp = t;
   at_stamp_[t] = idx;
   add(t, +1);
+}
+
+void LruStack::to_top(int idx, bool fills) {
+  const uint32_t old = nodes_[idx].stamp;
+  if (old == clock_) return;  // already on top
+  if (fills && !holes_.empty() && holes_.front() > old) {
+    // a hole above: the sizes that miss fill it, and the old place becomes a hole
+    consume_top_hole();
+    at_stamp_[old] = kHole;
+    holes_.push_back(old);
+    std::push_heap(holes_.begin(), holes_.end());
+  } else {
+    add(old, -1);
+    at_stamp_[old] = kFree;
+  }
+  put_on_top(idx);
 }
 
 uint32_t LruStack::use(uint64_t vpn, uint8_t level, bool global, uint16_t asid) {
@@ -873,9 +901,10 @@ uint32_t LruStack::use(uint64_t vpn, uint8_t level, bool global, uint16_t asid) 
   int idx = by_key_.find(key);
   if (idx >= 0) {
     const uint32_t d = nodes_[idx].stamp == clock_ ? 0 : depth(nodes_[idx]);
-    to_top(idx);
+    to_top(idx, true);
     return d;
   }
+  if (!holes_.empty()) consume_top_hole();  // every size misses: those with a free entry fill it
   if (!free_.empty()) {
     idx = free_.back();
     free_.pop_back();
@@ -896,10 +925,7 @@ uint32_t LruStack::use(uint64_t vpn, uint8_t level, bool global, uint16_t asid) 
   by_va_.put(vk, idx);
   by_key_.put(key, idx);
   live_++;
-  const uint32_t t = new_stamp();
-  nodes_[idx].stamp = t;
-  at_stamp_[t] = idx;
-  add(t, +1);
+  put_on_top(idx);
   return kNotPresent;
 }
 
@@ -916,14 +942,16 @@ uint32_t LruStack::use_va(uint64_t va, uint16_t asid, bool touch) {
   }
   if (best < 0) return kNotPresent;
   const uint32_t d = depth(nodes_[best]);
-  if (touch) to_top(best);
+  if (touch) to_top(best, false);  // a lookup that fills nothing: no hole is consumed
   return d;
 }
 
 void LruStack::remove(int idx) {
   Node& n = nodes_[idx];
-  add(n.stamp, -1);
-  at_stamp_[n.stamp] = -1;
+  // its place becomes a hole (counted in the tree as before)
+  at_stamp_[n.stamp] = kHole;
+  holes_.push_back(n.stamp);
+  std::push_heap(holes_.begin(), holes_.end());
   by_key_.erase(n.key);
   if (n.va_next >= 0) nodes_[n.va_next].va_prev = n.va_prev;
   if (n.va_prev >= 0) {
@@ -975,6 +1003,7 @@ size_t LruStack::flush_all() {
   free_.clear();
   by_key_.clear();
   by_va_.clear();
+  holes_.clear();  // nothing below the holes: an empty stack is the same
   reset_tree(1024);
   clock_ = 0;
   live_ = 0;

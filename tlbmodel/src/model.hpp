@@ -379,6 +379,15 @@ namespace tlbm {
 // removed by a flush) misses at every size. Flushes remove entries with the same predicates
 // as Tlb::flush_*, so a flushed translation's next use is "not present".
 //
+// A flushed entry leaves a hole where it was, not a gap that closes: an N-entry L1 that held
+// it now has a free entry, and the entries below it in the stack (evicted from that L1 long
+// ago) must not come back. Holes count in the depth. The L1 fills a free entry before it
+// evicts (Tlb keeps free entries at the tail), so a miss consumes the topmost hole above the
+// translation's old place (for the sizes that hold that hole it fills it, for the others it
+// evicts as usual), and the translation's old place becomes a hole in its turn (the sizes that
+// held it keep the same entries and one free entry). Without a hole above, an access is the
+// usual move to the top. Holes below every entry change nothing and are dropped.
+//
 // Depth is found in O(log n) by the Bennett-Kruskal method: each live translation keeps the
 // time stamp of its last use, a Fenwick tree counts live stamps, and the depth of stamp t is
 // the number of live stamps after t. Stamps are renumbered (compacted) when they run out, in
@@ -406,6 +415,7 @@ class LruStack {
   size_t flush_va_asid(uint64_t va, uint16_t asid);
   size_t flush_nonglobal();
   size_t size() const { return live_; }
+  size_t holes() const { return holes_.size(); }
 
  private:
   struct Node {
@@ -440,8 +450,12 @@ class LruStack {
   static uint64_t va_key(uint64_t vpn, uint8_t level) {
     return (uint64_t(level) << 44) | (vpn & ((1u << 27) - 1));
   }
-  uint32_t depth(const Node& n) const { return uint32_t(live_ - prefix(n.stamp)); }
-  void to_top(int idx);
+  // items (entries and holes) above the node
+  uint32_t depth(const Node& n) const { return uint32_t(live_ + holes_.size() - prefix(n.stamp)); }
+  void consume_top_hole();
+  void put_on_top(int idx);
+  // fills: the use refills the sizes that missed (consumes the topmost hole above it)
+  void to_top(int idx, bool fills);
   void remove(int idx);
   template <class Pred> size_t remove_if(Pred pred);
   template <class Pred> size_t remove_va_if(uint64_t va, Pred pred);
@@ -454,8 +468,10 @@ class LruStack {
   std::vector<Node> nodes_;
   std::vector<int> free_;
   FlatMap by_key_, by_va_;   // exact key -> node; (level, vpn) -> first node of its list
-  std::vector<int32_t> tree_;    // Fenwick tree over stamps 1..cap
-  std::vector<int> at_stamp_;    // node holding each stamp, or -1
+  static constexpr int kFree = -1, kHole = -2;
+  std::vector<int32_t> tree_;    // Fenwick tree over stamps 1..cap: 1 per entry or hole
+  std::vector<int> at_stamp_;    // node holding each stamp, kHole, or kFree
+  std::vector<uint32_t> holes_;  // stamps of the holes, a max-heap (the topmost is consumed)
   uint32_t clock_ = 0;
   size_t live_ = 0;
 };

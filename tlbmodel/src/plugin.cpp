@@ -1011,6 +1011,7 @@ void alts_json(tlbm::Json& j) {
       if (!seen[r]) continue;
       j.key(std::to_string(r));
       j.begin_object();
+      j.kv("name", r == 0 ? std::string("none") : std::to_string(r));
       j.kv("insns", rtotal[r].insns);
       j.key("total");
       counters_json(j, rtotal[r], def.cfg.cost);

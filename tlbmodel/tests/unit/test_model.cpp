@@ -633,6 +633,126 @@ static int dump_presets() {
   return 0;
 }
 
+// The LRU profile against separate fully associative LRU Tlbs of several sizes (and an
+// unbounded one) on a pseudo-random stream of accesses (4 KiB, 2 MiB and global pages, three
+// ASIDs) with every sfence.vma form, satp flushes of non-global entries and faulting lookups
+// of unmapped VAs: misses(N) from the
+// stack-distance histogram must equal each Tlb's miss count, with ASIDs on and off.
+static bool t_lru_profile() {
+  bool ok = true;
+  const uint32_t sizes[] = {1, 2, 3, 5, 8, 13, 32};
+  for (bool asid_on : {true, false}) {
+    for (uint64_t seed : {1ull, 7ull, 12345ull}) {
+      Config cfg;
+      cfg.asid_bits = asid_on ? 16 : 0;
+      LruProfile prof(cfg);
+      DistanceHist hist;
+      std::vector<Tlb> tlbs;
+      for (uint32_t n : sizes) tlbs.emplace_back(Geometry::fa(n), Repl::Lru, 1, asid_on);
+      tlbs.emplace_back(Geometry{0, 0, true}, Repl::Lru, 1, asid_on);
+      std::vector<uint64_t> misses(tlbs.size(), 0);
+      uint64_t x = seed;
+      auto rnd = [&](uint64_t n) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x % n;
+      };
+      // the translation of a VA: 40 user 4 KiB pages, 4 user 2 MiB pages, 6 global 4 KiB pages
+      auto translate = [](uint64_t va, Translation* t) {
+        if (va >= 0x40000000 && va < 0x40000000 + 40 * 4096) {
+          *t = {(va & kVaMask) >> 12, 0x81000000 + (va - 0x40000000), 0, PTE_V | PTE_R};
+        } else if (va >= 0x40800000 && va < 0x40800000 + (4ull << 21)) {
+          *t = {(va & kVaMask) >> 21, 0x82000000 + ((va - 0x40800000) & ~((1ull << 21) - 1)), 1,
+                PTE_V | PTE_R};
+        } else if (va >= 0xc0000000 && va < 0xc0000000 + 6 * 4096) {
+          *t = {(va & kVaMask) >> 12, 0x81400000 + (va - 0xc0000000), 0, PTE_V | PTE_R | PTE_G};
+        } else {
+          return false;
+        }
+        return true;
+      };
+      auto random_va = [&]() -> uint64_t {
+        const uint64_t k = rnd(100);
+        if (k < 70) return 0x40000000 + rnd(40) * 4096 + rnd(4096);
+        if (k < 85) return 0x40800000 + rnd(4) * (1ull << 21) + rnd(1ull << 21);
+        return 0xc0000000 + rnd(6) * 4096;
+      };
+      uint16_t asid = 1;
+      for (int step = 0; step < 20000; step++) {
+        const uint64_t what = rnd(1000);
+        if (what < 5) {  // address-space switch: no flush (the spec's satp write)
+          asid = uint16_t(1 + rnd(3));
+        } else if (what < 8) {
+          for (Tlb& t : tlbs) t.flush_all();
+          prof.sfence(false, 0, false, 0);
+        } else if (what < 14) {
+          const uint16_t a = uint16_t(1 + rnd(3));
+          for (Tlb& t : tlbs) t.flush_asid(a);
+          prof.sfence(false, 0, true, a);
+        } else if (what < 24) {
+          const uint64_t va = random_va();
+          for (Tlb& t : tlbs) t.flush_va(va);
+          prof.sfence(true, va, false, 0);
+        } else if (what < 34) {
+          const uint64_t va = random_va();
+          const uint16_t a = uint16_t(1 + rnd(3));
+          for (Tlb& t : tlbs) t.flush_va_asid(va, a);
+          prof.sfence(true, va, true, a);
+        } else if (what < 37) {  // satp_flush=on: a satp write flushed the non-global entries
+          for (Tlb& t : tlbs) t.flush_nonglobal();
+          prof.satp_flush();
+        } else if (what < 40) {  // a faulting lookup of an unmapped VA: misses, fills nothing
+          const uint64_t va = 0x50000000 + rnd(8) * 4096;
+          for (size_t i = 0; i < tlbs.size(); i++)
+            if (tlbs[i].find(va, asid) < 0) misses[i]++;
+          prof.fault(false, va, asid, hist);
+        } else {
+          const uint64_t va = random_va();
+          Translation t;
+          translate(va, &t);
+          for (size_t i = 0; i < tlbs.size(); i++) {
+            const int idx = tlbs[i].find(va, asid);
+            if (idx >= 0) {
+              tlbs[i].touch(idx, va);
+            } else {
+              misses[i]++;
+              bool af;
+              tlbs[i].insert(t, asid, va, &af);
+            }
+          }
+          prof.access(false, t.vpn, t.level, t.flags & PTE_G, asid, hist);
+        }
+      }
+      for (size_t i = 0; i + 1 < tlbs.size(); i++) CHECK_EQ(hist.misses(sizes[i]), misses[i]);
+      CHECK_EQ(hist.misses(0), misses.back());
+      CHECK_EQ(prof.inexact(), 0);
+      CHECK_EQ(prof.stack(false).size(), tlbs.back().valid_count());
+      // the stream really exercised every size: not all equal
+      if (misses[0] == misses.back()) ok = false;
+    }
+  }
+  // many live translations: the stamp space is compacted several times on the way
+  {
+    Config cfg;
+    LruProfile prof(cfg);
+    DistanceHist hist;
+    for (int pass = 0; pass < 3; pass++)
+      for (uint64_t i = 0; i < 5000; i++) prof.access(true, 0x40000 + i, 0, false, 1, hist);
+    CHECK_EQ(hist.not_present, 5000);
+    CHECK_EQ(hist.overflow, 10000);  // depth 4999 is past the exact cap
+    CHECK_EQ(hist.misses(4096), 15000);
+    prof.sfence(true, (0x40000ull + 17) << 12, false, 0);
+    prof.access(true, 0x40000 + 17, 0, false, 1, hist);
+    CHECK_EQ(hist.not_present, 5001);
+    prof.access(true, 0x40000 + 18, 0, false, 1, hist);  // 4998 after it, plus the refill
+    CHECK_EQ(hist.overflow, 10001);
+    prof.access(true, 0x40000 + 18, 0, false, 1, hist);
+    CHECK_EQ(hist.exact[0], 1);
+  }
+  return ok;
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--presets") == 0) return dump_presets();
   const Test tests[] = {
@@ -656,6 +776,7 @@ int main(int argc, char** argv) {
       {"ideal", t_ideal},
       {"walk_faults", t_walk_faults},
       {"peek_user_kernel", t_peek_user_kernel},
+      {"lru_profile", t_lru_profile},
   };
   for (const Test& t : tests) {
     const bool ok = t.fn();
