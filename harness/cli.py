@@ -1,4 +1,4 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,run} [options].
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,docs,sweep,run} [options].
 
 Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
 130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
@@ -66,6 +66,19 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _scheduler(text: str) -> str:
+    if not text.startswith(("tcp://", "tls://")) or ":" not in text.split("://", 1)[1]:
+        raise argparse.ArgumentTypeError(f"a scheduler address is tcp://HOST:PORT, not {text!r}")
+    return text
+
+
+def engine_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--scheduler", type=_scheduler, default=None, metavar="tcp://HOST:PORT",
+                    help="run the QEMU boots on this dask.distributed cluster (default: a "
+                         "local cluster of --jobs worker processes; docs/harness.md "
+                         "'Distributed runs')")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="sv39lab benchmark harness (docs/harness.md). "
                 "Exit status: 0 ok, 1 a build or run failed, 2 usage error, 130 interrupted.")
@@ -110,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
                              "docs/tlbmodel.md)")
         sp.add_argument("--no-tlb", action="store_true",
                         help="skip the TLB-model runs (and the plugin build)")
+        engine_option(sp)
         sp.add_argument("--kaslr-seeds", nargs="+", type=_seed, metavar="N", default=None,
                         help="kaslr_seed= values of the scheme-3 measurement runs (default: "
                              f"{' '.join(map(str, KASLR_SEEDS))}; --quick: "
@@ -134,6 +148,22 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     dp.add_argument("--check", action="store_true",
                     help="only compare: exit 1 when docs/results.md is out of date")
+    sw = sub.add_parser("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
+                                      "engine; resumable (docs/harness.md 'Sweeps')")
+    sw.add_argument("file", type=Path, metavar="FILE", help="the sweep file (TOML)")
+    repo_results(sw, "output directory (default REPO/build/sweeps/<FILE's stem>); points "
+                     "already stored there for the same commit and kernel are skipped")
+    sw.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",
+                    help="local worker processes (and parallel builds; default 2)")
+    sw.add_argument("--make-jobs", type=_positive_int, default=2, metavar="N")
+    sw.add_argument("--timeout", type=_positive_float, default=None, metavar="S",
+                    help="seconds per QEMU run (default: the file's, else "
+                         f"{DEFAULT_TIMEOUT:g})")
+    sw.add_argument("--qemu", default=DEFAULT_QEMU)
+    sw.add_argument("--no-build", action="store_true",
+                    help="use the existing kernels (and plugin)")
+    sw.add_argument("--no-progress", action="store_true")
+    engine_option(sw)
     run = sub.add_parser("run", usage="%(prog)s [options] VARIANT PROGRAM [ARG ...] "
                                       "[-- ARG ...]",
                          help="boot one variant with one program (built first if missing)",
@@ -301,8 +331,12 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
     opts = RunOptions(repo=repo, results=stage, quick=args.quick, reps=reps,
                       timeout=args.timeout, qemu=args.qemu, workers=args.jobs,
                       progress=not args.no_progress, kaslr_seeds=seeds)
-    df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr,
-                 tlb_benches=tlb_benches, tlb_presets=run_presets, tlb_probe=True)
+    engine_facts: Dict[str, Any] = {}
+    with start_engine(args) as engine:
+        opts.engine = engine
+        df = run_all(built, benches, opts, facts, kaslr=not args.no_kaslr,
+                     tlb_benches=tlb_benches, tlb_presets=run_presets, tlb_probe=True)
+        engine_facts = engine.describe()
     failures = [(name, f["bench"] + (f" (TLB model, {f['preset']})" if f.get("preset") else ""))
                 for name, vf in facts["variants"].items() for f in vf["run_failures"]]
     failed = bool(failures or missing or ((args.strict or official) and plugin_missing))
@@ -314,6 +348,7 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
                            variants=variants, kaslr=not args.no_kaslr,
                            complete=complete_run(args), tlb_presets=tlb_presets,
                            plugin=plugin, tlb_benches=tlb_benches, kaslr_seeds=seeds)
+    options["engine"] = engine_facts
     written = publish(repo, stage, dest, df, facts, argv=list(argv), qemu=args.qemu,
                       built=[v.name for v in built], missing=missing, elapsed=elapsed,
                       options=options, report=report)
@@ -343,6 +378,18 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
               file=sys.stderr)
     print(f"elapsed: {elapsed:.1f} s")
     return 1 if failed else 0
+
+
+def start_engine(args: argparse.Namespace) -> Any:
+    """The dask engine of a measuring command (harness/dist.py): a LocalCluster of --jobs
+    workers, or the cluster at --scheduler (its workers checked before any run)."""
+    from .dist import Engine
+    where = args.scheduler or f"a local cluster of {args.jobs} worker process(es)"
+    t0 = time.monotonic()
+    engine = Engine.start(args.scheduler, args.jobs, qemu=args.qemu)
+    print(f"engine: dask.distributed, {where}, {engine.slots} slot(s), workers checked "
+          f"({time.monotonic() - t0:.1f} s)")
+    return engine
 
 
 def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_jobs: int,
@@ -428,6 +475,55 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .dist import identity
+    from .sweep import NO_TLB, load_sweep, prepare, run_sweep
+    start = time.monotonic()
+    repo = _repo(args)
+    sweep = load_sweep(args.file)
+    out = (args.results.resolve() if args.results is not None
+           else repo / "build" / "sweeps" / sweep.name)
+    if out == official_results(repo):
+        raise UserError(f"--results {args.results}: results/ is written by `reproduce` only")
+    try:
+        (out / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {out / 'logs'}: {exc.strerror}") from None
+    print(f"sweep {sweep.name}: {sweep.description}\noutput: {out}")
+    variants = [variant_by_name(n) for n in sweep.variants]
+    builds = _builds(args, variants, out / "logs")
+    missing = _report_builds(builds, repo)
+    if missing:
+        print(f"NOT BUILT: {', '.join(missing)}: no point was run", file=sys.stderr)
+        return 1
+    if any(t != NO_TLB for t in sweep.tlb):
+        plugin = _plugin(args, repo, out)
+        if not plugin.ok:
+            print(f"TLB MODEL NOT BUILT: {plugin.error}\n  command: {plugin.command}\n"
+                  f"  log:     {plugin.log}\n{log_tail(plugin.log)}", file=sys.stderr)
+            return 1
+    ident = identity(args.qemu)
+    points, keys = prepare(sweep, repo, commit=f"{ident['commit']}+{ident['harness_sources']}")
+    timeout = args.timeout or sweep.timeout or DEFAULT_TIMEOUT
+    opts = RunOptions(repo=repo, results=out, quick=sweep.quick, timeout=timeout,
+                      qemu=args.qemu, workers=args.jobs, progress=not args.no_progress)
+    with start_engine(args) as engine:
+        opts.engine = engine
+        rep = run_sweep(sweep, points, keys, opts, out)
+        retries = [e for e in engine.events if e.what == "retry"]
+    print(f"sweep {sweep.name}: {rep.points} points: {rep.skipped} skipped (already measured), "
+          f"{rep.measured} measured, {len(rep.failed)} failed; {len(retries)} boot(s) "
+          f"resubmitted after a worker died; {rep.seconds:.1f} s of runs, "
+          f"{time.monotonic() - start:.1f} s in all")
+    print(f"wrote {rep.csv}")
+    if rep.failed:
+        print("FAILED points (measured again by the next run): "
+              + ", ".join(lbl for lbl, _ in rep.failed) + f" (logs under {out / 'logs'})",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def _ensure_built(args: argparse.Namespace, v: Variant, repo: Path, logs: Path) -> None:
     kernel = repo / variant_dir(v) / "kernel.elf"
     if kernel.is_file():
@@ -496,6 +592,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_report(args)
         if args.command == "docs":
             return cmd_docs(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         if args.command == "run":
             return cmd_run(args)
     except UserError as exc:

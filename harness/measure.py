@@ -1,7 +1,10 @@
 """Running the benchmarks on built variants: one icount run and `reps` wall-time runs per
 (variant, benchmark), the kaslr probe on schemes 2 and 3, and the TLB-model runs (one icount
 run under the plugin per variant, preset and TLB benchmark, plus kernel_probe), in a pool of
-`workers` threads (each QEMU is single-threaded, so one worker per core)."""
+`workers` threads (each QEMU is single-threaded, so one worker per core).
+
+With `RunOptions.engine` (harness/dist.py) every QEMU boot is a dask.distributed task: the
+threads here only orchestrate (parse, decide the next run) and wait, one per worker slot."""
 from __future__ import annotations
 
 import sys
@@ -38,6 +41,8 @@ class RunOptions:
     progress: bool = True
     # kaslr_seed= values for scheme-3 measurement runs (benchspec.KASLR_SEEDS); empty: none
     kaslr_seeds: Tuple[int, ...] = ()
+    # the dask engine the boots go to (harness.dist.Engine); None: run QEMU in this process
+    engine: Optional[Any] = None
 
     @property
     def log_root(self) -> Path:
@@ -68,6 +73,17 @@ def boot(variant: Variant, argv: Sequence[str], *, icount: bool, log: Path, opts
          check: bool = True, seed: Optional[int] = None) -> RunResult:
     cmd = qemu_command(kernel_arg(variant), argv, icount=icount, qemu=opts.qemu,
                        bootargs=seed_bootargs(seed))
+    return execute(cmd, variant, log, opts, check=check, inputs=[str(kernel_arg(variant))])
+
+
+def execute(cmd: Sequence[str], variant: Variant, log: Path, opts: RunOptions, *,
+            check: bool = True, inputs: Sequence[str] = (),
+            outputs: Sequence[str] = ()) -> RunResult:
+    """One QEMU boot, here or on the engine's cluster (inputs: the files the command reads,
+    shipped to the worker; outputs: the files it writes, brought back), cwd = the repo."""
+    if opts.engine is not None:
+        return opts.engine.run(cmd, variant=variant.name, log=log, timeout=opts.timeout,
+                               cwd=opts.repo, check=check, inputs=inputs, outputs=outputs)
     return run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo,
                     check=check)
 
@@ -152,7 +168,8 @@ def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
              "-d", "plugin", "-D", _qemu_path(plugin_log, opts.repo)]
     cmd = with_bootargs(qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu,
                                      extra=extra, bootargs=seed_bootargs(seed)), rc.bootargs)
-    res = run_qemu(cmd, variant=variant.name, log=log, timeout=opts.timeout, cwd=opts.repo)
+    res = execute(cmd, variant, log, opts, inputs=[str(kernel_arg(variant)), str(PLUGIN)],
+                  outputs=[_qemu_path(report, opts.repo), _qemu_path(plugin_log, opts.repo)])
     try:
         rep = load_report(report, preset=preset, asid=rc.asid, asid_bits=rc.model_asid_bits)
     except TlbReportError as exc:
@@ -325,7 +342,8 @@ def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: Run
     bar = tqdm(total=len(tasks), desc="runs", unit="task", disable=not opts.progress)
     say = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
 
-    pool = ThreadPoolExecutor(max_workers=max(1, opts.workers))
+    threads = opts.engine.slots if opts.engine is not None else opts.workers
+    pool = ThreadPoolExecutor(max_workers=max(1, threads))
     futures = {pool.submit(run_task, t, opts): t for t in tasks}
     try:
         for fut in as_completed(futures):
@@ -341,6 +359,8 @@ def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: Run
             bar.update(1)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
+        if opts.engine is not None:
+            opts.engine.interrupt()
         say(f"interrupted: killed {kill_running()} running QEMU process group(s)")
         raise
     finally:

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++-riscv64-linux-gnu binutils-riscv64-linux-gnu gdb-multiarch
   python3-kconfiglib python3-pytest python3-pytest-xdist python3-pandas python3-matplotlib
-  python3-pyelftools python3-tqdm libglib2.0-dev pkg-config make
+  python3-pyelftools python3-tqdm python3-distributed libglib2.0-dev pkg-config make
 )
 backport_packages=(qemu-system-riscv opensbi)
 
