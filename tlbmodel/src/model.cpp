@@ -815,23 +815,40 @@ void LruStack::FlatMap::erase(uint64_t k) {
 }
 
 // ------------------------------------------------------------------ LruStack
+// The count of items per stamp is a bitmap (one bit per stamp), and a Fenwick tree counts
+// the items per 64-stamp block: an update is one bit and log2(cap / 64) tree nodes, a query a
+// popcount and as many nodes (a Fenwick tree per stamp would take six more levels each).
+// Bits set in x. Inline SWAR: __builtin_popcountll becomes a libgcc call without -mpopcnt,
+// and the host build must not assume the host's instruction set.
+static inline int popcount64(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return int((x * 0x0101010101010101ull) >> 56);
+}
+
 void LruStack::reset_tree(size_t cap) {
-  tree_.assign(cap + 1, 0);
-  at_stamp_.assign(cap + 1, -1);
+  cap_ = cap;  // a multiple of 64
+  bits_.assign(cap / 64, 0);
+  btree_.assign(cap / 64 + 1, 0);
+  at_stamp_.assign(cap + 1, kFree);
 }
 
 void LruStack::add(uint32_t t, int v) {
-  for (size_t i = t; i < tree_.size(); i += i & (~i + 1)) tree_[i] += v;
+  const size_t p = t - 1;
+  if (v > 0) bits_[p >> 6] |= 1ull << (p & 63); else bits_[p >> 6] &= ~(1ull << (p & 63));
+  for (size_t i = (p >> 6) + 1; i < btree_.size(); i += i & (~i + 1)) btree_[i] += v;
 }
 
 size_t LruStack::prefix(uint32_t t) const {
-  int64_t s = 0;
-  for (size_t i = t; i > 0; i -= i & (~i + 1)) s += tree_[i];
+  const size_t p = t - 1, block = p >> 6;
+  int64_t s = popcount64(bits_[block] & ((2ull << (p & 63)) - 1));
+  for (size_t i = block; i > 0; i -= i & (~i + 1)) s += btree_[i];
   return size_t(s);
 }
 
 uint32_t LruStack::new_stamp() {
-  if (size_t(clock_) + 1 >= tree_.size()) {
+  if (clock_ >= cap_) {
     // Out of stamps: renumber the live items 1..n in their order, dropping the holes below
     // every entry, in a tree with room for at least as many new uses again (so compactions
     // cost O(1) per use, amortised).
@@ -851,13 +868,13 @@ uint32_t LruStack::new_stamp() {
       const uint32_t t = uint32_t(i + 1);
       if (order[i] >= 0) nodes_[order[i]].stamp = t; else holes_.push_back(t);
       at_stamp_[t] = order[i];
-      tree_[t] += 1;  // linear-time construction: push each node's sum to its parent
-      const size_t parent = t + (t & (~t + 1));
-      if (parent < tree_.size()) tree_[parent] += tree_[t];
+      bits_[i >> 6] |= 1ull << (i & 63);
     }
-    for (size_t t = order.size() + 1; t < tree_.size(); t++) {
-      const size_t parent = t + (t & (~t + 1));
-      if (parent < tree_.size()) tree_[parent] += tree_[t];
+    // linear-time construction of the block tree: each node's sum pushed to its parent
+    for (size_t i = 1; i < btree_.size(); i++) {
+      btree_[i] += popcount64(bits_[i - 1]);
+      const size_t parent = i + (i & (~i + 1));
+      if (parent < btree_.size()) btree_[parent] += btree_[i];
     }
     std::make_heap(holes_.begin(), holes_.end());
     clock_ = uint32_t(order.size());

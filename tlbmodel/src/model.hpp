@@ -324,6 +324,9 @@ class Mmu {
     return false;
   }
 
+  // The size of the page the fast path of that side covers (its last entry).
+  uint64_t fast_size(bool ifetch) const { return (ifetch ? fi_ : fd_).size; }
+
   // sfence.vma: rs1 == x0 means no address, rs2 == x0 means no ASID.
   void sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid, Counters& c);
 
@@ -389,8 +392,8 @@ namespace tlbm {
 // usual move to the top. Holes below every entry change nothing and are dropped.
 //
 // Depth is found in O(log n) by the Bennett-Kruskal method: each live translation keeps the
-// time stamp of its last use, a Fenwick tree counts live stamps, and the depth of stamp t is
-// the number of live stamps after t. Stamps are renumbered (compacted) when they run out, in
+// time stamp of its last use, a Fenwick tree counts live stamps (per 64-stamp block, with a
+// bitmap inside the block), and the depth of stamp t is the number of live stamps after t. Stamps are renumbered (compacted) when they run out, in
 // time linear in the live entries, amortised O(1) per access.
 //
 // Exactness (docs/tlbmodel.md "LRU profile"): the profile equals an N-entry fully associative
@@ -469,7 +472,9 @@ class LruStack {
   std::vector<int> free_;
   FlatMap by_key_, by_va_;   // exact key -> node; (level, vpn) -> first node of its list
   static constexpr int kFree = -1, kHole = -2;
-  std::vector<int32_t> tree_;    // Fenwick tree over stamps 1..cap: 1 per entry or hole
+  size_t cap_ = 0;               // stamps 1..cap_ are available before a renumbering
+  std::vector<uint64_t> bits_;   // bit t-1: stamp t holds an entry or a hole
+  std::vector<int32_t> btree_;   // Fenwick tree of the items per 64-stamp block
   std::vector<int> at_stamp_;    // node holding each stamp, kHole, or kFree
   std::vector<uint32_t> holes_;  // stamps of the holes, a max-heap (the topmost is consumed)
   uint32_t clock_ = 0;

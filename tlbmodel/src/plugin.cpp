@@ -186,6 +186,9 @@ struct Vcpu {
   std::vector<std::unique_ptr<ProfileBlock>> prof_blocks;
   tlbm::DistanceHist* prof_cur[2] = {nullptr, nullptr};
   std::vector<std::unique_ptr<AltModel>> alts;
+  // per side (0 data, 1 instructions): at this side's last access every alternative used the
+  // primary's translation (see extra_access)
+  bool alts_synced[2] = {false, false};
   int priv = 3;
   int last_priv = 3;  // last non-M privilege seen
   int mode = MODE_M;
@@ -287,9 +290,10 @@ void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t mo
 
 // The profile and the alternative configurations see every access the primary model sees, in
 // the same order. r: the primary's result, or null when the primary took its fast path (the
-// page of this side's previous access, nothing flushed since). qemu_pa: QEMU's PA to check the
-// alternatives' translations against, or kNoPa.
-void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r, uint64_t qemu_pa) {
+// page of this side's previous access, nothing flushed since) to primary_pa. qemu_pa: QEMU's
+// PA to check the alternatives' translations against, or kNoPa.
+void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r,
+                  uint64_t primary_pa, uint64_t qemu_pa) {
   if (c.prof) {
     tlbm::DistanceHist& h = *c.prof_cur[ifetch];
     if (!r) {
@@ -301,19 +305,36 @@ void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r
       h.count(tlbm::LruStack::kNotPresent);  // no valid leaf: nothing filled (a mismatch run)
     }
   }
+  if (c.alts.empty()) return;
+  if (!r && c.alts_synced[ifetch]) {
+    // Every alternative's last entry of this side is the primary's translation (same page, same
+    // PA), and nothing was flushed since: their fast paths hit too, at the same PA, and change
+    // no state. Only a mismatch would count.
+    if (qemu_pa != kNoPa && qemu_pa != primary_pa)
+      for (auto& ap : c.alts) ap->cur->mismatches++;
+    return;
+  }
+  const uint64_t page = r && r->ok ? 1ull << tlbm::page_shift(r->level) : 0;
+  bool synced = r && r->ok;
   for (auto& ap : c.alts) {
     AltModel& a = *ap;
-    uint64_t pa;
-    if (!(ifetch ? a.mmu.fast_i(va, &pa) : a.mmu.fast_d(va, &pa))) {
+    uint64_t pa, size;
+    if (ifetch ? a.mmu.fast_i(va, &pa) : a.mmu.fast_d(va, &pa)) {
+      size = a.mmu.fast_size(ifetch);
+    } else {
       const tlbm::AccessResult ar = a.mmu.access(ifetch, va, *a.cur);
       if (!ar.ok) {
         a.cur->mismatches++;
+        synced = false;
         continue;
       }
       pa = ar.pa;
+      size = 1ull << tlbm::page_shift(ar.level);
     }
     if (qemu_pa != kNoPa && qemu_pa != pa) a.cur->mismatches++;
+    if (pa != (r ? r->pa : primary_pa) || size != page) synced = false;
   }
+  if (r) c.alts_synced[ifetch] = synced;
 }
 
 void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
@@ -324,14 +345,14 @@ void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
   const uint64_t q = page_pa(p);
   if (!c.mmu.fast_i(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(true, va, k);
-    if (c.extras()) extra_access(c, true, va, &r, q);
+    if (c.extras()) extra_access(c, true, va, &r, r.pa, q);
     if (!r.ok) {
       mismatch(c, vcpu, "fetch-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
   } else if (c.extras()) {
-    extra_access(c, true, va, nullptr, q);
+    extra_access(c, true, va, nullptr, pa, q);
   }
   if (q == kNoPa) {
     k.unchecked_fetch++;
@@ -350,11 +371,11 @@ uint64_t second_page(Vcpu& c, unsigned vcpu, uint64_t va, unsigned size, bool st
   k.page_crossings++;
   uint64_t pa;
   if (c.mmu.fast_d(va2, &pa)) {
-    if (c.extras()) extra_access(c, false, va2, nullptr, kNoPa);
+    if (c.extras()) extra_access(c, false, va2, nullptr, pa, kNoPa);
     return pa;
   }
   const tlbm::AccessResult r = c.mmu.access(false, va2, k);
-  if (c.extras()) extra_access(c, false, va2, &r, kNoPa);
+  if (c.extras()) extra_access(c, false, va2, &r, r.pa, kNoPa);
   if (!r.ok) {
     mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va2, kNoPa, kNoPa, &r);
     return kNoPa;
@@ -372,14 +393,14 @@ inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_
   const uint64_t q = hw ? qemu_plugin_hwaddr_phys_addr(hw) : kNoPa;
   if (!c.mmu.fast_d(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(false, va, k);
-    if (c.extras()) extra_access(c, false, va, &r, q);
+    if (c.extras()) extra_access(c, false, va, &r, r.pa, q);
     if (!r.ok) {
       mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
   } else if (c.extras()) {
-    extra_access(c, false, va, nullptr, q);
+    extra_access(c, false, va, nullptr, pa, q);
   }
   if (!hw) {
     k.unchecked_data++;
@@ -547,7 +568,7 @@ void mem_load(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
   if (!g_set.check_all && c.mmu.fast_d(va, &pa)) {  // same page as the last access: no check
     c.cur->loads++;
     c.cur->unchecked_data++;
-    if (c.extras()) extra_access(c, false, va, nullptr, kNoPa);
+    if (c.extras()) extra_access(c, false, va, nullptr, pa, kNoPa);
     return;
   }
   data_access(c, vcpu, va, qemu_plugin_get_hwaddr(info, va), false);

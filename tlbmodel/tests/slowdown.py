@@ -1,12 +1,17 @@
 #!/usr/bin/python3
 """Measures the TLB-model plugin's slowdown against plain QEMU on loop-heavy guest runs.
 
-    /usr/bin/python3 tlbmodel/tests/slowdown.py [--repeat N] [--passes P]
+    /usr/bin/python3 tlbmodel/tests/slowdown.py [--repeat N] [--passes P] [--sweep]
 
 Each configuration runs N times; the best time counts (CPU time of QEMU, user + system, which
 a busy machine disturbs less than wall time; --wall for wall time). "net" subtracts a boot-only run
 (OpenSBI + the guest's setup, same plugin arguments) from both sides, so it shows the cost
 per guest instruction of the measured loop; "total" is the plain ratio of whole runs.
+
+--sweep measures the one-pass sweeps instead (docs/tlbmodel.md "Cost of running the model"):
+one configuration (u54), u54 with lru_profile=on (every fully associative LRU size of both
+L1s), u54 with alt=FILE of 15 more configurations (16 in all: a u54 size sweep), and both;
+"vs 1" is the ratio to the one-configuration run.
 """
 import argparse
 import sys
@@ -15,6 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tlbmodel_guest as g  # noqa: E402
+
+
+# the 15 alternatives of --sweep: u54 with other L1 sizes (the primary is the 16th, 32 entries)
+SWEEP_SIZES = [4, 8, 12, 16, 20, 24, 28, 40, 48, 56, 64, 96, 128, 256, 512]
 
 
 def best(fn, n):
@@ -27,9 +36,15 @@ def main() -> int:
     ap.add_argument("--passes", type=int, default=20000)
     ap.add_argument("--wall", action="store_true")
     ap.add_argument("--configs", default="preset=u54;preset=u54,check=lookup;preset=c906;preset=ideal")
+    ap.add_argument("--sweep", action="store_true")
     a = ap.parse_args()
     g.build()
     tmp = Path(tempfile.mkdtemp())
+    if a.sweep:
+        alt = tmp / "alt16.txt"
+        alt.write_text("".join(f"preset=u54,l1i={n},l1d={n}\n" for n in SWEEP_SIZES))
+        a.configs = ";".join(["preset=u54", "preset=u54,lru_profile=on", f"preset=u54,alt={alt}",
+                              f"preset=u54,lru_profile=on,alt={alt}"])
     workloads = {
         "memory loop (64 pages, 1 load + 1 store per 11 insns)": g.params("loop", k=64, passes=a.passes),
         "page walk (40 pages cycled, 1 load per 4 insns)": g.params("pages", k=40, passes=a.passes * 64),
@@ -47,11 +62,16 @@ def main() -> int:
         plain = best(lambda: g.run_plain(words, cpu=cpu), a.repeat)
         insns = g.run_guest(tmp, words, "preset=u54").report["totals"]["insns"]
         print(f"\n{name}: {insns / 1e6:.0f} M guest instructions, plain QEMU {plain:.2f} s")
+        one = None
         for cfg in a.configs.split(";"):
             t = best(lambda: plugged(words, cfg), a.repeat)
             tb = best(lambda: plugged(boot, cfg), a.repeat)
             net = (t - tb) / max(plain - plain_boot, 1e-3)
-            print(f"  {cfg:28s} {t:6.2f} s   total x{t / plain:5.1f}   net x{net:5.1f}")
+            if one is None:
+                one = (t, t - tb)
+            label = cfg.replace(str(tmp) + "/", "")
+            print(f"  {label:36s} {t:6.2f} s   total x{t / plain:5.1f}   net x{net:5.1f}"
+                  f"   vs 1: x{t / one[0]:4.2f} (net x{(t - tb) / max(one[1], 1e-3):4.2f})")
     return 0
 
 
