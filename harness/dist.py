@@ -283,15 +283,17 @@ class Engine:
         """Boots that can run at once: the cluster's worker threads."""
         return max(1, sum(self.client.nthreads().values()))
 
-    def ship(self, path: Path) -> Tuple[str, Any]:
-        """(sha, future) of a file's bytes on the cluster, sent once per content."""
+    def ship(self, path: Path, *, again: bool = False) -> Tuple[str, Any]:
+        """(sha, future) of a file's bytes on the cluster, sent once per content (to one
+        worker; the others fetch it from a peer when they first need it). again=True: send it
+        anew under a new key, after the cluster lost it with a worker."""
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
         with self._lock:
-            if key not in self._shipped:
+            if again or key not in self._shipped:
                 data = path.read_bytes()
                 sha = hashlib.sha256(data).hexdigest()
-                self._shipped[key] = (sha, self.client.scatter(data, hash=True))
+                self._shipped[key] = (sha, self.client.scatter(data, hash=not again))
             return self._shipped[key]
 
     def run(self, command: Sequence[str], *, variant: str, log: Path, timeout: float,
@@ -299,23 +301,30 @@ class Engine:
             outputs: Sequence[str] = ()) -> RunResult:
         """One boot on the cluster; the same contract as qemu.run_qemu. `inputs` and `outputs`
         are paths as the command names them (relative to cwd or absolute)."""
+        from concurrent.futures import CancelledError
+
         from distributed import KilledWorker
         cmd = [str(c) for c in command]
-        refs, blobs = [], {}
-        for token in inputs:
-            sha, fut = self.ship(Path(cwd) / token)
-            refs.append(InputFile(token=token, sha=sha))
-            blobs[sha] = fut
-        job = BootJob(variant=variant, command=tuple(cmd), inputs=tuple(refs),
-                      outputs=tuple(str(o) for o in outputs), timeout=timeout)
         shown = " ".join(cmd)
         for attempt in range(RETRIES + 1):
+            refs, blobs = [], {}
+            for token in inputs:
+                # after a loss the inputs are sent again: a dead worker may have held the
+                # only copy a new worker could fetch
+                sha, data = self.ship(Path(cwd) / token, again=attempt > 0)
+                refs.append(InputFile(token=token, sha=sha))
+                blobs[sha] = data
+            job = BootJob(variant=variant, command=tuple(cmd), inputs=tuple(refs),
+                          outputs=tuple(str(o) for o in outputs), timeout=timeout)
             fut = self.client.submit(execute_boot, job, blobs, pure=False,
                                      key=f"boot-{variant}-{uuid.uuid4().hex[:12]}")
             try:
                 outcome: BootOutcome = fut.result()
                 break
-            except KilledWorker as exc:
+            # KilledWorker: the worker died running it; CancelledError: the scheduler dropped
+            # it with the data it needed (lost with a worker)
+            except (KilledWorker, CancelledError) as exc:
+                exc = exc if str(exc) else type(exc)(type(exc).__name__)
                 if attempt == RETRIES:
                     self.events.append(EngineEvent("lost", variant, shown, str(exc)))
                     raise QemuError(f"the worker running this boot died {RETRIES + 1} times "
