@@ -17,9 +17,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pandas as pd
 
+from . import crossover as xo
 from . import select as sel
 from .facts import varying_bits
-from .tlb import CYCLE_MODEL_SHORT, CYCLE_MODEL_TEXT, PRESET_TEXT
+from .tlb import (CYCLE_MODEL_SHORT, CYCLE_MODEL_TEXT, PRESET_TEXT, PRESETS, TLB_WORKLOADS,
+                  TlbWorkload, exceeds_l1, footprint_pages)
+from .tidy import parse_params
 from .variants import VARIANT_NAMES
 
 SCHEMES = (1, 2, 3)
@@ -74,7 +77,7 @@ ROWS: List[RowSpec] = [
              3: DocRating("高", "high", 1)}, True, "LOC"),
     RowSpec("performance", "Performance (性能)",
             {1: DocRating("低", "low", 1), 2: DocRating("高", "high", 3),
-             3: DocRating("中/高", "medium/high", 2)}, True, "× S2"),
+             3: DocRating("中/高", "medium/high", 2)}, True, "× S2", alt_noasid=True),
     RowSpec("memory", "Memory overhead (内存开销; not in the document's final table)",
             {1: DocRating("缺点: 内存开销", "text: a con", 1),
              2: DocRating("未列为缺点", "text: not a con", 2),
@@ -87,7 +90,7 @@ ROWS: List[RowSpec] = [
             {1: DocRating("TLB 污染", "pollution → worst", 1),
              2: DocRating("TLB 缓存友好", "cache-friendly → best", 3),
              3: DocRating("", "not stated", None)},
-            True, "L1 misses", alt_noasid=True),
+            True, "× S2 L1 misses", alt_noasid=True),
 ]
 
 
@@ -98,6 +101,8 @@ class Figure:
     text: str                       # what the cell shows
     alt: Optional[float] = None     # secondary ranking value (wall ns), if any
     notes: List[str] = field(default_factory=list)
+    # further rankings shown in the Reason when they differ: name -> value (lower is better)
+    extra: Dict[str, float] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ formatting
@@ -148,19 +153,41 @@ def fig_latency(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     return Figure(insns, "; ".join(parts), alt=wall.median if wall else None)
 
 
+CTX_WHOLE = "procs=2,ws_kb=0"   # the whole yield to another process (bench_ctx, ws 0)
+
+
 def fig_switch(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
-    ins = sel.ctx_switch_insns(df, v)
-    wall = sel.ctx_switch_wall(df, v)
-    if ins is None and wall is None:
+    """The whole yield to another process (trap + switch + return: bench_ctx at working set 0
+    with 2 processes, per switch, raw), with its satp writes, sfence.vma and modelled cycles;
+    the net figure (minus the 1-process yield) beside it."""
+    raw = sel.ctx_switch_insns(df, v, subtract=False)
+    net = sel.ctx_switch_insns(df, v)
+    wall = sel.ctx_switch_wall(df, v, subtract=False)
+    if raw is None and wall is None:
         return Figure(None, "not measured")
     parts = []
-    subtracted = (ins[1] if ins else False) or (wall[1] if wall else False)
-    if ins is not None:
-        parts.append(f"{fmt_num(ins[0])} insns")
+    extra: Dict[str, float] = {}
+    if raw is not None:
+        satp = sel.ctx_switch_insns(df, v, "satp_per_op", subtract=False)
+        sfence = sel.ctx_switch_insns(df, v, "sfence_per_op", subtract=False)
+        text = f"whole yield {fmt_num(raw[0])} insns"
+        if satp is not None and sfence is not None:
+            text += f", {fmt_num(satp[0])} satp + {fmt_num(sfence[0])} sfence.vma"
+        parts.append(text + " per switch")
+    preset = table_preset(df, facts)
+    if preset is not None:
+        cyc = sel.ctx_switch_tlb(df, v, "tlb_model_cycles_per_op", preset, subtract=False)
+        if cyc is not None:
+            parts.append(f"{fmt_num(cyc[0])} modelled cycles ({preset})")
+            extra[f"modelled cycles ({preset})"] = cyc[0]
     if wall is not None:
         parts.append(fmt_wall(wall[0]))
-    text = "; ".join(parts) + ("" if subtracted else " †")
-    return Figure(ins[0] if ins else None, text, alt=wall[0].median if wall else None)
+    if net is not None and net[1]:
+        parts.append(f"net (minus the 1-process yield) {fmt_num(net[0])} insns")
+    elif raw is not None:
+        parts.append("net: no 1-process line †")
+    return Figure(raw[0] if raw else None, "; ".join(parts),
+                  alt=wall[0].median if wall else None, extra=extra)
 
 
 def security_score(vf: Mapping[str, Any]) -> Tuple[Optional[float], str]:
@@ -204,13 +231,39 @@ def _yes(b: Any) -> str:
 
 
 def first_preset(df: pd.DataFrame, facts: Mapping[str, Any]) -> Optional[str]:
-    """The preset the table reports: the run's first (--tlb-presets; u54 by default), else the
-    first present in the data."""
+    """The run's first preset (--tlb-presets), else the first present in the data."""
     ps = (facts.get("tlbmodel") or {}).get("presets") or []
     if ps:
         return str(ps[0])
     present = sel.presets(df)
     return present[0] if present else None
+
+
+def _run_presets(df: pd.DataFrame, facts: Mapping[str, Any]) -> List[str]:
+    ps = [str(p) for p in (facts.get("tlbmodel") or {}).get("presets") or []]
+    return list(dict.fromkeys(ps + sel.presets(df)))
+
+
+def table_preset(df: pd.DataFrame, facts: Mapping[str, Any]) -> Optional[str]:
+    """The preset the table's TLB, performance and switch cells use: the run's first preset of
+    a real core with ASIDs (c906, c910, xiangshan: the ASID and no-ASID variants differ there)
+    that has data; else the run's first preset (whose cells then say it has no ASIDs)."""
+    present = set(sel.presets(df))
+    for p in _run_presets(df, facts):
+        info = PRESETS.get(p)
+        if info and info.asid_bits > 0 and p != "ideal" and p in present:
+            return p
+    return first_preset(df, facts)
+
+
+def preset_label(preset: str) -> str:
+    """`c906` or `u54 (no ASIDs)` for a cell."""
+    info = PRESETS.get(preset)
+    if info is None:
+        return preset
+    if preset == "ideal":
+        return f"{preset} (hypothetical: no core)"
+    return preset if info.asid_bits else f"{preset} (no ASIDs: asid = noasid)"
 
 
 def tlb_missing_reason(facts: Mapping[str, Any]) -> str:
@@ -249,7 +302,7 @@ def probe_text(facts: Mapping[str, Any], v: str, preset: Optional[str]) -> str:
 def fig_security(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     vf = facts.get("variants", {}).get(v, {})
     score, text = security_score(vf)
-    return Figure(score, text + "; " + probe_text(facts, v, first_preset(df, facts)))
+    return Figure(score, text + "; " + probe_text(facts, v, table_preset(df, facts)))
 
 
 @dataclass
@@ -302,31 +355,109 @@ def _opt(v: Optional[float]) -> str:
     return "–" if v is None else fmt_num(v)
 
 
+def _ref_variant(v: str) -> str:
+    """Scheme 2's variant with the same ASID setting (s1-asid -> s2-asid)."""
+    return "s2-" + v.split("-", 1)[1]
+
+
+def short_label(w: TlbWorkload, params: str) -> str:
+    """A workload's name in a cell, from the params used: `bench_tlb K=64`, `mix 256 KiB/10`."""
+    p = parse_params(params)
+    if w.bench == "bench_tlb":
+        return f"bench_tlb K={p.get('pages')}"
+    if w.bench == "bench_ctx":
+        return f"ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
+    if w.bench == "bench_pipe":
+        return f"pipe ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
+    if w.bench == "bench_mix":
+        return f"mix {p.get('ws_kb')} KiB/{p.get('every')}"
+    if w.bench == "bench_app":
+        return f"kv {p.get('kv_kb')} KiB"
+    return f"{w.bench} {params}"
+
+
+@dataclass
+class WorkloadFig:
+    """One TLB workload of one variant under one preset (per op)."""
+    w: TlbWorkload
+    params: str
+    misses: float               # L1 I + D
+    cycles: Optional[float]     # tlb_model_cycles_per_op (the preset's cost model)
+    pages: Optional[int]        # the footprint (user data pages)
+    loads: bool                 # the footprint exceeds the preset's L1 DTLB
+
+    @property
+    def label(self) -> str:
+        return short_label(self.w, self.params)
+
+
+def tlb_workload_figs(df: pd.DataFrame, v: str, preset: str,
+                      ref: Optional[str] = None) -> List[WorkloadFig]:
+    """The TLB workloads (harness.tlb.TLB_WORKLOADS) measured for v under preset, at the first
+    candidate params that v (and `ref`, when given) both have."""
+    out = []
+    if ref == v:
+        ref = None
+    for w in TLB_WORKLOADS:
+        for params in w.params:
+            vals = {}
+            for x in ([v] + ([ref] if ref else [])):
+                i = sel.tlb_value(df, x, w.bench, "tlb_l1i_misses_per_op", preset, params)
+                d = sel.tlb_value(df, x, w.bench, "tlb_l1d_misses_per_op", preset, params)
+                if i is None or d is None:
+                    break
+                vals[x] = i + d
+            if len(vals) < 1 + (1 if ref else 0):
+                continue
+            pages = footprint_pages(w.bench, parse_params(params))
+            cyc = sel.tlb_value(df, v, w.bench, "tlb_model_cycles_per_op", preset, params)
+            out.append(WorkloadFig(w, params, vals[v], cyc, pages, exceeds_l1(preset, pages)))
+            break
+    return out
+
+
+def _ratio_mean(mine: Sequence[WorkloadFig], ref: Sequence[WorkloadFig]) -> Optional[float]:
+    """The mean over the TLB-loading workloads of my L1 misses / scheme 2's (workloads where
+    scheme 2 misses nothing are left out)."""
+    rmap = {(f.w.key, f.params): f for f in ref}
+    rs = [f.misses / rmap[(f.w.key, f.params)].misses for f in mine
+          if f.loads and (f.w.key, f.params) in rmap and rmap[(f.w.key, f.params)].misses > 0]
+    return sum(rs) / len(rs) if rs else None
+
+
 def fig_tlb(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
-    preset = first_preset(df, facts)
+    """L1 misses per op of the workloads whose footprint exceeds the preset's L1 (the table's
+    preset: a real core with ASIDs), as a mean ratio to scheme 2."""
+    preset = table_preset(df, facts)
     if preset is None:
         return Figure(None, tlb_missing_reason(facts))
-    f = tlb_figures(df, v, preset)
-    failed = tlb_failed(facts, v, ["bench_null", "bench_ctx"], preset)
-    if f.empty:
-        if failed:
-            return Figure(None, f"not measured [{preset}]: failed run of "
-                                f"{' and '.join(failed)} (listed below)")
-        return Figure(None, tlb_missing_reason(facts) + f" [{preset}]")
+    ref = _ref_variant(v)
+    figs = tlb_workload_figs(df, v, preset, ref)
+    failed = tlb_failed(facts, v, sorted({w.bench for w in TLB_WORKLOADS}), preset)
+    if not figs:
+        figs_alone = tlb_workload_figs(df, v, preset)
+        if not figs_alone:
+            if failed:
+                return Figure(None, f"not measured [{preset}]: failed run of "
+                                    f"{' and '.join(failed)} (listed below)")
+            return Figure(None, tlb_missing_reason(facts) + f" [{preset}]")
+        figs = figs_alone
     parts = []
-    if f.null_l1 is not None:
-        parts.append(f"null {fmt_num(f.null_l1)} L1 misses (I {fmt_num(f.null_i or 0)} + "
-                     f"D {fmt_num(f.null_d or 0)}; user-mode after the trap "
-                     f"{_opt(f.null_user)})")
-    else:
-        parts.append("null not measured" + (" (failed run)" if "bench_null" in failed else ""))
-    if f.sw_l1 is not None:
-        parts.append(f"switch {fmt_num(f.sw_l1)}{'' if f.sw_net else ' †'}")
-    else:
-        parts.append("switch not measured" + (" (failed run)" if "bench_ctx" in failed else ""))
-    parts.append(f"model {_opt(f.null_cycles)} / {_opt(f.sw_cycles)} cycles")
-    score = None if f.null_l1 is None or f.sw_l1 is None else f.null_l1 + f.sw_l1
-    return Figure(score, f"{preset}: " + "; ".join(parts))
+    for f in figs:
+        t = f"{f.label} {fmt_num(f.misses)}/{f.w.per}"
+        if not f.loads:
+            t += " (fits the L1: not ranked)"
+        parts.append(t)
+    score = _ratio_mean(figs, tlb_workload_figs(df, ref, preset, v))
+    n = sum(1 for f in figs if f.loads)
+    head = f"{preset_label(preset)}: L1 I+D misses: " + "; ".join(parts)
+    if failed:
+        head += f"; failed run of {' and '.join(failed)} (listed below)"
+    if score is None:
+        return Figure(None, head + f"; not ranked (no {ref} reference or no workload "
+                                   f"exceeding the L1)")
+    return Figure(score, head + f"; mean {score:.2f}× {ref} over the {n} workloads "
+                                f"exceeding the L1")
 
 
 def fig_complexity(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
@@ -361,24 +492,49 @@ def geomean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(x) for x in values) / len(values))
 
 
-def fig_performance(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
+def _icount_perf_ratio(df: pd.DataFrame, v: str) -> Optional[Tuple[float, float, str]]:
+    """(raw geomean, ratio to scheme 2, reference) of the icount instructions of bench_null,
+    bench_ctx (ws 0, raw) and bench_fork."""
     mine = perf_insns(df, v)
     if mine is None or any(x <= 0 for x in mine.values()):
-        return Figure(None, "not measured")
+        return None
+    raw = geomean(list(mine.values()))
     asid = v.endswith("-asid")
-    refs = ["s2-asid", "s2-noasid"] if asid else ["s2-noasid", "s2-asid"]
-    ref = None
-    for r in refs:
+    for r in (["s2-asid", "s2-noasid"] if asid else ["s2-noasid", "s2-asid"]):
         ref = perf_insns(df, r)
         if ref is not None and all(x > 0 for x in ref.values()):
-            ref_name = r
-            break
-        ref = None
-    raw = geomean(list(mine.values()))
-    if ref is None:
-        return Figure(raw, f"geomean {fmt_num(raw)} insns (no scheme-2 reference)")
-    ratio = geomean([mine[k] / ref[k] for k in PERF_PARTS])
-    return Figure(raw, f"{ratio:.2f}× {ref_name}")
+            return raw, geomean([mine[k] / ref[k] for k in PERF_PARTS]), r
+    return raw, math.nan, ""
+
+
+def fig_performance(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
+    """Modelled cycles (the table preset's cost model) of the TLB-loading workloads, geometric
+    mean as a ratio to scheme 2 (same ASID setting); the icount instruction geomean of null,
+    switch and fork beside it. Without TLB data: the instruction geomean alone, said so."""
+    ic = _icount_perf_ratio(df, v)
+    ic_text = "" if ic is None else (
+        f"instructions (icount: null, ctx ws 0 raw, fork) {ic[1]:.2f}× {ic[2]}"
+        if ic[2] else f"instructions geomean {fmt_num(ic[0])} (no scheme-2 reference)")
+    preset = table_preset(df, facts)
+    ref = _ref_variant(v)
+    if preset is not None:
+        mine = {(f.w.key, f.params): f for f in tlb_workload_figs(df, v, preset, ref)
+                if f.loads and f.cycles is not None and f.cycles > 0}
+        theirs = {(f.w.key, f.params): f for f in tlb_workload_figs(df, ref, preset, v)
+                  if f.loads and f.cycles is not None and f.cycles > 0}
+        keys = [k for k in mine if k in theirs]
+        if keys:
+            raw = geomean([mine[k].cycles for k in keys])  # type: ignore[misc]
+            ratio = geomean([mine[k].cycles / theirs[k].cycles for k in keys])  # type: ignore
+            names = ", ".join(mine[k].label for k in keys)
+            text = (f"{ratio:.2f}× {ref} modelled cycles ({preset_label(preset)} cost model; "
+                    f"geomean of {len(keys)} TLB-loading workloads: {names})")
+            if ic_text:
+                text += f"; {ic_text}"
+            return Figure(raw, text)
+    if ic is None:
+        return Figure(None, "not measured")
+    return Figure(ic[0], ic_text + " (no TLB-model data: ranked on instructions)")
 
 
 def fig_memory(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
@@ -407,10 +563,173 @@ def _memory_bench(df: pd.DataFrame) -> Optional[str]:
     return str(best[0][0])
 
 
+ROW_BY_KEY: Dict[str, RowSpec] = {r.key: r for r in ROWS}
+
 FIGURES: Dict[str, Callable[[pd.DataFrame, Mapping[str, Any], str], Figure]] = {
     "latency": fig_latency, "switch": fig_switch, "security": fig_security,
     "complexity": fig_complexity, "performance": fig_performance, "memory": fig_memory,
     "tlb": fig_tlb,
+}
+
+
+# ------------------------------------------------------------------ regions of the verdicts
+
+def _word_fn(spec: RowSpec, tol: Mapping[str, float]
+             ) -> Callable[[Mapping[int, float]], str]:
+    def word(scores: Mapping[int, float]) -> str:
+        def cmp(a: float, b: float) -> int:
+            return compare(a, b, lower_is_better=spec.lower_is_better, tol=tol[spec.key],
+                           relative=spec.key in RELATIVE)
+        return judge(spec, scores, cmp, fmt_num, "").word
+    return word
+
+
+def _panel_title(panel: str) -> str:
+    return "with ASIDs" if panel == "asid" else "without ASIDs"
+
+
+def _points(df: pd.DataFrame, facts: Mapping[str, Any], panel: str,
+            need_satp: bool = True) -> List[xo.Point]:
+    pts: Dict[Tuple[str, Optional[int]], xo.Point] = {}
+    for w in TLB_WORKLOADS:
+        for pt in xo.size_axis(df, w, panel, _run_presets(df, facts), table_preset(df, facts),
+                               need_satp):
+            pts[(pt.preset, pt.lru)] = pt
+    return sorted(pts.values(), key=lambda q: (q.entries, q.preset))
+
+
+def _loading_events(df: pd.DataFrame, panel: str, pt: xo.Point, need_satp: bool = True
+                    ) -> List[Dict[int, xo.Events]]:
+    """The scheme events of every TLB workload whose footprint exceeds the point's L1."""
+    out = []
+    for w in TLB_WORKLOADS:
+        e = xo.scheme_events(df, w, panel, pt.preset, need_satp)
+        if e is None or (pt.lru is not None and not all(pt.lru in x.lru for x in e.values())):
+            continue
+        pages = xo.workload_pages(w, e[2].params)
+        if pages is not None and pages > pt.entries:
+            out.append(e)
+    return out
+
+
+def _group_rows(rows: List[Tuple[str, str, List[Tuple[int, int, str]]]]
+                ) -> List[Tuple[str, List[Tuple[int, int, str]]]]:
+    """Consecutive points of one panel with the same intervals share one entry."""
+    out: List[Tuple[str, List[Tuple[int, int, str]]]] = []
+    last: Optional[Tuple[str, List[Tuple[int, int, str]]]] = None
+    labels: List[str] = []
+    for panel, label, iv in rows:
+        if last is not None and last[0] == panel and last[1] == iv:
+            labels.append(label)
+            continue
+        if last is not None:
+            out.append((f"{_panel_title(last[0])}, {' / '.join(labels)}", last[1]))
+        last, labels = (panel, iv), [label]
+    if last is not None:
+        out.append((f"{_panel_title(last[0])}, {' / '.join(labels)}", last[1]))
+    return out
+
+
+def _fail_text(grouped: Sequence[Tuple[str, Sequence[Tuple[int, int, str]]]],
+               costs: bool) -> str:
+    bad = []
+    for label, iv in grouped:
+        for a, b, wd in iv:
+            if wd in ("disagree", "partly"):
+                where = f"{label}" + (f" at satp write {a}–{b} cycles" if costs else "")
+                bad.append(f"{wd} ({where})")
+    if not bad:
+        return "the document's order holds everywhere in this region"
+    return "where the document's claim fails or ties: " + "; ".join(bad)
+
+
+def region_performance(df: pd.DataFrame, facts: Mapping[str, Any],
+                       tol: Mapping[str, float]) -> str:
+    """Where the performance verdict holds: over satp-write cost 0..100 × the size axis."""
+    spec = ROW_BY_KEY["performance"]
+    word = _word_fn(spec, tol)
+    rows = []
+    for panel in xo.PANELS:
+        for pt in _points(df, facts, panel):
+            evs = _loading_events(df, panel, pt)
+            if not evs:
+                continue
+
+            def score_at(c: int, evs: List[Dict[int, xo.Events]] = evs,
+                         pt: xo.Point = pt) -> Dict[int, float]:
+                return {k: geomean([e[k].cycles_at(c, pt.lru) for e in evs]) for k in SCHEMES}
+            label = pt.label + (" (hypothetical size)" if pt.hypothetical else "") + \
+                f" [{len(evs)} workloads]"
+            rows.append((panel, label, xo.sweep_words(xo.SATP_COSTS, score_at, word)))
+    if not rows:
+        return ""
+    g = _group_rows(rows)
+    lru = any(pt.lru is not None for pn in xo.PANELS for pt in _points(df, facts, pn))
+    axis = ("L1 sizes from one run's LRU profile (hypothetical sizes with that preset's L2 and "
+            "costs)" if lru else "L1 sizes = the presets run, each with its own L2 and costs")
+    return (f"Region (geomean of modelled cycles over the TLB-loading workloads, satp write "
+            f"swept {xo.SATP_COSTS[0]}–{xo.SATP_COSTS[-1]} cycles; {axis}): "
+            + xo.region_text(g) + "; " + _fail_text(g, True))
+
+
+def region_tlb(df: pd.DataFrame, facts: Mapping[str, Any], tol: Mapping[str, float]) -> str:
+    """Where the TLB verdict holds over the size axis (misses do not depend on costs)."""
+    spec = ROW_BY_KEY["tlb"]
+    word = _word_fn(spec, tol)
+    rows = []
+    for panel in xo.PANELS:
+        for pt in _points(df, facts, panel, need_satp=False):
+            evs = _loading_events(df, panel, pt, need_satp=False)
+            ratios: Dict[int, List[float]] = {k: [] for k in SCHEMES}
+            for e in evs:
+                ref = e[2].misses_at(pt.lru)
+                if ref <= 0:
+                    continue
+                for k in SCHEMES:
+                    ratios[k].append(e[k].misses_at(pt.lru) / ref)
+            if not ratios[2]:
+                continue
+            sc = {k: sum(r) / len(r) for k, r in ratios.items()}
+            label = pt.label + (" (hypothetical size)" if pt.hypothetical else "") + \
+                f" [{len(ratios[2])} workloads]"
+            rows.append((panel, label, [(0, 0, word(sc))]))
+    if not rows:
+        return ""
+    g = _group_rows(rows)
+    return ("Region (L1 size axis): " + "; ".join(f"{lab}: {iv[0][2]}" for lab, iv in g)
+            + "; " + _fail_text(g, False))
+
+
+def region_switch(df: pd.DataFrame, facts: Mapping[str, Any], tol: Mapping[str, float]) -> str:
+    """Where the whole-yield ranking holds in modelled cycles over the satp-write cost."""
+    spec = ROW_BY_KEY["switch"]
+    word = _word_fn(spec, tol)
+    preset = table_preset(df, facts)
+    if preset is None:
+        return ""
+    rows = []
+    for panel in xo.PANELS:
+        evs = {}
+        for k in SCHEMES:
+            e = xo.events(df, xo.panel_variant(k, panel), preset, "bench_ctx", CTX_WHOLE)
+            if e is not None:
+                evs[k] = e
+        if len(evs) < len(SCHEMES):
+            continue
+
+        def score_at(c: int, evs: Dict[int, xo.Events] = evs) -> Dict[int, float]:
+            return {k: e.cycles_at(c) for k, e in evs.items()}
+        rows.append((panel, preset, xo.sweep_words(xo.SATP_COSTS, score_at, word)))
+    if not rows:
+        return ""
+    g = _group_rows(rows)
+    return (f"In modelled cycles of the whole yield ({preset} events, satp write swept "
+            f"{xo.SATP_COSTS[0]}–{xo.SATP_COSTS[-1]} cycles): " + xo.region_text(g) + "; "
+            + _fail_text(g, True))
+
+
+REGIONS: Dict[str, Callable[[pd.DataFrame, Mapping[str, Any], Mapping[str, float]], str]] = {
+    "performance": region_performance, "tlb": region_tlb, "switch": region_switch,
 }
 
 
@@ -642,8 +961,8 @@ def render_comparison(df: pd.DataFrame, facts: Mapping[str, Any],
         out.append(_render_row(spec, df, facts, tol))
     out.append("")
     if any(" †" in line for line in out):
-        out.append("† no 1-process bench_ctx baseline found: the per-switch figure is not net "
-                   "of the same-process overhead.")
+        out.append("† no 1-process bench_ctx baseline found: no net figure (the whole yield "
+                   "minus the same-process overhead) can be given.")
         out.append("")
     seeds = sorted({int(x) for x in df["kaslr_seed"].dropna().unique()}) \
         if "kaslr_seed" in df.columns else []
@@ -685,6 +1004,7 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
     cells: Dict[int, List[str]] = {}
     scores: Dict[int, float] = {}
     alts: Dict[int, float] = {}
+    extras: Dict[str, Dict[int, float]] = {}
     primary: Dict[int, str] = {}
     for s in SCHEMES:
         lines: List[str] = []
@@ -703,6 +1023,8 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
                 primary[s] = label
                 if fig.alt is not None and not spec.alt_noasid:
                     alts[s] = fig.alt
+                for name, x in fig.extra.items():
+                    extras.setdefault(name, {})[s] = x
             elif (spec.alt_noasid and fig.score is not None and label == "noasid"
                   and primary.get(s) == "asid"):
                 alts[s] = fig.score
@@ -736,6 +1058,21 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
                 f"S{s} {alt_labels[s]} ({fmt(alts[s])})" for s in sorted(alt_labels)))
         else:
             verdict.reason += "; the wall-time ranking differs"
+    if verdict.word != "n/a":
+        for name, xs in extras.items():
+            if len(xs) != len(scores):
+                continue
+            xl = rank_labels(xs, cmp_alt)
+            if any(xl[k] != labels[k] for k in labels):
+                verdict.reason += (f"; on {name} the ranking differs: " + ", ".join(
+                    f"S{k} {xl[k]} ({fmt_num(xs[k])})" for k in sorted(xl)))
+            else:
+                verdict.reason += f"; {name} rank the same"
+        region = REGIONS.get(spec.key)
+        if region is not None:
+            text = region(df, facts, tol)
+            if text:
+                verdict.reason += ". " + text
     return "| " + " | ".join([_escape(spec.title)] + rendered
                              + [verdict.word, _escape(verdict.reason)]) + " |"
 
@@ -745,7 +1082,9 @@ def _score_format(spec: RowSpec) -> Callable[[float], str]:
     if spec.key == "security":
         return lambda v: "kernel not mapped" if math.isinf(v) else f"{v:.1f} bits"
     if spec.key == "performance":
-        return lambda v: f"geomean {fmt_num(v)} insns"
+        return lambda v: f"geomean {fmt_num(v)}"
+    if spec.key == "tlb":
+        return lambda v: f"{v:.2f}× S2 L1 misses"
     return lambda v: fmt_num(v) + ("" if math.isinf(v) else f" {spec.unit}")
 
 

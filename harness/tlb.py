@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .parse import ConsoleOutput
 from .tidy import make_row
@@ -66,31 +66,38 @@ CYCLE_MODEL_SHORT = (f"CPI {CPI}, L2 hit {L2_HIT_CYCLES} cycles, walk reference 
 class PresetInfo:
     """One preset of the plugin (tlbmodel/src/model.cpp kPresets; docs/tlbmodel.md "Presets",
     with a source or an "assumption" mark for every number). asid_bits is the core's ASID
-    width; tests/test_tlbmodel_fidelity.py checks this table against the plugin's."""
+    width; tests/test_tlbmodel_fidelity.py checks this table against the plugin's. l1i/l1d:
+    the L1 entries (None: unbounded); satp_write: the cost model's cycles per satp write
+    (docs/tlbmodel.md "Cost model": an assumption); test_tlb.py checks both against
+    model.cpp."""
     name: str
     core: str
     asid_bits: int
     text: str
+    l1i: Optional[int] = None
+    l1d: Optional[int] = None
+    satp_write: float = 0.0
 
 
 PRESETS: Dict[str, PresetInfo] = {p.name: p for p in (
     PresetInfo("u54", "SiFive U54 (FU540)", 0,
                "L1 I/D 32/32 fully assoc. + 4 superpage entries each, L2 128 direct-mapped "
-               "(4 KiB leaves), 8-entry walk cache, PLRU, no ASIDs"),
+               "(4 KiB leaves), 8-entry walk cache, PLRU, no ASIDs", 32, 32, 5),
     PresetInfo("u74", "SiFive U74 (JH7110)", 0,
-               "L1 I/D 40/40 fully assoc., no L2, 8-entry walk cache, PLRU, no ASIDs"),
+               "L1 I/D 40/40 fully assoc., no L2, 8-entry walk cache, PLRU, no ASIDs",
+               40, 40, 8),
     PresetInfo("c906", "T-Head C906", 16,
-               "L1 I/D 10/10 fully assoc., L2 512 4-way, PLRU, 16 ASID bits"),
+               "L1 I/D 10/10 fully assoc., L2 512 4-way, PLRU, 16 ASID bits", 10, 10, 5),
     PresetInfo("c910", "T-Head C910", 16,
                "L1 I/D 32/16 fully assoc. (+1 D superpage entry), L2 1024 4-way, PLRU, "
-               "16 ASID bits"),
+               "16 ASID bits", 32, 16, 12),
     PresetInfo("rocket", "rocket-chip default", 0,
                "L1 I/D 32/32 fully assoc. + 4 superpage entries each, no L2, 8-entry walk "
-               "cache, PLRU, no ASIDs"),
+               "cache, PLRU, no ASIDs", 32, 32, 5),
     PresetInfo("xiangshan", "XiangShan Kunminghu", 16,
                "L1 I/D 48/48 fully assoc., L2 256 4-way (4 KiB leaves), 24-entry walk cache, "
-               "PLRU, 16 ASID bits"),
-    PresetInfo("ideal", "no core (unbounded L1s)", 16, "unbounded L1s, no L2"),
+               "PLRU, 16 ASID bits", 48, 48, 15),
+    PresetInfo("ideal", "no core (unbounded L1s)", 16, "unbounded L1s, no L2", None, None, 0),
 )}
 
 # The presets' geometry, for titles (cli choices, tables, plots).
@@ -247,6 +254,63 @@ def region_id(bench: str, params: Mapping[str, int]) -> Optional[int]:
     return None
 
 
+# ------------------------------------------------------------------ TLB-loading workloads
+
+@dataclass(frozen=True)
+class TlbWorkload:
+    """A TLB-model measurement whose footprint can exceed an L1: the table's TLB and
+    performance rows and the crossover maps (harness/crossover.py) use these. params: the
+    candidate `params` strings, the first present wins (--quick runs fewer sizes)."""
+    key: str
+    title: str
+    bench: str
+    params: Tuple[str, ...]
+    per: str
+
+
+TLB_WORKLOADS: List[TlbWorkload] = [
+    TlbWorkload("tlb64", "bench_tlb K=64 (null call + 64 pages)", "bench_tlb",
+                ("pages=64",), "iteration"),
+    TlbWorkload("ctx16", "bench_ctx 2 procs × 16 KiB (whole yield)", "bench_ctx",
+                ("procs=2,ws_kb=16",), "switch"),
+    TlbWorkload("pipectx", "bench_pipe ctx 8 procs × 64 KiB", "bench_pipe",
+                ("mode=ctx,procs=8,ws_kb=64", "mode=ctx,procs=8,ws_kb=16"), "switch"),
+    TlbWorkload("mix10", "bench_mix 256 KiB, a syscall every 10 accesses", "bench_mix",
+                ("every=10,ws_kb=256", "every=10,ws_kb=64"), "access"),
+    TlbWorkload("mix1000", "bench_mix 256 KiB, a syscall every 1000 accesses", "bench_mix",
+                ("every=1000,ws_kb=256", "every=1000,ws_kb=64"), "access"),
+    TlbWorkload("kv", "bench_app kv 1 MiB (per request)", "bench_app",
+                ("kv_kb=1024,workload=kv", "kv_kb=256,workload=kv"), "request"),
+]
+
+
+def footprint_pages(bench: str, params: Mapping[str, Any]) -> Optional[int]:
+    """User data pages one measured operation's loop touches, from its parameters (code,
+    stack and kernel pages come on top): bench_tlb K; bench_ctx / bench_pipe ctx procs ×
+    ws/4 KiB; bench_mix ws/4 KiB; bench_app kv table/4 KiB. None: not known."""
+    def i(k: str) -> int:
+        return int(params[k])
+    try:
+        if bench == "bench_tlb":
+            return i("pages")
+        if bench in ("bench_ctx", "bench_pipe") and "procs" in params and "ws_kb" in params:
+            return i("procs") * max(1, i("ws_kb") // 4) if i("ws_kb") else 0
+        if bench == "bench_mix":
+            return max(1, i("ws_kb") // 4)
+        if bench == "bench_app" and "kv_kb" in params:
+            return max(1, i("kv_kb") // 4)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return None
+
+
+def exceeds_l1(preset: str, pages: Optional[int]) -> bool:
+    """Whether a footprint of `pages` user pages exceeds the preset's L1 DTLB (an unbounded
+    L1 is never exceeded)."""
+    p = PRESETS.get(preset)
+    return bool(p and p.l1d is not None and pages is not None and pages > p.l1d)
+
+
 # kernel_probe's regions (user/kernel_probe.cpp)
 PROBE_OWN_REGION = 30      # a child loads kernel data at the VA its own table maps it
 PROBE_OTHER_REGION = 31    # a child loads the same data at the parent's (another process's) VA
@@ -302,19 +366,32 @@ def asid_arg(variant: Variant) -> str:
     return "on" if variant.asid else "off"
 
 
+def lru_profile_supported() -> bool:
+    """Whether this repository's TLB model can profile LRU stack distances in one run (the
+    plugin's `lru_profile=on` and tlbmodel/report.py's `lru_misses`; both land together)."""
+    try:
+        return callable(getattr(report_module(), "lru_misses", None))
+    except Exception:  # noqa: BLE001 - a broken report.py fails the run elsewhere
+        return False
+
+
 def plugin_arg(plugin: str, *, preset: str, asid: str, out: str,
-               asid_bits: Optional[int] = None) -> str:
+               asid_bits: Optional[int] = None, lru_profile: Optional[bool] = None) -> str:
     """The -plugin value. With asid_bits (run_config(...).model_asid_bits) the model's ASID
     width is given exactly; without, asid=on means the core's width (16 on a core without
-    ASIDs: hypothetical, and the report says so)."""
+    ASIDs: hypothetical, and the report says so). lru_profile: add `lru_profile=on` (the L1
+    misses of every fully associative LRU size from this one run); None = when supported."""
     for what, v in (("plugin path", plugin), ("preset", preset), ("report path", out)):
         if "," in v:
             raise ValueError(f"the {what} {v!r} contains a comma (QEMU's -plugin separator)")
+    if lru_profile is None:
+        lru_profile = lru_profile_supported()
+    lru = ",lru_profile=on" if lru_profile else ""
     if asid_bits is None:
-        return f"{plugin},preset={preset},asid={asid},out={out}"
+        return f"{plugin},preset={preset},asid={asid}{lru},out={out}"
     if not 0 <= asid_bits <= MAX_ASID_BITS or (asid == "on") != (asid_bits > 0):
         raise ValueError(f"asid={asid} with asid_bits={asid_bits}")
-    return f"{plugin},preset={preset},asid_bits={asid_bits},out={out}"
+    return f"{plugin},preset={preset},asid_bits={asid_bits}{lru},out={out}"
 
 
 def _counter(c: Mapping[str, Any], key: str, where: str) -> float:
@@ -354,10 +431,58 @@ def op_metrics(region: Mapping[str, Any], iters: float, *, has_l2: bool,
     }
     if "model_cycles" in t:
         out["tlb_model_cycles_per_op"] = c(t, "model_cycles") / iters
+    # The cost model's events (docs/tlbmodel.md "Cost model"), so that a cost constant can be
+    # swept without a new run (harness.tlb.sweep_cycles); absent from older reports.
+    for metric, keys in EVENT_METRICS.items():
+        if all(k in t for k in keys):
+            out[metric] = sum(c(t, k) for k in keys) / iters
     if has_l2:
         out["tlb_l2_hits_per_op"] = c(t, "l2_hits") / iters
         out["tlb_l2_misses_per_op"] = c(t, "l2_misses") / iters
     return out
+
+
+EVENT_METRICS: Dict[str, Tuple[str, ...]] = {
+    "tlb_satp_writes_per_op": ("satp_writes",),
+    "tlb_sfences_per_op": ("sfence_all", "sfence_asid", "sfence_va", "sfence_va_asid"),
+    "tlb_traps_per_op": ("traps_from_u",),
+    "tlb_srets_per_op": ("srets",),
+    "tlb_walk_cache_hits_per_op": ("walk_cache_hits",),
+}
+
+# The fully associative LRU L1 sizes whose misses are taken from a report with an LRU
+# profile (lru_profile=on): the axis of the crossover maps. The presets' own sizes are in it.
+LRU_SIZES = (4, 8, 10, 16, 24, 32, 40, 48, 64, 128, 256)
+
+
+def lru_metric(side: str, entries: int) -> str:
+    """The tidy metric of the misses per op of a fully associative LRU L1 of `entries`."""
+    return f"tlb_lru_l1{side}_misses_e{entries}_per_op"
+
+
+def _lru_misses(rep: Mapping[str, Any], rid: int, side: str, entries: int) -> Optional[float]:
+    """tlbmodel/report.py's lru_misses(rep, region, side, entries) when the report has an LRU
+    profile; None otherwise (no profile, an older report.py, another spelling of an argument)."""
+    fn = getattr(report_module(), "lru_misses", None)
+    if fn is None:
+        return None
+    for region in (rid, str(rid)):
+        for s in (f"l1{side}", side):
+            try:
+                v = fn(rep, region, s, entries)
+            except Exception:  # noqa: BLE001 - no profile in this report, or other spellings
+                continue
+            if v is not None:
+                return float(v)
+    return None
+
+
+def lru_rows_wanted(bench: str, params: Mapping[str, Any]) -> bool:
+    """Whether a line is one of the crossover workloads (TLB_WORKLOADS): only those get the
+    per-size LRU rows, to keep the CSV small."""
+    from .tidy import params_string
+    key = params_string(params)
+    return any(w.bench == bench and key in w.params for w in TLB_WORKLOADS)
 
 
 def rows_from_report(variant: Variant, preset: str, out: ConsoleOutput,
@@ -381,6 +506,12 @@ def rows_from_report(variant: Variant, preset: str, out: ConsoleOutput,
         metrics = op_metrics(region, iters, has_l2=has_l2,
                              where=f"{where}: region {rid} ({rec.bench} {rec.params})")
         metrics = {"iters": iters, **metrics}
+        if lru_rows_wanted(rec.bench, rec.params):
+            for side in ("i", "d"):
+                for n in LRU_SIZES:
+                    m = _lru_misses(report, rid, side, n)
+                    if m is not None and iters:
+                        metrics[lru_metric(side, n)] = m / iters
         for metric, value in metrics.items():
             rows.append(make_row(variant, rec.bench, rec.params, mode="tlb", metric=metric,
                                  value=value, preset=preset))
