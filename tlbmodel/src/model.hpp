@@ -485,7 +485,12 @@ class LruStack {
 struct DistanceHist {
   static constexpr uint32_t kCap = 4096;
   uint64_t accesses = 0, not_present = 0, overflow = 0;
-  std::vector<uint64_t> exact;  // exact[d]: accesses at depth d (grown on demand)
+  std::vector<uint64_t> exact = std::vector<uint64_t>(1, 0);  // exact[d]: accesses at depth d
+                                                              // (grown on demand)
+  void count_top() {  // depth 0, the most frequent case
+    accesses++;
+    exact[0]++;
+  }
   void count(uint32_t d) {
     accesses++;
     if (d == LruStack::kNotPresent) {
@@ -520,8 +525,8 @@ class LruProfile {
   // plugin's fast path): depth 0, unless a faulting lookup moved another entry to the top.
   void repeat(bool ifetch, DistanceHist& h) {
     Side& s = side_[ifetch];
-    if (s.top_is_last || !s.have_last) {
-      h.count(0);
+    if (__builtin_expect(s.top_is_last || !s.have_last, 1)) {
+      h.count_top();
       return;
     }
     access(ifetch, s.last.vpn, s.last.level, s.last.global, s.last.asid, h);

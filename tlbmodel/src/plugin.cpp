@@ -289,31 +289,11 @@ void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t mo
 }
 
 // The profile and the alternative configurations see every access the primary model sees, in
-// the same order. r: the primary's result, or null when the primary took its fast path (the
-// page of this side's previous access, nothing flushed since) to primary_pa. qemu_pa: QEMU's
-// PA to check the alternatives' translations against, or kNoPa.
-void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r,
-                  uint64_t primary_pa, uint64_t qemu_pa) {
-  if (c.prof) {
-    tlbm::DistanceHist& h = *c.prof_cur[ifetch];
-    if (!r) {
-      c.prof->repeat(ifetch, h);
-    } else if (r->ok) {
-      c.prof->access(ifetch, (va & tlbm::kVaMask) >> tlbm::page_shift(r->level), r->level,
-                     r->flags & tlbm::PTE_G, c.mmu.asid(), h);
-    } else {
-      h.count(tlbm::LruStack::kNotPresent);  // no valid leaf: nothing filled (a mismatch run)
-    }
-  }
-  if (c.alts.empty()) return;
-  if (!r && c.alts_synced[ifetch]) {
-    // Every alternative's last entry of this side is the primary's translation (same page, same
-    // PA), and nothing was flushed since: their fast paths hit too, at the same PA, and change
-    // no state. Only a mismatch would count.
-    if (qemu_pa != kNoPa && qemu_pa != primary_pa)
-      for (auto& ap : c.alts) ap->cur->mismatches++;
-    return;
-  }
+// the same order: extra_slow after the primary's look-up (r: its result), extra_fast when the
+// primary took its fast path (the page of this side's previous access, nothing flushed since)
+// to primary_pa. qemu_pa: QEMU's PA to check the alternatives' translations against, or kNoPa.
+void alt_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r,
+                uint64_t primary_pa, uint64_t qemu_pa) {
   const uint64_t page = r && r->ok ? 1ull << tlbm::page_shift(r->level) : 0;
   bool synced = r && r->ok;
   for (auto& ap : c.alts) {
@@ -332,9 +312,36 @@ void extra_access(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult* r
       size = 1ull << tlbm::page_shift(ar.level);
     }
     if (qemu_pa != kNoPa && qemu_pa != pa) a.cur->mismatches++;
-    if (pa != (r ? r->pa : primary_pa) || size != page) synced = false;
+    if (pa != primary_pa || size != page) synced = false;
   }
   if (r) c.alts_synced[ifetch] = synced;
+}
+
+void extra_slow(Vcpu& c, bool ifetch, uint64_t va, const tlbm::AccessResult& r, uint64_t qemu_pa) {
+  if (c.prof) {
+    tlbm::DistanceHist& h = *c.prof_cur[ifetch];
+    if (r.ok) {
+      c.prof->access(ifetch, (va & tlbm::kVaMask) >> tlbm::page_shift(r.level), r.level,
+                     r.flags & tlbm::PTE_G, c.mmu.asid(), h);
+    } else {
+      h.count(tlbm::LruStack::kNotPresent);  // no valid leaf: nothing filled (a mismatch run)
+    }
+  }
+  if (!c.alts.empty()) alt_access(c, ifetch, va, &r, r.pa, qemu_pa);
+}
+
+inline void extra_fast(Vcpu& c, bool ifetch, uint64_t va, uint64_t primary_pa, uint64_t qemu_pa) {
+  if (c.prof) c.prof->repeat(ifetch, *c.prof_cur[ifetch]);
+  if (c.alts.empty()) return;
+  if (c.alts_synced[ifetch]) {
+    // Every alternative's last entry of this side is the primary's translation (same page, same
+    // PA), and nothing was flushed since: their fast paths hit too, at the same PA, and change
+    // no state. Only a mismatch would count.
+    if (__builtin_expect(qemu_pa != kNoPa && qemu_pa != primary_pa, 0))
+      for (auto& ap : c.alts) ap->cur->mismatches++;
+    return;
+  }
+  alt_access(c, ifetch, va, nullptr, primary_pa, qemu_pa);
 }
 
 void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
@@ -345,14 +352,14 @@ void ifetch(Vcpu& c, unsigned vcpu, PageRec& p, uint64_t delta) {
   const uint64_t q = page_pa(p);
   if (!c.mmu.fast_i(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(true, va, k);
-    if (c.extras()) extra_access(c, true, va, &r, r.pa, q);
+    if (c.extras()) extra_slow(c, true, va, r, q);
     if (!r.ok) {
       mismatch(c, vcpu, "fetch-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
   } else if (c.extras()) {
-    extra_access(c, true, va, nullptr, pa, q);
+    extra_fast(c, true, va, pa, q);
   }
   if (q == kNoPa) {
     k.unchecked_fetch++;
@@ -371,11 +378,11 @@ uint64_t second_page(Vcpu& c, unsigned vcpu, uint64_t va, unsigned size, bool st
   k.page_crossings++;
   uint64_t pa;
   if (c.mmu.fast_d(va2, &pa)) {
-    if (c.extras()) extra_access(c, false, va2, nullptr, pa, kNoPa);
+    if (c.extras()) extra_fast(c, false, va2, pa, kNoPa);
     return pa;
   }
   const tlbm::AccessResult r = c.mmu.access(false, va2, k);
-  if (c.extras()) extra_access(c, false, va2, &r, r.pa, kNoPa);
+  if (c.extras()) extra_slow(c, false, va2, r, kNoPa);
   if (!r.ok) {
     mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va2, kNoPa, kNoPa, &r);
     return kNoPa;
@@ -393,14 +400,14 @@ inline void data_access(Vcpu& c, unsigned vcpu, uint64_t va, struct qemu_plugin_
   const uint64_t q = hw ? qemu_plugin_hwaddr_phys_addr(hw) : kNoPa;
   if (!c.mmu.fast_d(va, &pa)) {
     const tlbm::AccessResult r = c.mmu.access(false, va, k);
-    if (c.extras()) extra_access(c, false, va, &r, r.pa, q);
+    if (c.extras()) extra_slow(c, false, va, r, q);
     if (!r.ok) {
       mismatch(c, vcpu, store ? "store-walk-fault" : "load-walk-fault", va, kNoPa, q, &r);
       return;
     }
     pa = r.pa;
   } else if (c.extras()) {
-    extra_access(c, false, va, nullptr, pa, q);
+    extra_fast(c, false, va, pa, q);
   }
   if (!hw) {
     k.unchecked_data++;
@@ -568,7 +575,7 @@ void mem_load(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
   if (!g_set.check_all && c.mmu.fast_d(va, &pa)) {  // same page as the last access: no check
     c.cur->loads++;
     c.cur->unchecked_data++;
-    if (c.extras()) extra_access(c, false, va, nullptr, pa, kNoPa);
+    if (c.extras()) extra_fast(c, false, va, pa, kNoPa);
     return;
   }
   data_access(c, vcpu, va, qemu_plugin_get_hwaddr(info, va), false);
@@ -1323,7 +1330,7 @@ const char* const kUsage =
     "l1i_ways=W l1d_ways=W l2_ways=W (0: fully associative) l1i_super=N l1d_super=N (0: none) "
     "l2_4k_only=on|off walk_cache=N repl=lru|plru|fifo|random seed=N asid=on|off asid_bits=N "
     "satp_flush=on|off cost_<name>=X check=all|lookup out=FILE kernel=auto|none|PATH "
-    "ram_base=A ram_size=S label=TEXT samples=N mismatch_exit=CODE";
+    "ram_base=A ram_size=S label=TEXT samples=N mismatch_exit=CODE lru_profile=on|off alt=FILE";
 
 bool parse_double(const std::string& s, double* out) {
   if (s.empty()) return false;
