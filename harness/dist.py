@@ -249,8 +249,9 @@ class Engine:
         else:
             try:
                 client = Client(scheduler, timeout=WORKER_WAIT_SECONDS)
-            except (OSError, TimeoutError) as exc:
-                raise UserError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            except Exception as exc:  # OSError, TimeoutError, or distributed's own
+                raise UserError(f"--scheduler {scheduler}: cannot connect "
+                                f"({type(exc).__name__}: {exc})") from None
         engine = cls(client=client, cluster=cluster, scheduler=scheduler or "local")
         if say is not None:
             engine.say = say
