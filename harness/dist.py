@@ -312,7 +312,11 @@ class Engine:
             for token in inputs:
                 # after a loss the inputs are sent again: a dead worker may have held the
                 # only copy a new worker could fetch
-                sha, data = self.ship(Path(cwd) / token, again=attempt > 0)
+                try:
+                    sha, data = self.ship(Path(cwd) / token, again=attempt > 0)
+                except OSError as exc:
+                    raise QemuError(f"cannot ship the input {token}: {exc.strerror or exc}",
+                                    variant=variant, command=cmd, log=log) from None
                 refs.append(InputFile(token=token, sha=sha))
                 blobs[sha] = data
             job = BootJob(variant=variant, command=tuple(cmd), inputs=tuple(refs),
