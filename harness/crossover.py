@@ -295,3 +295,39 @@ def sweep_words(costs: Sequence[int], score_at: Callable[[int], Optional[Mapping
         sc = score_at(c)
         words.append("n/a" if sc is None else judge_word(sc))
     return intervals(costs, words)
+
+
+def asid_preset(presets: Sequence[str]) -> Optional[str]:
+    """The first preset of a real core with ASIDs (the table's TLB preset)."""
+    for p in presets:
+        if p in PRESETS and p != "ideal" and PRESETS[p].asid_bits > 0:
+            return p
+    return None
+
+
+def axis_note(m: Map) -> str:
+    """What the size axis of a map is, for a caption."""
+    if m.uses_lru:
+        p = m.points[0].preset
+        return (f"size axis: fully associative LRU L1 I and D of N entries each, from one "
+                f"{p} run's LRU profile; hypothetical except N = {PRESETS[p].l1d} "
+                f"({p}'s own size, PLRU there); {p}'s L2 and costs, each added miss charged "
+                f"the run's own cost per miss (an assumption)")
+    return ("size axis: the presets that were run, each at its own L1 size with its own L2, "
+            "walk cache and cost constants (no LRU profile in these runs)")
+
+
+def workload_label(w: TlbWorkload, params: str) -> str:
+    """A workload's name from the params used: `bench_tlb K=64`, `mix 256 KiB/10`."""
+    p = parse_params(params)
+    if w.bench == "bench_tlb":
+        return f"bench_tlb K={p.get('pages')}"
+    if w.bench == "bench_ctx":
+        return f"ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
+    if w.bench == "bench_pipe":
+        return f"pipe ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
+    if w.bench == "bench_mix":
+        return f"mix {p.get('ws_kb')} KiB/{p.get('every')}"
+    if w.bench == "bench_app":
+        return f"kv {p.get('kv_kb')} KiB"
+    return f"{w.bench} {params}"

@@ -14,7 +14,10 @@ import pandas as pd  # noqa: E402
 
 from . import select as sel  # noqa: E402
 from .tidy import PARAM_PREFIX  # noqa: E402
-from .tlb import CYCLE_MODEL_TEXT, preset_text  # noqa: E402
+from .tlb import PRESETS, TLB_WORKLOADS, CYCLE_MODEL_TEXT, preset_text  # noqa: E402
+
+PRESETS_SATP = {name: p.satp_write for name, p in PRESETS.items()}
+PRESET_L1D = {name: p.l1d for name, p in PRESETS.items()}
 from .variants import VARIANT_NAMES  # noqa: E402
 
 COLORS = {"s1-asid": "#c0392b", "s1-noasid": "#e6897e", "s2-asid": "#1f6fb4",
@@ -744,6 +747,85 @@ PLOTS += [("pipe_latency.png", "lat_pipe", plot_pipe_latency),
           ("mix_insns_per_access.png", "bench_mix instructions", plot_mix),
           ("mix_tlb_misses_per_access.png", "bench_mix TLB misses", plot_mix_tlb),
           ("lebench_relative.png", "LEBench relative to scheme 2", plot_lebench)]
+
+
+def plot_crossover(w: Any, df: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Crossover map of one TLB workload: the S1/S2 and S3/S2 ratios of modelled cycles per op
+    over the satp-write cost (x) and the L1 size (y), with ASIDs (left) and without (right).
+    > 1 (red): scheme 2 wins; < 1 (blue): the other scheme wins; black ticks: where the
+    ratio crosses 1; stars: the presets as modelled (every other point is hypothetical)."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    from . import crossover as xo
+    presets = sel.presets(df)
+    panels = {}
+    for panel in xo.PANELS:
+        m = xo.crossover_map(df, w, panel, presets, xo.asid_preset(presets))
+        if m is not None:
+            panels[panel] = m
+    if not panels:
+        return None
+    vals = [x for m in panels.values() for pr in xo.PAIRS for row in m.ratio[pr] for x in row
+            if x == x]
+    lo, hi = min(vals + [0.99]), max(vals + [1.01])
+    norm = TwoSlopeNorm(vcenter=1.0, vmin=min(lo, 0.99), vmax=max(hi, 1.01))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), squeeze=False)
+    mesh = None
+    for col, panel in enumerate(xo.PANELS):
+        m = panels.get(panel)
+        for row, pair in enumerate(xo.PAIRS):
+            ax = axes[row][col]
+            title = (f"S{pair[0]}/S{pair[1]} modelled cycles, "
+                     f"{'with ASIDs' if panel == 'asid' else 'without ASIDs'}")
+            if m is None:
+                ax.set_title(title + ": no data", fontsize=9)
+                ax.axis("off")
+                continue
+            z = m.ratio[pair]
+            xs = list(m.costs)
+            edges_x = [xs[0] - 0.5] + [x + 0.5 for x in xs]
+            edges_y = [i - 0.5 for i in range(len(m.points) + 1)]
+            mesh = ax.pcolormesh(edges_x, edges_y, z, cmap="RdBu_r", norm=norm, shading="flat")
+            for i, pt in enumerate(m.points):
+                c = m.crossing(pair, i)
+                if c is not None:
+                    ax.plot([c, c], [i - 0.45, i + 0.45], color="black", lw=2)
+                    ax.text(c + 1, i, f"{c:.0f}", fontsize=7, va="center")
+                own = PRESETS_SATP.get(pt.preset)
+                if own is not None and (pt.lru is None or pt.lru == PRESET_L1D.get(pt.preset)):
+                    ax.plot([own], [i], marker="*", color="black", ms=9)
+                ax.text(xs[-1] - 1, i, f"{z[i][-1]:.2f}", fontsize=7, ha="right", va="center")
+                ax.text(xs[0] + 8, i, f"{z[i][0]:.2f} at 0", fontsize=7, ha="left",
+                        va="center")
+            ax.set_yticks(range(len(m.points)))
+            ax.set_yticklabels([p.label for p in m.points], fontsize=7)
+            ax.set_xlabel("satp-write cost (cycles; presets assume 5–15)")
+            ax.set_ylabel("L1 entries (I/D)" if not m.uses_lru else "LRU L1 entries (I and D)")
+            ax.set_title(title, fontsize=9)
+    fig.subplots_adjust(top=0.86, right=0.86, hspace=0.45, wspace=0.45, left=0.12)
+    if mesh is not None:
+        fig.colorbar(mesh, cax=fig.add_axes([0.89, 0.12, 0.015, 0.7]),
+                     label="ratio (> 1: scheme 2 wins; < 1: the other scheme)")
+    any_m = next(iter(panels.values()))
+    pp = "; ".join(f"{p}: {xo.workload_label(w, q)}" for p, q in any_m.params.items())
+    note = (f"{w.bench}, per {w.per} ({pp}). A MODEL: modelled cycles from the counted events "
+            f"(docs/tlbmodel.md 'Cost model'), only the satp-write constant swept "
+            f"(satp count from the {any_m.satp_source} run). {xo.axis_note(any_m)}. "
+            f"Stars: the preset as modelled.")
+    fig.suptitle("\n".join(textwrap.wrap(note, 170)), fontsize=8)
+    path = out / f"crossover_{w.key}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _crossover_entry(w: Any) -> Tuple[str, str, Any]:
+    return (f"crossover_{w.key}.png", f"crossover map {w.key}",
+            lambda df, out: plot_crossover(w, df, out))
+
+
+PLOTS += [_crossover_entry(w) for w in TLB_WORKLOADS]
 
 
 def owned_files() -> List[str]:

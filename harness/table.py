@@ -360,20 +360,7 @@ def _ref_variant(v: str) -> str:
     return "s2-" + v.split("-", 1)[1]
 
 
-def short_label(w: TlbWorkload, params: str) -> str:
-    """A workload's name in a cell, from the params used: `bench_tlb K=64`, `mix 256 KiB/10`."""
-    p = parse_params(params)
-    if w.bench == "bench_tlb":
-        return f"bench_tlb K={p.get('pages')}"
-    if w.bench == "bench_ctx":
-        return f"ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
-    if w.bench == "bench_pipe":
-        return f"pipe ctx {p.get('procs')}×{p.get('ws_kb')} KiB"
-    if w.bench == "bench_mix":
-        return f"mix {p.get('ws_kb')} KiB/{p.get('every')}"
-    if w.bench == "bench_app":
-        return f"kv {p.get('kv_kb')} KiB"
-    return f"{w.bench} {params}"
+short_label = xo.workload_label
 
 
 @dataclass
