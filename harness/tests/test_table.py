@@ -205,3 +205,139 @@ def test_workloads_section_only_with_workload_rows(fixture_df: pd.DataFrame,
     assert render(df, fixture_facts) == render(fixture_df, fixture_facts)
     pipe = [ln for ln in after.splitlines() if ln.startswith("| Pipe round trip")][0]
     assert "S1 worst, S2 best, S3 middle" in pipe and "| agree: " in pipe
+
+
+# ------------------------------------------------------------------ synthetic TLB workloads
+# Hand-made rows: c906 (16 ASID bits, L1D 10, satp write 5 cycles in its cost model), the ASID
+# variants only. bench_tlb K=64 (64 pages > 10: loads the TLB) and bench_ctx 2 × 16 KiB
+# (8 pages: fits, so never ranked).
+
+from harness import crossover as xo  # noqa: E402
+from harness.tidy import make_frame, make_row  # noqa: E402
+from harness.tlb import lru_metric  # noqa: E402
+from harness.variants import variant_by_name  # noqa: E402
+
+
+def _tlb_rows(v: str, bench: str, params: Dict[str, int], **metrics: float) -> List[Any]:
+    return [make_row(variant_by_name(v), bench, params, mode="tlb", metric=m, value=x,
+                     preset="c906") for m, x in metrics.items()]
+
+
+# per iteration of bench_tlb K=64: (L1D misses, modelled cycles at satp 5, satp writes)
+SYN = {"s1-asid": (70.0, 880.0, 2.0), "s2-asid": (66.0, 900.0, 0.0),
+       "s3-asid": (66.0, 950.0, 0.0)}
+
+
+def synthetic(lru: bool = False) -> tuple:
+    rows: List[Any] = []
+    for v, (miss, cyc, satp) in SYN.items():
+        extra: Dict[str, float] = {}
+        if lru:  # an LRU profile: 8 entries miss more, 128 entries hold all 64 pages
+            extra = {lru_metric("i", 8): 0.0, lru_metric("d", 8): miss + 10,
+                     lru_metric("i", 128): 0.0, lru_metric("d", 128): 2.0}
+        rows += _tlb_rows(v, "bench_tlb", {"pages": 64}, tlb_l1i_misses_per_op=0.0,
+                          tlb_l1d_misses_per_op=miss, tlb_model_cycles_per_op=cyc,
+                          tlb_satp_writes_per_op=satp, tlb_insns_per_op=cyc - 100 - 10,
+                          model_cycles_per_op=cyc - 10, **extra)
+        # cost of the misses: model_cycles - insns = 100 cycles for `miss` misses
+        rows += _tlb_rows(v, "bench_ctx", {"procs": 2, "ws_kb": 16}, tlb_l1i_misses_per_op=1.0,
+                          tlb_l1d_misses_per_op=1.0, tlb_model_cycles_per_op=500.0,
+                          tlb_satp_writes_per_op=1.0)
+    facts = {"variants": {f"s{s}-{a}": {"scheme": s, "asid": a == "asid", "built": True,
+                                         "run_failures": []}
+                          for s in (1, 2, 3) for a in ("asid", "noasid")},
+             "tlbmodel": {"enabled": True, "built": True, "presets": ["u54", "c906"]}}
+    return make_frame(rows), facts
+
+
+def test_cycles_sweep_and_crossing_known_answers() -> None:
+    df, _ = synthetic()
+    e1 = xo.events(df, "s1-asid", "c906", "bench_tlb", "pages=64")
+    e2 = xo.events(df, "s2-asid", "c906", "bench_tlb", "pages=64")
+    assert e1 is not None and e2 is not None and e1.satp_source == "model"
+    # cycles(c) = 880 + 2 (c - 5) = 870 + 2c; scheme 2 has no satp write: 900 everywhere
+    assert [e1.cycles_at(c) for c in (0, 5, 15, 100)] == [870, 880, 900, 1070]
+    assert e2.cycles_at(100) == 900
+    m = xo.crossover_map(df, xo.TLB_WORKLOADS[0], "asid", ["u54", "c906"], "c906")
+    assert m is not None and [p.label for p in m.points] == ["c906 (10/10)"]
+    assert not m.uses_lru and m.loads == {"c906": True}
+    assert m.crossing((1, 2), 0) == pytest.approx(15.0)      # 870 + 2c = 900
+    assert m.ratio[(1, 2)][0][0] == pytest.approx(870 / 900)
+    assert m.crossing((3, 2), 0) is None                     # 950 / 900 everywhere
+    # no no-ASID data: that panel has no points
+    assert xo.crossover_map(df, xo.TLB_WORKLOADS[0], "noasid", ["u54", "c906"], "c906") is None
+
+
+def test_cycles_at_lru_size_known_answer() -> None:
+    df, _ = synthetic(lru=True)
+    e1 = xo.events(df, "s1-asid", "c906", "bench_tlb", "pages=64")
+    assert e1 is not None and sorted(e1.lru) == [8, 128]
+    # the run's cost per miss: (model cycles - insns) / misses = 100 / 70
+    assert e1.penalty == pytest.approx(100 / 70)
+    # at 128 entries: 2 misses instead of 70
+    assert e1.cycles_at(5, 128) == pytest.approx(880 + (2 - 70) * 100 / 70)
+    assert e1.misses_at(8) == 80
+    m = xo.crossover_map(df, xo.TLB_WORKLOADS[0], "asid", ["u54", "c906"], "c906")
+    assert m is not None and m.uses_lru
+    assert [(p.label, p.entries, p.hypothetical) for p in m.points] == \
+        [("LRU 8", 8, True), ("LRU 128", 128, True)]
+    assert "hypothetical except N = 10" in xo.axis_note(m)
+
+
+def test_tlb_and_performance_rows_from_tlb_loading_workloads() -> None:
+    df, facts = synthetic()
+    md = render_comparison(df, facts)
+    rows = table_rows(md)
+    tlb, perf = rows["tlb"], rows["performance"]
+    # the preset is the run's first with ASIDs (c906, not u54); ctx 2×16 KiB fits the L1
+    assert "asid: c906: L1 I+D misses: bench_tlb K=64 70/iteration; ctx 2×16 KiB " \
+           "2/switch (fits the L1: not ranked); mean 1.06× s2-asid over the 1 workloads " \
+           "exceeding the L1" in tlb[1]
+    # 70/66 = 1.061 > 5 %: S1 worst; S3 ties S2: both best; S3 not judged
+    assert "**measured: worst**" in tlb[1] and "**measured: best**" in tlb[2]
+    assert tlb[4] == "agree" and "S3 not judged" in tlb[5]
+    assert "Region (L1 size axis): with ASIDs, c906 (10/10) [1 workloads]: agree" in tlb[5]
+    # performance: modelled cycles at the preset's satp cost (5): S1 880 < S2 900 < S3 950
+    assert "0.98× s2-asid modelled cycles (c906 cost model; geomean of 1 TLB-loading " \
+           "workloads: bench_tlb K=64)" in perf[1]
+    assert perf[4] == "disagree"
+    # swept satp write 0..100 (tie 2 %): S1 = 870 + 2c against S2 900 and S3 950:
+    # S1 beats S3 (reversed) while 870 + 2c < 950 / 1.02 (c <= 30); S1 ties S3 up to
+    # 870 + 2c <= 950 * 1.02 (c <= 49); from c = 50 every pair is in the document's order
+    assert "with ASIDs, c906 (10/10) [1 workloads]: disagree at 0–30, partly at 31–49, " \
+           "agree at 50–100 cycles" in perf[5]
+    assert "where the document's claim fails or ties: disagree (with ASIDs, c906 (10/10) " \
+           "[1 workloads] at satp write 0–30 cycles); partly" in perf[5]
+
+
+def test_tlb_row_on_a_core_without_asids_says_so() -> None:
+    df, facts = synthetic()
+    df = df.assign(preset="u54")
+    facts["tlbmodel"]["presets"] = ["u54"]
+    tlb = table_rows(render_comparison(df, facts))["tlb"]
+    assert "asid: u54 (no ASIDs: asid = noasid): L1 I+D misses" in tlb[1]
+
+
+def test_switch_row_whole_yield_with_modelled_cycles(fixture_df: pd.DataFrame,
+                                                     fixture_facts: Dict[str, Any]) -> None:
+    """The whole yield's modelled cycles (c906) beside the instructions, a second ranking when
+    it differs, and the satp-cost range where the document's order holds."""
+    facts = copy.deepcopy(fixture_facts)
+    facts["tlbmodel"]["presets"] = ["u54", "c906"]
+    rows: List[Any] = []
+    # (modelled cycles at satp 5, satp writes) per switch
+    for v, (cyc, satp) in {"s1-asid": (700.0, 3.0), "s2-asid": (600.0, 1.0),
+                           "s3-asid": (760.0, 1.0)}.items():
+        rows += _tlb_rows(v, "bench_ctx", {"procs": 2, "ws_kb": 0},
+                          tlb_l1i_misses_per_op=0.0, tlb_l1d_misses_per_op=0.0,
+                          tlb_model_cycles_per_op=cyc, tlb_satp_writes_per_op=satp)
+    df = pd.concat([fixture_df, make_frame(rows)], ignore_index=True)
+    sw = table_rows(render_comparison(df, facts))["process-switch"]
+    assert "asid: whole yield 1,100 insns, 3 satp + 0 sfence.vma per switch; 700 modelled " \
+           "cycles (c906)" in sw[1]
+    assert sw[4] == "agree"   # on instructions: 650 < 760 < 1,100
+    assert "on modelled cycles (c906) the ranking differs: S1 middle (700), S2 best (600), " \
+           "S3 worst (760)" in sw[5]
+    # S1 = 685 + 3c, S2 = 595 + c, S3 = 755 + c (tie 2 %): S1 beats S3 (reversed) up to
+    # c = 27, ties it up to c = 42, loses from c = 43
+    assert "with ASIDs, c906: disagree at 0–27, partly at 28–42, agree at 43–100 cycles" in sw[5]

@@ -520,3 +520,69 @@ def test_plugin_model_cycles_per_op() -> None:
     assert m["model_cycles_per_op"] == (100 + 3 * 20) / 10
     del region["total"]["model_cycles"]
     assert "tlb_model_cycles_per_op" not in op_metrics(region, 10, has_l2=False)
+
+
+# ------------------------------------------------------------------ sweeps: events and LRU
+
+def test_event_and_lru_rows_from_a_report(tmp_path: Path) -> None:
+    """The cost model's event counts per op, and (for the crossover workloads only) the
+    misses of every LRU size from the report's stack-distance profile, hand-computed."""
+    from harness.tlb import LRU_SIZES, lru_metric
+    rep = json.loads((TLB_FIX / "bench_tlb.json").read_text())
+    t = rep["regions"]["206"]["total"]  # K = 64
+    t.update(satp_writes=40, sfence_all=0, sfence_asid=0, sfence_va=20, sfence_va_asid=0,
+             traps_from_u=20, srets=20, walk_cache_hits=0)
+    # misses at N = not present + overflow + accesses at depth >= N
+    hist = {"not_present": 10, "overflow": 0, "distances": {"5": 100, "40": 200, "100": 300}}
+    empty = {"not_present": 0, "overflow": 0, "distances": {}}
+    rep["lru_profile"] = {"cap": 4096, "totals": {"l1i": empty, "l1d": hist}, "modes": {},
+                          "regions": {"206": {"total": {"l1i": empty, "l1d": hist}},
+                                      "201": {"total": {"l1i": empty, "l1d": hist}}}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rep))
+    df = make_frame(rows_from_report(variant_by_name("s2-asid"), "u54", console("bench_tlb.log"),
+                                     load_report(path, preset="u54")))
+    iters = metric(df, "iters", "pages=64")
+    assert metric(df, "tlb_satp_writes_per_op", "pages=64") == 40 / iters
+    assert metric(df, "tlb_sfences_per_op", "pages=64") == 20 / iters
+    assert metric(df, "tlb_traps_per_op", "pages=64") == 20 / iters
+    if lru_profile_supported():
+        want = {4: 610, 8: 510, 10: 510, 16: 510, 24: 510, 32: 510, 40: 510, 48: 310,
+                64: 310, 128: 10, 256: 10}
+        assert sorted(want) == sorted(LRU_SIZES)
+        for n, misses in want.items():
+            assert metric(df, lru_metric("d", n), "pages=64") == misses / iters
+            assert metric(df, lru_metric("i", n), "pages=64") == 0
+        # K = 2 is not a crossover workload: no LRU rows for it
+        assert df[(df["params"] == "pages=2") & df["metric"].str.startswith("tlb_lru")].empty
+    # an older report (no event counters, no profile): neither kind of row
+    old = frame("s2-asid", "bench_tlb")
+    assert not old["metric"].str.startswith("tlb_lru").any()
+    assert "tlb_satp_writes_per_op" not in set(old["metric"])
+
+
+def test_preset_sizes_and_satp_costs_match_the_plugin() -> None:
+    """harness.tlb.PRESETS' L1 sizes and satp-write costs are the plugin's (model.cpp)."""
+    src = (REPO / "tlbmodel" / "src" / "model.cpp").read_text()
+    for p in PRESETS.values():
+        m = re.search(r'\{"' + p.name + r'",\s*(\w+(?:::fa\((\d+)\))?),\s*(\w+(?:::fa\((\d+)\))?)'
+                      r'.*?\{([\d.]+),\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)', src, re.S)
+        assert m, p.name
+        l1i = int(m.group(2)) if m.group(2) else None
+        l1d = int(m.group(4)) if m.group(4) else None
+        assert (l1i, l1d) == (p.l1i, p.l1d), p.name
+        assert float(m.group(8)) == p.satp_write, p.name
+
+
+def test_crossover_plots_render(tmp_path: Path) -> None:
+    from harness.plots import make_plots
+    from harness.tests.test_table import synthetic
+    df, _ = synthetic()
+    written, skipped = make_plots(df, tmp_path)
+    names = {p.name for p in written}
+    assert {"crossover_tlb64.png", "crossover_ctx16.png"} <= names, skipped
+    assert (tmp_path / "crossover_tlb64.png").stat().st_size > 1000
+    assert "crossover map kv: no data" in skipped
+    df, _ = synthetic(lru=True)
+    written, _ = make_plots(df, tmp_path / "lru")
+    assert "crossover_tlb64.png" in {p.name for p in written}
