@@ -69,16 +69,38 @@ class BootOutcome:
     error: Optional[str] = None           # the run could not start (the message)
 
 
+# A worker's files older than this are removed when it starts a boot: job directories left by
+# a worker that was killed, blobs of kernels no run has used for a week.
+STALE_JOB_SECONDS = 6 * 3600
+STALE_BLOB_SECONDS = 7 * 86400
+_pruned = False
+
+
 def _worker_root() -> Path:
+    global _pruned
     root = Path(tempfile.gettempdir()) / f"sv39lab-dask-{os.getuid()}"
     (root / "blobs").mkdir(parents=True, exist_ok=True)
+    if not _pruned:  # once per worker process
+        _pruned = True
+        now = time.time()
+        for p in list(root.glob("job-*")) + list((root / "blobs").iterdir()):
+            try:
+                age = now - p.stat().st_mtime
+                if p.is_dir() and age > STALE_JOB_SECONDS:
+                    shutil.rmtree(p, ignore_errors=True)
+                elif p.is_file() and age > STALE_BLOB_SECONDS:
+                    p.unlink()
+            except OSError:
+                pass
     return root
 
 
 def _blob_file(root: Path, sha: str, data: bytes) -> Path:
     """The shipped bytes as a file in the worker's cache (written once per content)."""
     path = root / "blobs" / sha
-    if not path.is_file():
+    if path.is_file():
+        os.utime(path)  # its age is the time since its last use
+    else:
         tmp = path.with_name(f"{sha}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
