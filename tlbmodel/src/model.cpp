@@ -754,36 +754,31 @@ namespace tlbm {
 
 // ------------------------------------------------------------------ LruStack::FlatMap
 int LruStack::FlatMap::find(uint64_t k) const {
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = slots_.size() - 1;
   for (size_t i = slot(k);; i = (i + 1) & mask) {
-    if (keys_[i] == k) return vals_[i];
-    if (keys_[i] == kEmpty) return -1;
+    if (slots_[i].key == k) return slots_[i].val;
+    if (slots_[i].key == kEmpty) return -1;
   }
 }
 
 void LruStack::FlatMap::grow() {
-  std::vector<uint64_t> keys;
-  std::vector<int> vals;
-  keys.swap(keys_);
-  vals.swap(vals_);
-  keys_.assign(keys.size() * 2, kEmpty);
-  vals_.assign(keys.size() * 2, -1);
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
   used_ = 0;
-  for (size_t i = 0; i < keys.size(); i++)
-    if (keys[i] != kEmpty) put(keys[i], vals[i]);
+  for (const Slot& e : old)
+    if (e.key != kEmpty) put(e.key, e.val);
 }
 
 void LruStack::FlatMap::put(uint64_t k, int v) {
-  if (2 * (used_ + 1) > keys_.size()) grow();  // load factor at most 1/2: short probes
-  const size_t mask = keys_.size() - 1;
+  if (2 * (used_ + 1) > slots_.size()) grow();  // load factor at most 1/2: short probes
+  const size_t mask = slots_.size() - 1;
   for (size_t i = slot(k);; i = (i + 1) & mask) {
-    if (keys_[i] == k) {
-      vals_[i] = v;
+    if (slots_[i].key == k) {
+      slots_[i].val = v;
       return;
     }
-    if (keys_[i] == kEmpty) {
-      keys_[i] = k;
-      vals_[i] = v;
+    if (slots_[i].key == kEmpty) {
+      slots_[i] = {k, v};
       used_++;
       return;
     }
@@ -791,33 +786,27 @@ void LruStack::FlatMap::put(uint64_t k, int v) {
 }
 
 void LruStack::FlatMap::erase(uint64_t k) {
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = slots_.size() - 1;
   size_t i = slot(k);
-  while (keys_[i] != k) {
-    if (keys_[i] == kEmpty) return;
+  while (slots_[i].key != k) {
+    if (slots_[i].key == kEmpty) return;
     i = (i + 1) & mask;
   }
   // Backward-shift deletion: move later members of the probe run into the hole, so that no
   // tombstones are needed and every probe stops at the first empty slot.
-  for (size_t j = (i + 1) & mask; keys_[j] != kEmpty; j = (j + 1) & mask) {
-    const size_t home = slot(keys_[j]);
-    // keys_[j] may fill the hole at i when its home is not cyclically in (i, j]
+  for (size_t j = (i + 1) & mask; slots_[j].key != kEmpty; j = (j + 1) & mask) {
+    const size_t home = slot(slots_[j].key);
+    // slots_[j] may fill the hole at i when its home is not cyclically in (i, j]
     const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (!stays) {
-      keys_[i] = keys_[j];
-      vals_[i] = vals_[j];
+      slots_[i] = slots_[j];
       i = j;
     }
   }
-  keys_[i] = kEmpty;
-  vals_[i] = -1;
+  slots_[i] = Slot{};
   used_--;
 }
 
-// ------------------------------------------------------------------ LruStack
-// The count of items per stamp is a bitmap (one bit per stamp), and a Fenwick tree counts
-// the items per 64-stamp block: an update is one bit and log2(cap / 64) tree nodes, a query a
-// popcount and as many nodes (a Fenwick tree per stamp would take six more levels each).
 // Bits set in x. Inline SWAR: __builtin_popcountll becomes a libgcc call without -mpopcnt,
 // and the host build must not assume the host's instruction set.
 static inline int popcount64(uint64_t x) {
@@ -831,7 +820,6 @@ void LruStack::reset_tree(size_t cap) {
   cap_ = cap;  // a multiple of 64
   bits_.assign(cap / 64, 0);
   btree_.assign(cap / 64 + 1, 0);
-  at_stamp_.assign(cap + 1, kFree);
 }
 
 void LruStack::add(uint32_t t, int v) {
@@ -852,13 +840,19 @@ uint32_t LruStack::new_stamp() {
     // Out of stamps: renumber the live items 1..n in their order, dropping the holes below
     // every entry, in a tree with room for at least as many new uses again (so compactions
     // cost O(1) per use, amortised).
+    // (stamp, node or kHole) of every item, oldest first; O(n log n) once per >= n uses
+    std::vector<std::pair<uint32_t, int>> items;
+    items.reserve(live_ + holes_.size());
+    for (size_t i = 0; i < nodes_.size(); i++)
+      if (nodes_[i].stamp) items.emplace_back(nodes_[i].stamp, int(i));
+    for (uint32_t h : holes_) items.emplace_back(h, kHole);
+    std::sort(items.begin(), items.end());
     std::vector<int> order;
-    order.reserve(live_ + holes_.size());
+    order.reserve(items.size());
     bool seen_entry = false;
-    for (size_t t = 1; t <= clock_; t++) {
-      const int v = at_stamp_[t];
+    for (const auto& [t, v] : items) {
       if (v >= 0) seen_entry = true;
-      if (v >= 0 || (v == kHole && seen_entry)) order.push_back(v);
+      if (v >= 0 || seen_entry) order.push_back(v);
     }
     size_t cap = 1024;
     while (cap < 2 * (order.size() + 1)) cap *= 2;
@@ -867,7 +861,6 @@ uint32_t LruStack::new_stamp() {
     for (size_t i = 0; i < order.size(); i++) {
       const uint32_t t = uint32_t(i + 1);
       if (order[i] >= 0) nodes_[order[i]].stamp = t; else holes_.push_back(t);
-      at_stamp_[t] = order[i];
       bits_[i >> 6] |= 1ull << (i & 63);
     }
     // linear-time construction of the block tree: each node's sum pushed to its parent
@@ -886,14 +879,12 @@ void LruStack::consume_top_hole() {
   std::pop_heap(holes_.begin(), holes_.end());
   const uint32_t h = holes_.back();
   holes_.pop_back();
-  at_stamp_[h] = kFree;
   add(h, -1);
 }
 
 void LruStack::put_on_top(int idx) {
   const uint32_t t = new_stamp();  // may renumber: read stamps only after it
   nodes_[idx].stamp = t;
-  at_stamp_[t] = idx;
   add(t, +1);
 }
 
@@ -903,13 +894,12 @@ void LruStack::to_top(int idx, bool fills) {
   if (fills && !holes_.empty() && holes_.front() > old) {
     // a hole above: the sizes that miss fill it, and the old place becomes a hole
     consume_top_hole();
-    at_stamp_[old] = kHole;
     holes_.push_back(old);
     std::push_heap(holes_.begin(), holes_.end());
   } else {
     add(old, -1);
-    at_stamp_[old] = kFree;
   }
+  nodes_[idx].stamp = 0;  // off the stack until put_on_top (a renumbering must skip it)
   put_on_top(idx);
 }
 
@@ -966,7 +956,6 @@ uint32_t LruStack::use_va(uint64_t va, uint16_t asid, bool touch) {
 void LruStack::remove(int idx) {
   Node& n = nodes_[idx];
   // its place becomes a hole (counted in the tree as before)
-  at_stamp_[n.stamp] = kHole;
   holes_.push_back(n.stamp);
   std::push_heap(holes_.begin(), holes_.end());
   by_key_.erase(n.key);
@@ -986,10 +975,9 @@ void LruStack::remove(int idx) {
 template <class Pred>
 size_t LruStack::remove_if(Pred pred) {
   size_t k = 0;
-  for (size_t t = 1; t <= clock_ && live_ > 0; t++) {
-    const int idx = at_stamp_[t];
-    if (idx >= 0 && pred(nodes_[idx])) {
-      remove(idx);
+  for (size_t i = 0; i < nodes_.size() && live_ > 0; i++) {
+    if (nodes_[i].stamp && pred(nodes_[i])) {  // stamp 0: a free node
+      remove(int(i));
       k++;
     }
   }

@@ -433,17 +433,20 @@ class LruStack {
   // Open addressing with linear probing and backward-shift deletion: uint64 key -> int.
   class FlatMap {
    public:
-    FlatMap() { keys_.assign(64, kEmpty); vals_.assign(64, -1); }
+    FlatMap() : slots_(64) {}
     int find(uint64_t k) const;
     void put(uint64_t k, int v);
     void erase(uint64_t k);
-    void clear() { keys_.assign(64, kEmpty); vals_.assign(64, -1); used_ = 0; }
+    void clear() { slots_.assign(64, Slot{}); used_ = 0; }
    private:
     static constexpr uint64_t kEmpty = ~0ull;
-    size_t slot(uint64_t k) const { return size_t((k * 0x9e3779b97f4a7c15ull) >> 20) & (keys_.size() - 1); }
+    struct Slot {  // key and value side by side: one cache line per probe
+      uint64_t key = kEmpty;
+      int val = -1;
+    };
+    size_t slot(uint64_t k) const { return size_t((k * 0x9e3779b97f4a7c15ull) >> 20) & (slots_.size() - 1); }
     void grow();
-    std::vector<uint64_t> keys_;
-    std::vector<int> vals_;
+    std::vector<Slot> slots_;
     size_t used_ = 0;
   };
   uint64_t key_of(uint64_t vpn, uint8_t level, bool global, uint16_t asid) const {
@@ -471,11 +474,10 @@ class LruStack {
   std::vector<Node> nodes_;
   std::vector<int> free_;
   FlatMap by_key_, by_va_;   // exact key -> node; (level, vpn) -> first node of its list
-  static constexpr int kFree = -1, kHole = -2;
+  static constexpr int kHole = -2;  // in a renumbering: a hole, not a node
   size_t cap_ = 0;               // stamps 1..cap_ are available before a renumbering
   std::vector<uint64_t> bits_;   // bit t-1: stamp t holds an entry or a hole
   std::vector<int32_t> btree_;   // Fenwick tree of the items per 64-stamp block
-  std::vector<int> at_stamp_;    // node holding each stamp, kHole, or kFree
   std::vector<uint32_t> holes_;  // stamps of the holes, a max-heap (the topmost is consumed)
   uint32_t clock_ = 0;
   size_t live_ = 0;
