@@ -1048,7 +1048,16 @@ uint64_t DistanceHist::misses(uint32_t n) const {
 }
 
 // ------------------------------------------------------------------ LruProfile
+void LruProfile::drain() {
+  for (size_t i = 0; i < npending_; i++) {
+    const Pending& p = pending_[i];
+    p.hist->count(side_[p.side_global & 1].stack.use(p.vpn, p.level, p.side_global & 2, p.asid));
+  }
+  npending_ = 0;
+}
+
 void LruProfile::fault(bool ifetch, uint64_t va, uint16_t asid, DistanceHist& h) {
+  drain();
   Side& s = side_[ifetch];
   // A real N-entry L1 touches the entry only when it holds it (N > d) and fills nothing: the
   // stack can follow the sizes above d only (moving it up), so a fault that finds its entry
@@ -1063,6 +1072,7 @@ void LruProfile::fault(bool ifetch, uint64_t va, uint16_t asid, DistanceHist& h)
 
 void LruProfile::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid) {
   const uint16_t a = uint16_t(asid & 0xffff) & cfg_.asid_mask();  // as Mmu::sfence
+  drain();
   for (Side& s : side_) {
     if (!has_va && !has_asid) s.stack.flush_all();
     else if (!has_va) s.stack.flush_asid(a);
@@ -1073,6 +1083,7 @@ void LruProfile::sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid) 
 }
 
 void LruProfile::satp_flush() {
+  drain();
   for (Side& s : side_) {
     s.stack.flush_nonglobal();
     s.top_is_last = false;

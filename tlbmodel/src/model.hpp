@@ -511,6 +511,12 @@ struct DistanceHist {
 
 // One L1 side's profile: its stack and what it needs to follow the primary model's accesses.
 // The plugin calls it beside Mmu (same accesses, same flushes, same satp writes).
+//
+// Accesses are queued and applied to the stacks in batches: interleaved with QEMU's own work
+// each stack update would find the stacks out of the caches; a batch of them runs with hot
+// caches. A histogram's counts do not depend on their order, only the stacks' updates do,
+// and those keep their order (a flush or a faulting look-up applies the queue first). Call
+// drain() before reading the histograms, inexact() or the stacks.
 class LruProfile {
  public:
   explicit LruProfile(const Config& cfg)
@@ -521,7 +527,8 @@ class LruProfile {
     s.last = {vpn, level, global, asid};
     s.top_is_last = true;
     s.have_last = true;
-    h.count(s.stack.use(vpn, level, global, asid));
+    pending_[npending_++] = {vpn, &h, asid, level, uint8_t((ifetch ? 1 : 0) | (global ? 2 : 0))};
+    if (npending_ == kBatch) drain();
   }
   // An access to the page of this side's previous access, with no flush in between (the
   // plugin's fast path): depth 0, unless a faulting lookup moved another entry to the top.
@@ -537,6 +544,7 @@ class LruProfile {
   void fault(bool ifetch, uint64_t va, uint16_t asid, DistanceHist& h);
   void sfence(bool has_va, uint64_t va, bool has_asid, uint64_t asid);
   void satp_flush();  // the primary's satp_flush removed non-global entries
+  void drain();       // applies the queued accesses
   uint64_t inexact() const { return inexact_; }
   const LruStack& stack(bool ifetch) const { return side_[ifetch].stack; }
 
@@ -553,9 +561,19 @@ class LruProfile {
     Last last;
     bool have_last = false, top_is_last = false;
   };
+  struct Pending {
+    uint64_t vpn;
+    DistanceHist* hist;
+    uint16_t asid;
+    uint8_t level;
+    uint8_t side_global;  // bit 0: instruction side, bit 1: G
+  };
+  static constexpr size_t kBatch = 512;
   Config cfg_;
   Side side_[2];  // [0] data, [1] instructions
   uint64_t inexact_ = 0;
+  Pending pending_[kBatch];
+  size_t npending_ = 0;
 };
 
 }  // namespace tlbm

@@ -933,6 +933,7 @@ void profile_json(tlbm::Json& j) {
   uint64_t inexact = 0, live_i = 0, live_d = 0;
   for (auto& vp : g_vcpus) {
     if (!vp || !vp->prof) continue;
+    vp->prof->drain();
     inexact += vp->prof->inexact();
     live_i += vp->prof->stack(true).size();
     live_d += vp->prof->stack(false).size();

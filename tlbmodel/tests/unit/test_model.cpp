@@ -724,6 +724,7 @@ static bool t_lru_profile() {
           prof.access(false, t.vpn, t.level, t.flags & PTE_G, asid, hist);
         }
       }
+      prof.drain();
       for (size_t i = 0; i + 1 < tlbs.size(); i++) CHECK_EQ(hist.misses(sizes[i]), misses[i]);
       CHECK_EQ(hist.misses(0), misses.back());
       CHECK_EQ(prof.inexact(), 0);
@@ -739,15 +740,19 @@ static bool t_lru_profile() {
     DistanceHist hist;
     for (int pass = 0; pass < 3; pass++)
       for (uint64_t i = 0; i < 5000; i++) prof.access(true, 0x40000 + i, 0, false, 1, hist);
+    prof.drain();
     CHECK_EQ(hist.not_present, 5000);
     CHECK_EQ(hist.overflow, 10000);  // depth 4999 is past the exact cap
     CHECK_EQ(hist.misses(4096), 15000);
     prof.sfence(true, (0x40000ull + 17) << 12, false, 0);
     prof.access(true, 0x40000 + 17, 0, false, 1, hist);
+    prof.drain();
     CHECK_EQ(hist.not_present, 5001);
     prof.access(true, 0x40000 + 18, 0, false, 1, hist);  // 4998 after it, plus the refill
+    prof.drain();
     CHECK_EQ(hist.overflow, 10001);
     prof.access(true, 0x40000 + 18, 0, false, 1, hist);
+    prof.drain();
     CHECK_EQ(hist.exact[0], 1);
   }
   return ok;
