@@ -81,6 +81,34 @@ class Figures:
         ref = _need(perf_insns(self.df, "s2-" + v.split("-", 1)[1]), f"{v} perf reference")
         return f"{geomean([mine[k] / ref[k] for k in mine]):.2f}×"
 
+    def whole(self, v: str, metric: str = "insns_per_op") -> str:
+        """The whole yield to another process (bench_ctx ws 0, 2 processes, raw) per switch."""
+        x = _need(sel.ctx_switch_insns(self.df, v, metric, subtract=False), f"{v} whole yield")
+        return fmt_num(x[0])
+
+    def wholecycles(self, preset: str, v: str) -> str:
+        x = _need(sel.ctx_switch_tlb(self.df, v, "tlb_model_cycles_per_op", preset,
+                                     subtract=False), f"{v} whole-yield cycles {preset}")
+        return fmt_num(x[0])
+
+    def tablepreset(self) -> str:
+        from .table import table_preset
+        return _need(table_preset(self.df, self.facts), "a TLB preset")
+
+    def tlbw(self, preset: str, v: str, key: str, what: str = "misses") -> str:
+        """A TLB workload (harness.tlb.TLB_WORKLOADS key) of v under preset: L1 I+D misses per
+        op, or its modelled cycles ("cycles"), or the params it used ("label")."""
+        from .table import table_preset, tlb_workload_figs
+        if preset == "table":
+            preset = _need(table_preset(self.df, self.facts), "a TLB preset")
+        f = next((f for f in tlb_workload_figs(self.df, v, preset) if f.w.key == key), None)
+        f = _need(f, f"{v} {key} {preset}")
+        if what == "label":
+            return f.label
+        if what == "cycles":
+            return fmt_num(_need(f.cycles, f"{v} {key} cycles"))
+        return fmt_num(f.misses)
+
     def kaslr(self, v: str, key: str) -> str:
         k = _need((self.facts["variants"].get(v) or {}).get("kaslr"), f"{v} kaslr")
         x = _need(k.get(key), f"{v} kaslr {key}")
@@ -111,7 +139,7 @@ class Figures:
 FUNCTIONS: Dict[str, Callable[..., str]] = {
     name: getattr(Figures, name) for name in
     ("icount", "kilo", "switch", "wall_us", "tlb", "tlbswitch", "loc", "perf", "kaslr", "meta",
-     "seeds", "verdict")}
+     "seeds", "verdict", "whole", "wholecycles", "tablepreset", "tlbw")}
 
 
 def render(template: str, df: pd.DataFrame, facts: Mapping[str, Any],
