@@ -599,21 +599,28 @@ def _loading_events(df: pd.DataFrame, panel: str, pt: xo.Point, need_satp: bool 
     return out
 
 
-def _group_rows(rows: List[Tuple[str, str, List[Tuple[int, int, str]]]]
+def _group_rows(rows: List[Tuple[str, Any, List[Tuple[int, int, str]]]]
                 ) -> List[Tuple[str, List[Tuple[int, int, str]]]]:
-    """Consecutive points of one panel with the same intervals share one entry."""
-    out: List[Tuple[str, List[Tuple[int, int, str]]]] = []
-    last: Optional[Tuple[str, List[Tuple[int, int, str]]]] = None
-    labels: List[str] = []
-    for panel, label, iv in rows:
-        if last is not None and last[0] == panel and last[1] == iv:
-            labels.append(label)
-            continue
-        if last is not None:
-            out.append((f"{_panel_title(last[0])}, {' / '.join(labels)}", last[1]))
-        last, labels = (panel, iv), [label]
-    if last is not None:
-        out.append((f"{_panel_title(last[0])}, {' / '.join(labels)}", last[1]))
+    """Consecutive points of one panel with the same intervals share one entry: rows are
+    (panel, (point or label, number of workloads or None), intervals)."""
+    groups: List[Tuple[str, List[Any], List[Tuple[int, int, str]]]] = []
+    for panel, pt, iv in rows:
+        if groups and groups[-1][0] == panel and groups[-1][2] == iv:
+            groups[-1][1].append(pt)
+        else:
+            groups.append((panel, [pt], iv))
+    out = []
+    for panel, pts, iv in groups:
+        lru = [p for p, _ in pts if isinstance(p, xo.Point) and p.lru is not None]
+        if lru and len(lru) == len(pts):
+            a, b = lru[0].lru, lru[-1].lru
+            label = f"LRU L1 {a}{'' if a == b else f'–{b}'} entries"
+        else:
+            label = " / ".join(p.label if isinstance(p, xo.Point) else str(p) for p, _ in pts)
+        ns = sorted({n for _, n in pts if n is not None})
+        if ns:
+            label += f" [{ns[0]}{'' if len(ns) == 1 else f'–{ns[-1]}'} workloads]"
+        out.append((f"{_panel_title(panel)}, {label}", iv))
     return out
 
 
@@ -645,15 +652,14 @@ def region_performance(df: pd.DataFrame, facts: Mapping[str, Any],
             def score_at(c: int, evs: List[Dict[int, xo.Events]] = evs,
                          pt: xo.Point = pt) -> Dict[int, float]:
                 return {k: geomean([e[k].cycles_at(c, pt.lru) for e in evs]) for k in SCHEMES}
-            label = pt.label + (" (hypothetical size)" if pt.hypothetical else "") + \
-                f" [{len(evs)} workloads]"
-            rows.append((panel, label, xo.sweep_words(xo.SATP_COSTS, score_at, word)))
+            rows.append((panel, (pt, len(evs)), xo.sweep_words(xo.SATP_COSTS, score_at, word)))
     if not rows:
         return ""
     g = _group_rows(rows)
     lru = any(pt.lru is not None for pn in xo.PANELS for pt in _points(df, facts, pn))
-    axis = ("L1 sizes from one run's LRU profile (hypothetical sizes with that preset's L2 and "
-            "costs)" if lru else "L1 sizes = the presets run, each with its own L2 and costs")
+    axis = ("L1 sizes: fully associative LRU L1s from the runs' LRU profile, hypothetical "
+            "sizes with the table preset's L2 and costs" if lru else
+            "L1 sizes = the presets run, each with its own L2 and costs")
     return (f"Region (geomean of modelled cycles over the TLB-loading workloads, satp write "
             f"swept {xo.SATP_COSTS[0]}–{xo.SATP_COSTS[-1]} cycles; {axis}): "
             + xo.region_text(g) + "; " + _fail_text(g, True))
@@ -677,13 +683,13 @@ def region_tlb(df: pd.DataFrame, facts: Mapping[str, Any], tol: Mapping[str, flo
             if not ratios[2]:
                 continue
             sc = {k: sum(r) / len(r) for k, r in ratios.items()}
-            label = pt.label + (" (hypothetical size)" if pt.hypothetical else "") + \
-                f" [{len(ratios[2])} workloads]"
-            rows.append((panel, label, [(0, 0, word(sc))]))
+            rows.append((panel, (pt, len(ratios[2])), [(0, 0, word(sc))]))
     if not rows:
         return ""
     g = _group_rows(rows)
-    return ("Region (L1 size axis): " + "; ".join(f"{lab}: {iv[0][2]}" for lab, iv in g)
+    lru = any(pt.lru is not None for pn in xo.PANELS for pt in _points(df, facts, pn, False))
+    axis = ("LRU sizes from the runs' profile, hypothetical" if lru else "the presets run")
+    return (f"Region (L1 size axis: {axis}): " + "; ".join(f"{lab}: {iv[0][2]}" for lab, iv in g)
             + "; " + _fail_text(g, False))
 
 
@@ -706,7 +712,7 @@ def region_switch(df: pd.DataFrame, facts: Mapping[str, Any], tol: Mapping[str, 
 
         def score_at(c: int, evs: Dict[int, xo.Events] = evs) -> Dict[int, float]:
             return {k: e.cycles_at(c) for k, e in evs.items()}
-        rows.append((panel, preset, xo.sweep_words(xo.SATP_COSTS, score_at, word)))
+        rows.append((panel, (preset, None), xo.sweep_words(xo.SATP_COSTS, score_at, word)))
     if not rows:
         return ""
     g = _group_rows(rows)

@@ -68,8 +68,10 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()
     # the U54 has no ASID bits: TLB runs boot the kernel capped to 0 bits and the model has
     # none, so s1-asid runs as s1-noasid does there (13 = the fake's polluting 2 + 11)
-    assert "| TLB behaviour (model) | asid: u54: null 13 L1 misses" in md
-    assert "noasid: u54: null 13 L1 misses" in md
+    assert "| s1-asid | u54 | 2 / 11 | 2 | 13 |" in md      # the per-variant TLB table
+    assert "| s1-noasid | u54 | 2 / 11 | 2 | 13 |" in md
+    # the TLB row uses the first preset with ASIDs (c906) and the TLB-loading workloads
+    assert "| TLB behaviour (model) | asid: c906: L1 I+D misses: bench_tlb K=64 " in md
     assert meta["options"]["tlb"]["presets"] == ["u54", "c906"]
     assert meta["options"]["kaslr_seeds"]["seeds"] == [1, 2]  # --quick's seed list
     assert (results / "logs" / "build-s3-asid.log").is_file()

@@ -296,7 +296,8 @@ def test_tlb_and_performance_rows_from_tlb_loading_workloads() -> None:
     # 70/66 = 1.061 > 5 %: S1 worst; S3 ties S2: both best; S3 not judged
     assert "**measured: worst**" in tlb[1] and "**measured: best**" in tlb[2]
     assert tlb[4] == "agree" and "S3 not judged" in tlb[5]
-    assert "Region (L1 size axis): with ASIDs, c906 (10/10) [1 workloads]: agree" in tlb[5]
+    assert "Region (L1 size axis: the presets run): with ASIDs, c906 (10/10) [1 workloads]: " \
+           "agree" in tlb[5]
     # performance: modelled cycles at the preset's satp cost (5): S1 880 < S2 900 < S3 950
     assert "0.98× s2-asid modelled cycles (c906 cost model; geomean of 1 TLB-loading " \
            "workloads: bench_tlb K=64)" in perf[1]
