@@ -765,10 +765,6 @@ def plot_crossover(w: Any, df: pd.DataFrame, out: Path) -> Optional[Path]:
             panels[panel] = m
     if not panels:
         return None
-    vals = [x for m in panels.values() for pr in xo.PAIRS for row in m.ratio[pr] for x in row
-            if x == x]
-    lo, hi = min(vals + [0.99]), max(vals + [1.01])
-    norm = TwoSlopeNorm(vcenter=1.0, vmin=min(lo, 0.99), vmax=max(hi, 1.01))
     fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), squeeze=False)
     mesh = None
     for col, panel in enumerate(xo.PANELS):
@@ -785,7 +781,10 @@ def plot_crossover(w: Any, df: pd.DataFrame, out: Path) -> Optional[Path]:
             xs = list(m.costs)
             edges_x = [xs[0] - 0.5] + [x + 0.5 for x in xs]
             edges_y = [i - 0.5 for i in range(len(m.points) + 1)]
-            mesh = ax.pcolormesh(edges_x, edges_y, z, cmap="RdBu_r", norm=norm, shading="flat")
+            pv = [x for r in z for x in r if x == x]
+            pnorm = TwoSlopeNorm(vcenter=1.0, vmin=min(pv + [0.99]), vmax=max(pv + [1.01]))
+            mesh = ax.pcolormesh(edges_x, edges_y, z, cmap="RdBu_r", norm=pnorm, shading="flat")
+            fig.colorbar(mesh, ax=ax, shrink=0.9, pad=0.02)
             for i, pt in enumerate(m.points):
                 c = m.crossing(pair, i)
                 if c is not None:
@@ -802,16 +801,14 @@ def plot_crossover(w: Any, df: pd.DataFrame, out: Path) -> Optional[Path]:
             ax.set_xlabel("satp-write cost (cycles; presets assume 5–15)")
             ax.set_ylabel("L1 entries (I/D)" if not m.uses_lru else "LRU L1 entries (I and D)")
             ax.set_title(title, fontsize=9)
-    fig.subplots_adjust(top=0.86, right=0.86, hspace=0.45, wspace=0.45, left=0.12)
-    if mesh is not None:
-        fig.colorbar(mesh, cax=fig.add_axes([0.89, 0.12, 0.015, 0.7]),
-                     label="ratio (> 1: scheme 2 wins; < 1: the other scheme)")
+    fig.subplots_adjust(top=0.86, right=0.97, hspace=0.45, wspace=0.3, left=0.1)
     any_m = next(iter(panels.values()))
     pp = "; ".join(f"{p}: {xo.workload_label(w, q)}" for p, q in any_m.params.items())
     note = (f"{w.bench}, per {w.per} ({pp}). A MODEL: modelled cycles from the counted events "
             f"(docs/tlbmodel.md 'Cost model'), only the satp-write constant swept "
             f"(satp count from the {any_m.satp_source} run). {xo.axis_note(any_m)}. "
-            f"Stars: the preset as modelled.")
+            f"Stars: the preset as modelled. Colour: the ratio, each panel on its own scale "
+            f"centred at 1 (red > 1: scheme 2 wins; blue < 1: the other scheme).")
     fig.suptitle("\n".join(textwrap.wrap(note, 170)), fontsize=8)
     path = out / f"crossover_{w.key}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
