@@ -174,6 +174,16 @@ $(O)/user/%.S.o: user/%.S $(GEN)/flags.txt
 $(O)/user/%.elf: $(O)/user/%.cpp.o $(USER_LIB_OBJS) user/lib/user.ld
 	$(call say,LD,$@)$(CXX) $(USER_CXXFLAGS) $(USER_LDFLAGS) $< $(USER_LIB_OBJS) -lgcc -o $@
 
+# A multi-file program is a folder user/NAME/ (or user/bench/NAME/) holding main.cpp: the
+# program NAME, linked from every .cpp and .S in that folder.
+USER_DIR_PROGS := $(patsubst %/main.cpp,%,$(wildcard user/*/main.cpp user/bench/*/main.cpp))
+define user_dir_prog
+$(O)/$(1).elf: $(patsubst %,$(O)/%.o,$(sort $(wildcard $(1)/*.cpp $(1)/*.S))) $(USER_LIB_OBJS) user/lib/user.ld
+	$$(call say,LD,$$@)$$(CXX) $$(USER_CXXFLAGS) $$(USER_LDFLAGS) $$(filter %.o,$$^) -lgcc -o $$@
+endef
+$(foreach p,$(USER_DIR_PROGS),$(eval $(call user_dir_prog,$(p))))
+USER_PROGS += $(patsubst %,$(O)/%.elf,$(USER_DIR_PROGS))
+
 $(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
 	@mkdir -p $(GEN)
 	$(call say,GEN,$@)$(PYTHON) scripts/embed_programs.py $@ $(USER_PROGS)
