@@ -109,7 +109,7 @@ ifneq ($(BUILD_GOALS),)
 endif
 
 # ---------------------------------------------------------------- flags
-# The kernel is integer-only (lp64: it never touches an FP register outside kernel/arch/fp.S);
+# The kernel is integer-only (lp64: it never touches an FP register outside kernel/arch/fp.cpp);
 # user programs are lp64d, with their FP state saved and restored per process by the kernel.
 KERNEL_ARCH := -march=rv64imac_zicsr_zifencei -mabi=lp64
 USER_ARCH := -march=rv64imafdc_zicsr_zifencei -mabi=lp64d
@@ -117,10 +117,14 @@ COMMON_FLAGS := -mcmodel=medany \
   -ffreestanding -nostdlib -fno-pie -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -fno-use-cxa-atexit -fno-stack-protector -fno-asynchronous-unwind-tables \
   -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
+# One folder per scheme: kernel/scheme/<name>/ holds its scheme.cpp, slide.hpp, state.hpp,
+# trapgen.py and scheme.mk (its extra compiler flags and link checks).
 SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
-# -fno-tree-switch-conversion: no tables of pointers (absolute addresses; see scripts/check_relocs.py).
-KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
-  -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) -DSCHEME_HEADER='"scheme/$(SCHEME_NAME).hpp"'
+SCHEME_DIR := kernel/scheme/$(SCHEME_NAME)
+include $(SCHEME_DIR)/scheme.mk
+KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax $(SCHEME_CXXFLAGS) \
+  -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) \
+  -DSCHEME_SLIDE_HEADER='"$(SCHEME_DIR:kernel/%=%)/slide.hpp"' -DSCHEME_STATE_HEADER='"$(SCHEME_DIR:kernel/%=%)/state.hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
   -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax
 USER_CXXFLAGS := -std=c++20 $(USER_ARCH) $(COMMON_FLAGS) -I$(SRC)/user/lib -I$(SRC)/include
@@ -144,13 +148,13 @@ $(GEN)/config.stamp: $(O)/.config scripts/genconfig.py Kconfig
 $(GEN)/config.hpp: $(GEN)/config.stamp ;
 $(GEN)/config/%: $(GEN)/config.stamp ;
 
-# trapgen rewrites trap.S and trap_layout.h only when they change; the stamp keeps a no-op
-# make from running it again.
-$(GEN)/trap.stamp: $(O)/.config kernel/scheme/trapgen.py
+# The scheme's trapgen.py (over kernel/scheme/trapgen_common.py) rewrites trap.S, trap_layout.h
+# and trap_checks.hpp only when they change; the stamp keeps a no-op make from running it again.
+$(GEN)/trap.stamp: $(O)/.config kernel/scheme/trapgen_common.py $(wildcard kernel/scheme/*/trapgen.py)
 	@mkdir -p $(GEN)
-	$(call say,GEN,$(GEN)/trap.S)$(PYTHON) kernel/scheme/trapgen.py $(O)/.config $(GEN)
+	$(call say,GEN,$(GEN)/trap.S)$(PYTHON) $(SCHEME_DIR)/trapgen.py $(O)/.config $(GEN)
 	@touch $@
-$(GEN)/trap.S $(GEN)/trap_layout.h: $(GEN)/trap.stamp ;
+$(GEN)/trap.S $(GEN)/trap_layout.h $(GEN)/trap_checks.hpp: $(GEN)/trap.stamp ;
 
 # Compile, then turn the compiler's dependency file into per-option dependencies.
 fixdep = $(PYTHON) $(SRC)/scripts/fixdep.py $(@:.o=.d) $(GEN)
@@ -191,7 +195,7 @@ $(GEN)/programs.S: $(USER_PROGS) scripts/embed_programs.py
 $(O)/generated/programs.S.o: $(USER_PROGS)
 
 # ---------------------------------------------------------------- kernel
-SCHEME_SRC := kernel/scheme/$(SCHEME_NAME).cpp
+SCHEME_SRC := $(wildcard $(SCHEME_DIR)/*.cpp)
 KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
 KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
 
@@ -207,9 +211,9 @@ $(O)/kernel/%.S.o: kernel/%.S $(GEN)/flags.txt | $(GEN_READY)
 $(O)/generated/%.S.o: $(GEN)/%.S $(GEN)/flags.txt | $(GEN_READY)
 	$(call say,AS,$<)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@ && $(fixdep)
 
-$(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld scripts/check_relocs.py
+$(O)/kernel.elf: $(KERNEL_OBJS) $(GEN)/kernel.ld $(SCHEME_LINK_CHECKS)
 	$(call say,LD,$@)$(CXX) $(KERNEL_CXXFLAGS) $(KERNEL_LDFLAGS) $(KERNEL_OBJS) -lgcc -o $@.tmp
-	$(if $(CONFIG_SCHEME_RANDOMIZED),$(call say,RELOCS,$@)$(PYTHON) scripts/check_relocs.py $@.tmp)
+	$(if $(SCHEME_LINK_CHECKS),$(call say,CHECK,$@)$(foreach check,$(SCHEME_LINK_CHECKS),$(PYTHON) $(check) $@.tmp &&) true)
 	@mv $@.tmp $@
 	@echo "built $@ (scheme $(CONFIG_SCHEME))"
 

@@ -79,7 +79,7 @@ extern "C" [[noreturn]] void kmain(u64 hartid, u64 fdt_pa) {
   frames::init(virt_to_phys(__kernel_end), PhysAddr(layout::RAM_BASE + kmap::ram_mapped()));
   u64 kaslr_seed = 0;
   bool fixed_seed = numeric_bootarg(boot_info.bootargs, "kaslr_seed", &kaslr_seed);
-  const char* entropy = fixed_seed ? rng::init_fixed(kaslr_seed) : rng::init(boot_info);
+  const char* entropy = fixed_seed ? rng::init_fixed(kaslr_seed) : rng::init({boot_info.rng_seed, boot_info.rng_seed_len, boot_info.has_zkr});
   if (fixed_seed)
     kprintf("*** kaslr_seed=%lu: kernel layout randomization is REPRODUCIBLE, not secret (measurement runs only) ***\n",
             kaslr_seed);

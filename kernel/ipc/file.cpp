@@ -4,7 +4,7 @@
 #include "lib/log.hpp"
 #include "mm/frame.hpp"
 #include "proc/process.hpp"
-#include "trap/usercopy.hpp"
+#include "mm/usercopy.hpp"
 
 using namespace uapi;
 

@@ -30,5 +30,8 @@ void backtrace(u64 fp);
     if (!(cond)) panic("assertion failed: %s at %s:%d", #cond, __FILE__, __LINE__); \
   } while (0)
 
+// The physical address of kernel memory at `p` (mm/kview.cpp: lib/ does not know the window).
+u64 kernel_phys_addr(const void* p);
+
 // End QEMU with this exit status (0 = success) through the virt test device.
 [[noreturn]] void power_off(int status);

@@ -2,7 +2,6 @@
 #include "lib/log.hpp"
 
 #include "arch/riscv.hpp"
-#include "mm/kview.hpp"
 
 namespace {
 
@@ -95,7 +94,7 @@ int ksnprintf(char* buf, size_t size, const char* fmt, ...) {
 void console_write(const char* s, size_t len) {
   // The SBI debug console takes a physical address.
   while (len) {
-    long n = sbi::console_write(virt_to_phys(s).value, len);
+    long n = sbi::console_write(kernel_phys_addr(s), len);
     if (n <= 0) break;
     s += n, len -= n;
   }

@@ -94,15 +94,16 @@ void reset() {
 
 namespace rng {
 
-const char* init(const BootInfo& info) {
+const char* init(const Sources& sources) {
   reset();
-  bool dt = info.rng_seed_len > 0;
+  bool dt = sources.seed_len > 0;
   if (dt) {
-    u32 words[sizeof info.rng_seed / 4] = {};
-    memcpy(words, info.rng_seed, info.rng_seed_len);
-    absorb(words, (info.rng_seed_len + 3) / 4);
+    u32 words[16] = {};
+    size_t len = min<size_t>(sources.seed_len, sizeof words);
+    memcpy(words, sources.seed, len);
+    absorb(words, (len + 3) / 4);
   }
-  bool zkr = info.has_zkr && absorb_zkr(16);
+  bool zkr = sources.has_zkr && absorb_zkr(16);
   absorb64(riscv::rdtime());
   if (dt && zkr) return "device-tree rng-seed + Zkr seed CSR + timer jitter";
   if (dt) return "device-tree rng-seed + timer jitter";

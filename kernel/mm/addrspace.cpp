@@ -179,7 +179,7 @@ Error AddressSpace::resolve_fault(u64 va, Access access) {
     if (e != Error::None) return Error::NoMemory;
     frame.release();
     fence_page(page);  // the hart may hold the invalid entry this page replaced
-    if (config::stats) proc::counters_now().page_faults++;
+    if (config::stats) stats::counters_now().page_faults++;
     return Error::None;
   }
   if (access == Access::Write && any(pte->flags() & PteFlags::Cow)) {
@@ -195,7 +195,7 @@ Error AddressSpace::resolve_fault(u64 va, Access access) {
       *pte = Pte::make(old, flags);  // the last sharer: the page is ours again
     }
     fence_page(page);
-    if (config::stats) proc::counters_now().cow_faults++;
+    if (config::stats) stats::counters_now().cow_faults++;
     return Error::None;
   }
   // Present and permitted: not a stale invalid entry either (every invalid-to-valid change is

@@ -6,7 +6,10 @@
 #include "mm/arealist.hpp"
 #include "mm/pagetable.hpp"
 #include "scheme/scheme.hpp"
+#include "scheme/state.hpp"
 #include "uapi/syscall.h"
+
+struct Process;
 
 class AddressSpace {
  public:

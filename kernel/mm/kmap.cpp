@@ -3,7 +3,7 @@
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "mm/tlb.hpp"
-#include "proc/process.hpp"
+#include "lib/counters.hpp"
 
 extern "C" char __kernel_start[], __text_end[], __rodata_end[];
 
@@ -62,7 +62,7 @@ Error map_trampoline(PhysPageNum root, const void* code, PteFlags extra, u64& pt
 
 void activate(u64 satp) {
   CSR_WRITE(satp, satp);
-  if (config::stats) proc::counters_now().satp_writes++;
+  if (config::stats) stats::counters_now().satp_writes++;
   tlb::flush_all();
 }
 

@@ -1,23 +1,23 @@
 #include "mm/tlb.hpp"
 
 #include "arch/riscv.hpp"
-#include "proc/process.hpp"
+#include "lib/counters.hpp"
 
 namespace tlb {
 
 void flush_all() {
   asm volatile("sfence.vma zero, zero" ::: "memory");
-  if (config::stats) proc::counters_now().sfence_all++;
+  if (config::stats) stats::counters_now().sfence_all++;
 }
 
 void flush_asid(u16 asid) {
   asm volatile("sfence.vma zero, %0" ::"r"(u64(asid)) : "memory");
-  if (config::stats) proc::counters_now().sfence_asid++;
+  if (config::stats) stats::counters_now().sfence_asid++;
 }
 
 void flush_page(u64 va, u16 asid) {
   asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(u64(asid)) : "memory");
-  if (config::stats) proc::counters_now().sfence_addr++;
+  if (config::stats) stats::counters_now().sfence_addr++;
 }
 
 void flush_range(u64 start, u64 end, u16 asid) {

@@ -1,4 +1,4 @@
-#include "trap/usercopy.hpp"
+#include "mm/usercopy.hpp"
 
 using namespace uapi;
 

@@ -3,8 +3,9 @@
 
 #include "arch/fp.hpp"
 #include "ipc/file.hpp"
+#include "lib/counters.hpp"
 #include "mm/addrspace.hpp"
-#include "trap_layout.h"
+#include "scheme/scheme.hpp"
 #include "uapi/syscall.h"
 
 enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
@@ -16,22 +17,16 @@ enum class WaitReason : u8 { None, Sleep, Child, Pipe };
 struct Context {
   u64 ra, sp, gp, tp, s[12];
 };
-static_assert(sizeof(Context) == CONTEXT_REGS * 8, "Context must match trapgen.py's CONTEXT_REGS");
 
-// The registers of user mode, saved at each trap (layout: generated/trap_layout.h).
+// The registers of user mode, saved at each trap, and the fields every scheme's trap path uses;
+// the scheme's own fields follow (scheme/<scheme>/state.hpp). The generated trap path's offsets
+// are checked against this struct by generated/trap_checks.hpp (trap/trapgen_checks.cpp).
 struct TrapFrame {
   u64 x[32];  // x[0] unused
   u64 epc;
-  u64 kernel_satp, kernel_sp, kernel_trap, kernel_tf, user_satp;  // scheme 1 only
   u64 satp_writes, sfence_all, syscalls;  // counted by the generated trap path
-  u64 user_stvec, userret, userret_full;   // scheme 1: this core's trampoline entry and exits
+  [[no_unique_address]] scheme::TrapFrameExtra scheme;
 };
-static_assert(sizeof(TrapFrame) == TF_SIZE && __builtin_offsetof(TrapFrame, epc) == TF_EPC &&
-              __builtin_offsetof(TrapFrame, user_satp) == TF_USER_SATP &&
-              __builtin_offsetof(TrapFrame, syscalls) == TF_SYSCALLS &&
-              __builtin_offsetof(TrapFrame, userret_full) == TF_USERRET_FULL,
-              "TrapFrame must match generated/trap_layout.h");
-static_assert(uapi::SYS_COUNT == TRAPGEN_SYS_COUNT, "trapgen.py's SYS_COUNT must match the ABI");
 
 // A power-of-two size: the running process is found as table[running] on every system call,
 // and a power of two makes that index one shift instead of a multiply.
@@ -71,7 +66,7 @@ inline int current_index() { return running; }
 inline void set_current(int index) { running = index; }
 // The counters that events happening now are charged to (the current process; boot events
 // before the first process go to a boot record).
-uapi::Counters& counters_now();
+inline uapi::Counters& counters_now() { return stats::counters_now(); }
 
 // Boot: create init running `argv[0]` (an embedded program) and never return.
 [[noreturn]] void start_init(const char* const* argv, int argc);

@@ -1,24 +1,16 @@
-// The scheme interface: everything that differs between the three kernel VM designs.
-//
-// The rest of the kernel calls these and never asks which scheme it runs. One scheme is
-// compiled in (kernel/scheme/separate.cpp, shared.cpp or randomized.cpp); its inline part
-// (the slide and the per-address-space state) comes from the matching .hpp via SCHEME_HEADER.
+// The scheme's operations: everything that differs between the three kernel VM designs, as
+// functions the rest of the kernel calls without asking which scheme it runs. One scheme is
+// compiled in (kernel/scheme/<scheme>/scheme.cpp). The scheme's two lower layers are
+// scheme/slide.hpp (where the kernel window is) and scheme/state.hpp (what a scheme keeps in
+// address spaces, processes and trap frames); this header needs neither.
 #pragma once
 
 #include "lib/types.hpp"
-#include "mm/addr.hpp"
-#include "mm/layout.hpp"
 
 struct Process;
 class AddressSpace;
 struct Context;
 struct TrapFrame;
-
-// Per-scheme inline definitions:
-//   uptr scheme::slide()   how far the running kernel window is from LINK_WINDOW (0 unless scheme 3)
-//   struct scheme::SpaceState      kernel-side state of one address space (slot, private tables)
-//   struct scheme::ProcessState    kernel-side state of one process (scheme 1: its trap frame)
-#include SCHEME_HEADER
 
 namespace scheme {
 

@@ -1,14 +1,21 @@
 #!/usr/bin/python3
-"""Generate the trap entry/exit and context-switch assembly for the configured scheme.
+"""The part of the trap-path generator that every scheme shares.
 
-    trapgen.py DIR/.config DIR/generated   ->   trap.S and trap_layout.h
+Each scheme folder has its own generator (kernel/scheme/<scheme>/trapgen.py) with one class
+that subclasses `Scheme` below and calls `main()`:
 
-The three schemes share the register save/restore code; they differ in how a trap reaches the
-kernel (satp switch through a trampoline, or none), in how the CPU is handed to another process
-(one satp write, and in scheme 3 through a switch page mapped at one fixed VA in every table)
-and in how a fresh kernel stack is entered. Each difference sits in one class below, so the
-generated file for a scheme contains only what that scheme executes. Read the output in
+    kernel/scheme/<scheme>/trapgen.py DIR/.config DIR/generated
+        ->   trap.S, trap_layout.h and trap_checks.hpp
+
+What lives here is what all schemes execute: the register save/restore, the system-call
+dispatch, kernelvec, the fresh-entry stub, the context save/load, and the trap-frame fields
+that every scheme uses. A scheme adds its own trap-frame fields (`extra_fields`), its trap
+entry/exit (`trap_path`) and its context switch (`switch_path`). Read the output in
 DIR/generated/trap.S: it is commented for people, not only for the assembler.
+
+Every constant and offset the generated code relies on is also written to trap_checks.hpp as a
+`static_assert` against the C++ definition (kernel/trap/trapgen_checks.cpp compiles it), so the
+two can never disagree silently.
 """
 from __future__ import annotations
 
@@ -16,35 +23,36 @@ import sys
 from pathlib import Path
 
 # ---------------------------------------------------------------- trap-frame layout
-# x1..x31 at 8*i; the kernel-side fields follow. Shared with C++ through trap_layout.h.
-FIELDS = [
-    ("EPC", 256),          # user pc at the trap
-    ("KERNEL_SATP", 264),  # scheme 1: the kernel table's satp
-    ("KERNEL_SP", 272),    # scheme 1: top of this process's kernel stack (kernel VA)
-    ("KERNEL_TRAP", 280),  # scheme 1: user_trap_entry (kernel VA)
-    ("KERNEL_TF", 288),    # scheme 1: this trap frame's kernel VA
-    ("USER_SATP", 296),    # scheme 1: the process table's satp
-    ("SATP_WRITES", 304),  # satp writes done by the trap path (counter)
-    ("SFENCE_ALL", 312),   # sfence.vma zero,zero done by the trap path (counter)
-    ("SYSCALLS", 320),     # system calls dispatched (counter)
-    ("USER_STVEC", 328),   # scheme 1: uservec's trampoline VA (the variant for this core)
-    ("USERRET", 336),      # scheme 1: userret's trampoline VA (the variant for this core)
-    ("USERRET_FULL", 344), # scheme 1: userret_full's trampoline VA (the variant for this core)
+# x1..x31 at 8*i (x[0] unused); then the fields every scheme uses, then the scheme's own
+# (`Scheme.extra_fields`, the C++ side in kernel/scheme/<scheme>/state.hpp). Each entry is
+# (NAME in the assembly, member designator in C++'s TrapFrame).
+X_REGS_BYTES = 32 * 8
+COMMON_FIELDS = [
+    ("EPC", "epc"),                  # user pc at the trap
+    ("SATP_WRITES", "satp_writes"),  # satp writes done by the trap path (counter)
+    ("SFENCE_ALL", "sfence_all"),    # sfence.vma zero,zero done by the trap path (counter)
+    ("SYSCALLS", "syscalls"),        # system calls dispatched (counter)
 ]
-TRAPFRAME_SIZE = 352
 # Context saved by a context switch: ra, sp, the callee-saved s0..s11, and gp and tp, which
 # belong to the user (the kernel never uses them) and would otherwise pass from the process
 # switched out to the one switched in, since the fast trap exits do not restore them.
 CONTEXT_REGS = ["ra", "sp", "gp", "tp"] + [f"s{i}" for i in range(12)]
+CONTEXT_MEMBERS = ["ra", "sp", "gp", "tp"] + [f"s[{i}]" for i in range(12)]
 
 ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1"] + \
     [f"a{i}" for i in range(8)] + [f"s{i}" for i in range(2, 12)] + ["t3", "t4", "t5", "t6"]
 CALLER_SAVED = [1] + [5, 6, 7] + list(range(10, 18)) + [28, 29, 30, 31]  # ra, t0-2, a0-7, t3-6
 ALL_BUT_SP = [1] + list(range(3, 32))
 
+# Restated from C++ (checked there by trap_checks.hpp): include/uapi/layout.h and
+# kernel/mm/layout.hpp (the fixed pages), include/uapi/syscall.h (SYS_COUNT),
+# kernel/arch/riscv.hpp (the ecall cause), kernel/trap/trap.cpp (kernelvec's frame).
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
-SYS_COUNT = 22              # include/uapi/syscall.h: SYS_COUNT (checked by the C++ build)
+SYS_COUNT = 22
+CAUSE_USER_ECALL = 8
+KERNELVEC_FRAME = 272              # x1..x31 at 8*i, sepc at 256, rounded to 16
+KERNELVEC_SEPC = 256
 
 
 def read_config(path: str) -> dict[str, str]:
@@ -67,27 +75,38 @@ class Emitter:
         return "\n".join(self.lines) + "\n"
 
 
-def off(name: str) -> int:
-    return dict(FIELDS)[name]
-
-
 class Scheme:
     """What all schemes share: register save/restore, kernelvec, the fresh-entry stub."""
 
     number = 0
     title = ""
+    folder = ""  # kernel/scheme/<folder>/ holds the scheme
+    # This scheme's own trap-frame fields, after COMMON_FIELDS: (NAME, C++ member of TrapFrame).
+    extra_fields: list[tuple[str, str]] = []
 
     def __init__(self, cfg: dict[str, str]) -> None:
         self.asid = cfg.get("ASID") == "y"
         self.stats = cfg.get("STATS") == "y"
         self.e = Emitter()
 
+    # -- the trap-frame layout
+    def fields(self) -> list[tuple[str, int, str]]:
+        """(NAME, offset, C++ member designator) of every trap-frame field after the registers."""
+        names = COMMON_FIELDS + self.extra_fields
+        return [(name, X_REGS_BYTES + 8 * i, member) for i, (name, member) in enumerate(names)]
+
+    def frame_size(self) -> int:
+        return (X_REGS_BYTES + 8 * len(COMMON_FIELDS + self.extra_fields) + 15) // 16 * 16
+
+    def off(self, name: str) -> int:
+        return {n: o for n, o, _ in self.fields()}[name]
+
     # -- helpers
     def count(self, base: str, field: str, tmp: str = "t2") -> None:
         if self.stats:
-            self.e(f"    ld {tmp}, {off(field)}({base})      # count it\n"
+            self.e(f"    ld {tmp}, {self.off(field)}({base})      # count it\n"
                    f"    addi {tmp}, {tmp}, 1\n"
-                   f"    sd {tmp}, {off(field)}({base})")
+                   f"    sd {tmp}, {self.off(field)}({base})")
 
     def flush_after_satp(self, base: str | None) -> None:
         """The full flush that follows a satp write when the core has no usable ASIDs."""
@@ -111,11 +130,11 @@ class Scheme:
         e = self.e
         e(f"""\
     csrr t0, scause
-    li t1, 8                       # environment call from U-mode
+    li t1, {CAUSE_USER_ECALL}                       # environment call from U-mode
     bne t0, t1, 1f
-    ld t0, {off('EPC')}({tf})
+    ld t0, {self.off('EPC')}({tf})
     addi t0, t0, 4                 # return past the ecall
-    sd t0, {off('EPC')}({tf})""")
+    sd t0, {self.off('EPC')}({tf})""")
         if self.stats:
             self.count(tf, "SYSCALLS", "t0")
         if reload_a0:
@@ -147,13 +166,13 @@ class Scheme:
 
     def header(self) -> None:
         self.e(f"""\
-# Generated by kernel/scheme/trapgen.py for scheme {self.number}: {self.title}
+# Generated by kernel/scheme/{self.folder}/trapgen.py for scheme {self.number}: {self.title}
 # ASIDs {'on' if self.asid else 'off'}, counters {'on' if self.stats else 'off'}. Do not edit: change the generator.
 #include "trap_layout.h"
 """)
 
     def kernelvec(self) -> None:
-        self.e("""\
+        self.e(f"""\
 # ---------------------------------------------------------------- kernelvec
 # Traps taken in supervisor mode. The kernel runs with interrupts off, so these are kernel
 # faults (or an expected probe fault). Switch to the emergency stack first: the fault may be a
@@ -164,16 +183,16 @@ class Scheme:
 kernelvec:
     csrw sscratch, sp              # sscratch is free: kernel traps are fatal, except the boot-time CSR probe (before any process)
     la sp, emergency_stack_top
-    addi sp, sp, -272""")
+    addi sp, sp, -{KERNELVEC_FRAME}""")
         self.save_user_regs("sp", skip=0)
-        self.e("""\
+        self.e(f"""\
     csrr t0, sscratch
     sd t0, 16(sp)                  # the interrupted sp
     csrr t0, sepc
-    sd t0, 256(sp)
+    sd t0, {KERNELVEC_SEPC}(sp)
     mv a0, sp
     call kernel_trap               # returns only for a fixed-up probe fault (sepc updated)
-    ld t0, 256(sp)
+    ld t0, {KERNELVEC_SEPC}(sp)
     csrw sepc, t0""")
         self.restore_regs("sp", [i for i in ALL_BUT_SP])
         self.e("""\
@@ -197,6 +216,12 @@ fresh_entry:
 1:  j 1b
 """)
 
+    def trap_path(self) -> None:
+        raise NotImplementedError
+
+    def switch_path(self) -> None:
+        raise NotImplementedError
+
     def generate(self) -> str:
         self.header()
         # The markers delimit what only this scheme has (the harness counts these lines as the
@@ -209,328 +234,56 @@ fresh_entry:
         self.fresh_entry()
         return self.e.text()
 
+    # -- the C++ side
+    def layout_header(self) -> str:
+        lines = [f"// Generated by kernel/scheme/{self.folder}/trapgen.py: the trap-frame layout shared with trap.S.",
+                 "#pragma once",
+                 f"#define TF_SIZE {self.frame_size()}",
+                 f"#define CONTEXT_REGS {len(CONTEXT_REGS)}",
+                 f"#define TRAMPOLINE_VA 0x{TRAMPOLINE:x}ul",
+                 f"#define TRAPFRAME_VA 0x{TRAPFRAME:x}ul",
+                 f"#define TRAPGEN_SYS_COUNT {SYS_COUNT}"]
+        lines += [f"#define TF_{name} {offset}" for name, offset, _ in self.fields()]
+        return "\n".join(lines) + "\n"
 
-class SeparateTable(Scheme):
-    number = 1
-    title = "separate kernel page table"
-
-    def variants(self) -> list[tuple[str, bool]]:
-        """(symbol suffix, flush after satp) for each copy of the trampoline code. With ASIDs
-        configured the kernel picks at boot: the plain copy if the core has usable ASIDs, the
-        flushing copy if it has none (or asid_bits= took them away)."""
-        return [("", False), ("_flush", True)] if self.asid else [("_flush", True)]
-
-    def trap_path(self) -> None:
-        e = self.e
-        e(f"""\
-# ---------------------------------------------------------------- the trampoline page
-# Mapped at TRAMPOLINE (0x{TRAMPOLINE:x}) in the kernel table and in every process table.
-# User mode sees only its own pages, this page and its trap frame at TRAPFRAME
-# (0x{TRAPFRAME:x}); so a trap saves the user registers there, then switches satp to the
-# kernel table. Two satp writes per trap: one in uservec, one in userret. Each entry and exit
-# is here {'twice: without and with the full flush that a core without ASIDs needs after a satp write; the trap frame holds the addresses of the copy this core uses' if self.asid else 'once, with the full flush that ASID=n needs after every satp write'}.
-    .section .trampoline, "ax"
-    .globl trampoline_start
-    .balign 4096
-trampoline_start:""")
-        for suffix, flush in self.variants():
-            self.uservec(suffix, flush)
-        for suffix, flush in self.variants():
-            self.userret(suffix, flush, full=False)
-        for suffix, flush in self.variants():
-            self.userret(suffix, flush, full=True)
-        if not self.asid:
-            e("# ASID=n: the plain names are the flushing copies.")
-            for name in ("uservec", "userret", "userret_full"):
-                e(f"    .globl {name}\n    .set {name}, {name}_flush")
-        e(f"""\
-    .balign 4096
-    .globl trampoline_end
-trampoline_end:
-
-# ---------------------------------------------------------------- kernel side
-# user_trap_entry(a0 = trap frame kernel VA), on this process's kernel stack, kernel table.
-    .section .text
-    .globl user_trap_entry
-    .balign 4
-user_trap_entry:
-    la t0, kernelvec
-    csrw stvec, t0
-    addi sp, sp, -16
-    sd s1, 0(sp)                   # s1 is the user's: keep it while s1 holds the frame
-    mv s1, a0""")
-        self.dispatch("s1", reload_a0=True)
-        e(f"""\
-    mv a0, s1
-    ld s1, 0(sp)
-    addi sp, sp, 16
-    # fall through: return to user mode
-    .globl user_return
-user_return:                       # (a0 = trap frame kernel VA)""")
-        self.kernel_exit("USERRET")
-        e("""
-# user_return_full(a0 = trap frame kernel VA): never returns.
-    .globl user_return_full
-user_return_full:""")
-        self.kernel_exit("USERRET_FULL")
-        e("")
-
-    def kernel_exit(self, target: str) -> None:
-        """Kernel-side half of a trap exit: stvec, sscratch, sepc, then jump to the trampoline
-        exit whose VA the trap frame holds, with a0 = TRAPFRAME and a1 = the user satp."""
-        self.e(f"""\
-    ld t0, {off('USER_STVEC')}(a0)
-    csrw stvec, t0                 # uservec (this core's copy) on the trampoline page
-    li t1, {TRAPFRAME}
-    csrw sscratch, t1
-    ld t2, {off('EPC')}(a0)
-    csrw sepc, t2
-    ld a1, {off('USER_SATP')}(a0)
-    ld t0, {off(target)}(a0)           # the exit at its trampoline VA
-    mv a0, t1
-    jr t0""")
-
-    def uservec(self, suffix: str, flush: bool) -> None:
-        e = self.e
-        e(f"""\
-    .globl uservec{suffix}
-    .balign 4
-uservec{suffix}:
-    csrrw a0, sscratch, a0         # a0 = TRAPFRAME, sscratch = user a0""")
-        self.save_user_regs("a0", skip=10)
-        e("    sd sp, 16(a0)")
-        e(f"""\
-    csrr t0, sscratch
-    sd t0, {8 * 10}(a0)                  # user a0
-    csrr t0, sepc
-    sd t0, {off('EPC')}(a0)
-    ld sp, {off('KERNEL_SP')}(a0)
-    ld t0, {off('KERNEL_TRAP')}(a0)
-    ld t1, {off('KERNEL_SATP')}(a0)
-    ld a0, {off('KERNEL_TF')}(a0)          # from now on reach the frame at its kernel VA
-    csrw satp, t1                  # satp write 1 of 2: into the kernel table""")
-        self.count("a0", "SATP_WRITES")
-        if flush:
-            self.flush_after_satp("a0")
-        e("    jr t0                          # user_trap_entry\n")
-
-    def userret(self, suffix: str, flush: bool, full: bool) -> None:
-        e = self.e
-        name = f"userret{'_full' if full else ''}{suffix}"
-        what = ("the first return of a new or exec'd process: every register" if full else
-                "only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are the process's own (saved and restored by the context switch)")
-        e(f"""\
-# {name}(a0 = TRAPFRAME, a1 = user satp), called at its TRAMPOLINE VA from the kernel table:
-# {what}.
-    .globl {name}
-    .balign 4
-{name}:
-    csrw satp, a1                  # satp write 2 of 2: back to the process table""")
-        self.count("a0", "SATP_WRITES")
-        if flush:
-            self.flush_after_satp("a0")
-        regs = ALL_BUT_SP if full else CALLER_SAVED
-        self.restore_regs("a0", [r for r in regs if r != 10])
-        e("""\
-    ld sp, 16(a0)
-    ld a0, 80(a0)
-    sret
-""")
-
-    def switch_path(self) -> None:
-        self.e("""\
-# ---------------------------------------------------------------- context switch
-# switch_context(a0 = from, a1 = to): both run on the kernel table, so no satp write here;
-# the next process's table is loaded by its trap return.
-    .section .text
-    .globl switch_context
-    .balign 4
-switch_context:""")
-        self.save_context("a0")
-        self.load_context("a1")
-        self.e("""\
-    ret
-
-# enter_fresh(a0 = context to start, a1 = unused): abandon the current stack.
-    .globl enter_fresh
-enter_fresh:""")
-        self.load_context("a0")
-        self.e("    ret\n")
+    def checks_header(self) -> str:
+        """static_asserts for every constant and offset the generated assembly uses."""
+        checks: list[tuple[str, str]] = [
+            (f"sizeof(TrapFrame) == {self.frame_size()}", "TrapFrame's size"),
+            ("__builtin_offsetof(TrapFrame, x) == 0 && sizeof(TrapFrame::x) == "
+             f"{X_REGS_BYTES}", "TrapFrame::x holds x0..x31 at 8*i"),
+        ]
+        for name, offset, member in self.fields():
+            checks.append((f"__builtin_offsetof(TrapFrame, {member}) == {offset}",
+                           f"TrapFrame::{member} (TF_{name})"))
+        checks.append((f"sizeof(Context) == {8 * len(CONTEXT_REGS)}", "Context's size"))
+        for i, member in enumerate(CONTEXT_MEMBERS):
+            checks.append((f"__builtin_offsetof(Context, {member}) == {8 * i}", f"Context::{member}"))
+        checks += [
+            (f"layout::TRAMPOLINE == 0x{TRAMPOLINE:x}ul", "TRAMPOLINE"),
+            (f"layout::TRAPFRAME == 0x{TRAPFRAME:x}ul", "TRAPFRAME"),
+            (f"uapi::SYS_COUNT == {SYS_COUNT}", "SYS_COUNT"),
+            (f"static_cast<u64>(riscv::Exception::UserEcall) == {CAUSE_USER_ECALL}", "the ecall cause"),
+            (f"trapgen_abi::KERNELVEC_SEPC_INDEX * 8 == {KERNELVEC_SEPC} && "
+             f"{KERNELVEC_SEPC} + 8 <= {KERNELVEC_FRAME}", "kernelvec's frame"),
+        ]
+        lines = [f"// Generated by kernel/scheme/{self.folder}/trapgen.py: what trap.S assumes about the C++ side.",
+                 "// Compiled by kernel/trap/trapgen_checks.cpp; a failure means the generator and the",
+                 "// C++ definition disagree: change one to match the other.",
+                 "#pragma once"]
+        lines += [f'static_assert({cond}, "trapgen: {what} differs from the generator");'
+                  for cond, what in checks]
+        return "\n".join(lines) + "\n"
 
 
-class SharedTable(Scheme):
-    """Scheme 2: the kernel is mapped in every table at the same VA; no satp write on traps."""
-
-    number = 2
-    title = "shared table, the same kernel VA in every process"
-
-    def trap_path(self) -> None:
-        e = self.e
-        e("""\
-# ---------------------------------------------------------------- uservec
-# The kernel is mapped in this process's table, so a trap only swaps to the kernel stack:
-# sscratch holds this process's trap frame (at the top of its kernel stack). No satp write.
-    .section .text
-    .globl uservec
-    .balign 4
-uservec:
-    csrrw sp, sscratch, sp         # sp = trap frame, sscratch = user sp""")
-        self.save_user_regs("sp", skip=0)
-        e(f"""\
-    csrr t0, sscratch
-    sd t0, 16(sp)                  # user sp
-    csrr t0, sepc
-    sd t0, {off('EPC')}(sp)
-    la t0, kernelvec
-    csrw stvec, t0""")
-        self.dispatch("sp", reload_a0=False)
-        e(f"""\
-    # return to user mode; sp is the trap frame again (the C++ stack grew down from it)
-    .globl user_return_fast
-user_return_fast:
-    la t0, uservec
-    csrw stvec, t0
-    csrw sscratch, sp
-    ld t0, {off('EPC')}(sp)
-    csrw sepc, t0
-# Only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are the
-# process's own (the kernel never uses them; the context switch saves and restores them).""")
-        self.restore_regs("sp", CALLER_SAVED)
-        e(f"""\
-    ld sp, 16(sp)
-    sret
-
-# user_return_full(a0 = trap frame): the first return of a new or exec'd process.
-    .globl user_return_full
-user_return_full:
-    mv sp, a0
-    la t0, uservec
-    csrw stvec, t0
-    csrw sscratch, sp
-    ld t0, {off('EPC')}(sp)
-    csrw sepc, t0""")
-        self.restore_regs("sp", ALL_BUT_SP)
-        e("""\
-    ld sp, 16(sp)
-    sret
-""")
-
-    def switch_body(self) -> None:
-        """After the outgoing context is saved: write satp (a2), flush if a3 says the core has
-        no usable ASIDs (always, with ASID=n), load the incoming context (a1)."""
-        self.e("    csrw satp, a2                  # the only satp write: a switch between processes")
-        if self.asid:
-            self.e("    beqz a3, 1f                    # a3 = 0: the core has ASIDs, no flush")
-            self.flush_after_satp(None)
-            self.e("1:")
-        else:
-            self.flush_after_satp(None)
-        self.load_context("a1")
-        self.e("    ret")
-
-    def switch_path(self) -> None:
-        e = self.e
-        e("""\
-# ---------------------------------------------------------------- context switch
-# switch_context(a0 = from, a1 = to, a2 = to's satp, a3 = flush after the write). The kernel
-# is at the same VA in both tables, so execution simply continues after the satp write.
-    .section .text
-    .globl switch_context
-    .balign 4
-switch_context:""")
-        self.save_context("a0")
-        self.switch_body()
-        e("""
-# enter_fresh(a0 = context, a1 = satp, a2 = flush): load a table and start a context on a
-# fresh stack.
-    .globl enter_fresh
-enter_fresh:
-    mv a3, a2
-    mv a2, a1
-    mv a1, a0""")
-        self.switch_body()
-        e("")
-
-
-class RandomizedTable(SharedTable):
-    """Scheme 3: like scheme 2, but the kernel window sits at a per-process slot.
-
-    The trap path is scheme 2's: everything is PC-relative, so the same instructions run at any
-    slot. The switch differs: after the satp write the old slot is gone, so the write and the
-    load of the incoming context run on the switch page, mapped at one fixed VA everywhere.
-    """
-
-    number = 3
-    title = "shared table, per-process randomized kernel VA"
-
-    def switch_path(self) -> None:
-        e = self.e
-        e(f"""\
-# ---------------------------------------------------------------- context switch
-# switch_context(a0 = from, a1 = to (its VA in the incoming slot), a2 = to's satp,
-# a3 = flush after the write).
-# Save at the current slot, then jump to the switch page (fixed VA 0x{TRAMPOLINE:x}),
-# which writes satp and loads the incoming context: its sp and ra are at the incoming slot.
-    .section .text
-    .globl switch_context
-    .balign 4
-switch_context:""")
-        self.save_context("a0")
-        e(f"""\
-    li t0, {TRAMPOLINE}
-    jr t0
-
-# enter_fresh(a0 = context at the target slot, a1 = satp, a2 = flush)
-    .globl enter_fresh
-enter_fresh:
-    mv a3, a2
-    mv a2, a1
-    mv a1, a0
-    li t0, {TRAMPOLINE}
-    jr t0
-
-# ---------------------------------------------------------------- the switch page
-# The only code that runs across a satp write. It holds no data and no kernel pointers:
-# the incoming context's address, its satp and the flush flag arrive in registers.
-    .section .trampoline, "ax"
-    .globl trampoline_start
-    .balign 4096
-trampoline_start:
-switch_page:""")
-        self.switch_body()
-        e("""\
-    .balign 4096
-    .globl trampoline_end
-trampoline_end:
-""")
-
-
-SCHEMES = {"1": SeparateTable, "2": SharedTable, "3": RandomizedTable}
-
-
-def layout_header() -> str:
-    lines = ["// Generated by kernel/scheme/trapgen.py: the trap-frame layout shared with trap.S.",
-             "#pragma once",
-             f"#define TF_SIZE {TRAPFRAME_SIZE}",
-             f"#define CONTEXT_REGS {len(CONTEXT_REGS)}",
-             f"#define TRAMPOLINE_VA 0x{TRAMPOLINE:x}ul",
-             f"#define TRAPFRAME_VA 0x{TRAPFRAME:x}ul",
-             f"#define TRAPGEN_SYS_COUNT {SYS_COUNT}"]
-    lines += [f"#define TF_{name} {offset}" for name, offset in FIELDS]
-    return "\n".join(lines) + "\n"
-
-
-def main() -> int:
+def main(scheme_class: type[Scheme]) -> int:
     config_path, out_dir = sys.argv[1], Path(sys.argv[2])
-    cfg = read_config(config_path)
-    scheme = SCHEMES[cfg.get("SCHEME", "2")](cfg)
+    scheme = scheme_class(read_config(config_path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (("trap.S", scheme.generate()), ("trap_layout.h", layout_header())):
+    outputs = (("trap.S", scheme.generate()), ("trap_layout.h", scheme.layout_header()),
+               ("trap_checks.hpp", scheme.checks_header()))
+    for name, text in outputs:
         path = out_dir / name
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

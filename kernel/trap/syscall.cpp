@@ -9,7 +9,7 @@
 #include "mm/tlb.hpp"
 #include "proc/loader.hpp"
 #include "trap/syscalls.hpp"
-#include "trap/usercopy.hpp"
+#include "mm/usercopy.hpp"
 
 using namespace uapi;
 

@@ -83,7 +83,7 @@ volatile int probe_faulted = 0;
 
 extern "C" void kernel_trap(u64* regs) {
   u64 cause = CSR_READ(scause), stval = CSR_READ(stval);
-  u64& sepc = regs[32];
+  u64& sepc = regs[trapgen_abi::KERNELVEC_SEPC_INDEX];
   if (sepc == reinterpret_cast<u64>(seed_probe_insn)) {
     probe_faulted = 1;
     sepc += 4;

@@ -1,26 +1,15 @@
-// The kernel's view of memory: physical memory through the window, and KPtr, the pointer
-// representation for shared kernel data.
+// KPtr: the pointer representation for shared kernel data, a part of scheme 3.
+//
+// In scheme 3 every address space runs the kernel at its own slot, so a plain pointer stored in
+// shared kernel data (the process table, the heap's free lists, containers) would be valid only
+// in the address space that stored it. KPtr stores the link-time address and resolves it at the
+// running slot. It is compiled in every scheme; in schemes 1 and 2 the slide is the constant 0
+// and KPtr is a plain pointer in disguise (no instruction added). The other half of the rule,
+// "no absolute address in the image", is checked at link time by check_relocs.py (scheme.mk).
 #pragma once
 
-#include "mm/addr.hpp"
-#include "scheme/scheme.hpp"
+#include "scheme/slide.hpp"
 
-// The kernel reaches physical memory through its window: RAM at window + (pa - RAM_BASE).
-// The window's VA is the link-time one plus the slide (0 except in scheme 3).
-inline u64 window_va() { return layout::LINK_WINDOW + scheme::slide(); }
-
-template <typename T = void>
-inline T* phys_to_virt(PhysAddr pa) {
-  return reinterpret_cast<T*>(window_va() + (pa.value - layout::RAM_BASE));
-}
-inline PhysAddr virt_to_phys(const void* p) {
-  return PhysAddr(reinterpret_cast<u64>(p) - window_va() + layout::RAM_BASE);
-}
-
-// KPtr<T>: a pointer kept in shared kernel data (the process table, the heap's free lists,
-// containers). It stores the link-time address and resolves it at the running slot, so it is
-// valid in every address space. In schemes 1 and 2 the slide is the constant 0 and KPtr is a
-// plain pointer in disguise.
 template <typename T>
 class KPtr {
  public:

@@ -1,4 +1,4 @@
-// Scheme 3 (shared table, per-process randomized kernel VA): inline part. See randomized.cpp.
+// Scheme 3 (shared table, per-process randomized kernel VA): the slide. See scheme.cpp.
 #pragma once
 
 namespace scheme {
@@ -15,13 +15,5 @@ inline u64 slide() {
   asm("lla %0, __kernel_start" : "=r"(here));
   return here - (layout::LINK_WINDOW + (layout::KERNEL_LOAD_PA - layout::RAM_BASE));
 }
-
-// Each address space has its own window slot, and the level-1 tables that map the window
-// there (the level-0 tables under them are shared).
-struct SpaceState {
-  u64 window;  // VA of this table's kernel window
-  PhysPageNum l1[2];
-};
-struct ProcessState {};
 
 }  // namespace scheme

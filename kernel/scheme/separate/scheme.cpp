@@ -37,11 +37,11 @@ u64 at_trampoline(const char* sym) { return layout::TRAMPOLINE + (sym - trampoli
 // the current generation) and the copy of the trampoline code this core needs.
 void prepare_trap_exit(Process& p) {
   TrapFrame* tf = frame_of(p);
-  tf->user_satp = p.space.satp_for_load();
+  tf->scheme.user_satp = p.space.satp_for_load();
   bool flush = asid::flush_on_load();
-  tf->user_stvec = at_trampoline(flush ? uservec_flush : uservec);
-  tf->userret = at_trampoline(flush ? userret_flush : userret);
-  tf->userret_full = at_trampoline(flush ? userret_full_flush : userret_full);
+  tf->scheme.user_stvec = at_trampoline(flush ? uservec_flush : uservec);
+  tf->scheme.userret = at_trampoline(flush ? userret_flush : userret);
+  tf->scheme.userret_full = at_trampoline(flush ? userret_full_flush : userret_full);
 }
 
 // Copy between kernel memory and user memory of `space`, page by page through its table.
@@ -105,10 +105,10 @@ Error init_process(Process& p) {
   if (!frame.ok()) return Error::NoMemory;
   p.scheme_state.trapframe = frame.value();
   TrapFrame* tf = frame_of(p);
-  tf->kernel_satp = kernel_satp;
-  tf->kernel_sp = window_va() + layout::kstack_top(p.index());
-  tf->kernel_trap = reinterpret_cast<u64>(user_trap_entry);
-  tf->kernel_tf = reinterpret_cast<u64>(tf);
+  tf->scheme.kernel_satp = kernel_satp;
+  tf->scheme.kernel_sp = window_va() + layout::kstack_top(p.index());
+  tf->scheme.kernel_trap = reinterpret_cast<u64>(user_trap_entry);
+  tf->scheme.kernel_tf = reinterpret_cast<u64>(tf);
   return Error::None;
 }
 

@@ -1,4 +1,4 @@
-// Scheme 2 (shared table, the same kernel VA everywhere): inline part. See shared.cpp.
+// Scheme 2 (shared table, the same kernel VA everywhere): the slide. See scheme.cpp.
 #pragma once
 
 namespace scheme {
@@ -8,10 +8,5 @@ inline constexpr int number = 2;
 
 // The kernel window is at its link-time VA in every table.
 constexpr u64 slide() { return 0; }
-
-// Nothing per address space: the kernel entries in the root point at shared tables.
-struct SpaceState {};
-// The trap frame sits at the top of the process's kernel stack.
-struct ProcessState {};
 
 }  // namespace scheme
