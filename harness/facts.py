@@ -7,7 +7,7 @@ scheme, kernel-layout facts from the kaslr probe. Stored as results/facts.json, 
     "kaslr": null | {"processes": 64, "slots": ["0x..."], "distinct": 64,
                      "kernel_slots": N|null, "kernel_entropy_bits": x|null,
                      "documented_slots": N|null, "log": "..."},
-    "loc": null | {"scheme_file": "kernel/scheme/separate.cpp", "scheme_src": n|null,
+    "loc": null | {"scheme_file": "kernel/scheme/separate/scheme.cpp", "scheme_src": n|null,
                    "trap_s_total": n|null, "trap_s_specific": n|null, "trap_s_method": "..."},
     "tlb_probe": {"<preset>": {"probe_own_slot_hit": bool, "probe_other_process_hit": bool,
                                "own_slot_hits_on_kernel_entries": n, "own_slot_probes": n,
@@ -30,8 +30,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .variants import Variant
 
-SCHEME_SOURCES = {1: "kernel/scheme/separate.cpp", 2: "kernel/scheme/shared.cpp",
-                  3: "kernel/scheme/randomized.cpp"}
+SCHEME_SOURCES = {1: "kernel/scheme/separate/scheme.cpp", 2: "kernel/scheme/shared/scheme.cpp",
+                  3: "kernel/scheme/randomized/scheme.cpp"}
 # Scheme 1 maps only the trampoline and trap frame in user tables; 2 and 3 map the kernel window.
 KERNEL_MAPPED_IN_USER = {1: False, 2: True, 3: True}
 

@@ -1,4 +1,4 @@
-"""The scheme-3 relocation check (scripts/check_relocs.py) must reject absolute kernel addresses.
+"""The scheme-3 relocation check (kernel/scheme/randomized/check_relocs.py) must reject absolute kernel addresses.
 
 Real cross compiler, real linker, real check: a deliberately bad object (a function-pointer
 table, a vtable) fails it, a position-independent one passes.
@@ -14,7 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "relocs"
 CXX = "riscv64-linux-gnu-g++"
-# The kernel's code-generation flags (Makefile: COMMON_FLAGS / KERNEL_CXXFLAGS), linked at the
+# The kernel's code-generation flags (Makefile: COMMON_FLAGS / KERNEL_CXXFLAGS, and scheme 3's
+# kernel/scheme/randomized/scheme.mk), linked at the
 # kernel's link-time VA with the relocations kept, as the kernel build does.
 CFLAGS = ["-std=c++20", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-mcmodel=medany",
           "-ffreestanding", "-nostdlib", "-fno-pie", "-fno-exceptions", "-fno-rtti", "-O2",
@@ -34,7 +35,7 @@ def link(source: str, tmp_path: Path) -> Path:
 
 
 def check(elf: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["/usr/bin/python3", str(REPO / "scripts" / "check_relocs.py"), str(elf)],
+    return subprocess.run(["/usr/bin/python3", str(REPO / "kernel" / "scheme" / "randomized" / "check_relocs.py"), str(elf)],
                           capture_output=True, text=True)
 
 

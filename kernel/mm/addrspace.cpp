@@ -9,8 +9,8 @@
 
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
+#include "lib/counters.hpp"
 #include "mm/tlb.hpp"
-#include "proc/process.hpp"
 
 using namespace uapi;
 

@@ -1,4 +1,4 @@
-// Small pieces more than one scheme uses. Only kernel/scheme/*.cpp include this.
+// Small pieces more than one scheme uses. Only kernel/scheme/<scheme>/scheme.cpp include this.
 #pragma once
 
 #include "arch/riscv.hpp"

@@ -4,9 +4,9 @@
 // new table gets one or two private level-1 pages holding a copy of them. Only the switch page
 // sits at a fixed VA (TRAMPOLINE); it holds the code that runs across a satp write.
 //
-// Kernel code is position independent; the slide is read from the pc (scheme/randomized.hpp).
+// Kernel code is position independent; the slide is read from the pc (slide.hpp).
 // Shared kernel data holds no slot-dependent pointers (KPtr, indices, physical addresses), and
-// the build rejects any absolute relocation into the kernel (scripts/check_relocs.py).
+// the build rejects any absolute relocation into the kernel (check_relocs.py, run by scheme.mk).
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "lib/random.hpp"
