@@ -52,53 +52,68 @@ T* at_window(T* p, u64 window) {
 constexpr u64 WINDOW_SLOTS = layout::WINDOW_SIZE / layout::MEGA_SIZE;
 static_assert(layout::WINDOW_SIZE % layout::MEGA_SIZE == 0, "windows are whole 2 MiB slots");
 
-// Start slots of the other live windows, sorted (scratch for pick_free_slot: the kernel runs
-// one thing at a time with interrupts off, so one static array suffices).
-u64 taken_starts[2 * proc::NPROC];
+// Start slots of the other live windows (scratch for pick_free_slot: the kernel runs one thing at
+// a time with interrupts off, so one static array suffices), plus one sentinel.
+u64 taken_starts[2 * proc::NPROC + 1];
+
+// The draw's work must not depend on the slots (they are the secret; `rdinstret` is readable
+// in user mode and counts kernel instructions): every loop below runs a number of times that
+// depends only on how many address spaces are live, and selections are arithmetic on masks,
+// never branches on slot values. The empty asm keeps GCC from turning a mask back into a branch.
+inline u64 mask_if(bool c) {
+  u64 m = -static_cast<u64>(c);
+  asm("" : "+r"(m));
+  return m;
+}
+inline u64 select(u64 mask, u64 if_set, u64 if_clear) { return if_clear ^ ((if_set ^ if_clear) & mask); }
+inline u64 min_ct(u64 a, u64 b) { return select(mask_if(a < b), a, b); }
+inline u64 max_ct(u64 a, u64 b) { return select(mask_if(a < b), b, a); }
 
 // A start slot chosen uniformly among those whose window overlaps no live window of another
-// address space, or -1 when none is left. Bounded: one pass over the process table, a sort of
-// at most 2 * NPROC values and one pass over them; no retry loop.
+// address space, or -1 when none is left. Bounded and constant for a given number n of other
+// live spaces: one pass over the process table, n(n-1)/2 compare-exchanges (a sorting network
+// in insertion order) and two walks over all n+1 gaps.
 long pick_free_slot(const AddressSpace& self) {
   size_t n = 0;
   for (int i = 0; i < 2 * proc::NPROC; i++) {
     Process& p = proc::at(i / 2);
     const AddressSpace* other = i % 2 ? &p.retired_space : &p.space;
     if (other == &self || !other->live() || other->kernel.window == 0) continue;
-    u64 w = (other->kernel.window - layout::KERNEL_HALF) / layout::MEGA_SIZE;
-    size_t j = n++;
-    for (; j > 0 && taken_starts[j - 1] > w; j--) taken_starts[j] = taken_starts[j - 1];
-    taken_starts[j] = w;
+    taken_starts[n++] = (other->kernel.window - layout::KERNEL_HALF) / layout::MEGA_SIZE;
   }
-  // Free start slots lie in the gaps between the forbidden intervals [w - WINDOW_SLOTS + 1,
-  // w + WINDOW_SLOTS - 1]. Count them, draw one index, then walk the gaps again to find it.
-  auto for_each_gap = [&](auto visit) {
-    u64 next_free = 0;  // the first slot not yet known to be forbidden
-    for (size_t i = 0; i < n; i++) {
-      u64 lo = taken_starts[i] + 1 > WINDOW_SLOTS ? taken_starts[i] + 1 - WINDOW_SLOTS : 0;
-      u64 hi = min(lo, SLOTS);
-      if (hi > next_free && visit(next_free, hi)) return;
-      next_free = max(next_free, taken_starts[i] + WINDOW_SLOTS);
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0; j--) {
+      u64 a = taken_starts[j - 1], b = taken_starts[j];
+      taken_starts[j - 1] = min_ct(a, b);
+      taken_starts[j] = max_ct(a, b);
     }
-    if (next_free < SLOTS) visit(next_free, SLOTS);
+  // The sentinel's forbidden interval starts at SLOTS: its gap is the one after the last window.
+  taken_starts[n] = SLOTS + WINDOW_SLOTS - 1;
+  // Free start slots lie in the gaps between the forbidden intervals [w - WINDOW_SLOTS + 1,
+  // w + WINDOW_SLOTS - 1]. gap(i) visits gap i: [next_free, start of interval i).
+  auto walk_gaps = [&](auto visit) {
+    u64 next_free = 0;  // the first slot not yet known to be forbidden
+    for (size_t i = 0; i <= n; i++) {
+      u64 w = taken_starts[i];
+      u64 lo = (w + 1 - WINDOW_SLOTS) & ~mask_if(w + 1 < WINDOW_SLOTS);  // max(w + 1 - WS, 0)
+      u64 hi = min_ct(lo, SLOTS);
+      u64 len = (hi - next_free) & mask_if(hi > next_free);
+      visit(next_free, len);
+      next_free = max_ct(next_free, w + WINDOW_SLOTS);
+    }
   };
   u64 free_slots = 0;
-  for_each_gap([&](u64 lo, u64 hi) {
-    free_slots += hi - lo;
-    return false;
-  });
+  walk_gaps([&](u64, u64 len) { free_slots += len; });
   if (free_slots == 0) return -1;
   u64 pick = rng::below(free_slots);
-  long chosen = -1;
-  for_each_gap([&](u64 lo, u64 hi) {
-    if (pick < hi - lo) {
-      chosen = static_cast<long>(lo + pick);
-      return true;
-    }
-    pick -= hi - lo;
-    return false;
+  u64 chosen = 0, found = 0;
+  walk_gaps([&](u64 lo, u64 len) {
+    u64 here = mask_if(pick < len) & ~found;  // the draw falls in this gap (the first time)
+    chosen = select(here, lo + pick, chosen);
+    found |= here;
+    pick -= len & ~found;
   });
-  return chosen;
+  return static_cast<long>(chosen);
 }
 
 u64 log2_millibits(u64 n) {
@@ -143,20 +158,34 @@ Error attach_kernel(Process& p, AddressSpace& space) {
   SpaceState& k = space.kernel;
   k.window = window;
   k.l1[0] = k.l1[1] = PhysPageNum(0);
-  // Copy the template into one level-1 table, or two when the window crosses a 1 GiB line.
-  for (u64 done = 0; done < WINDOW_L1_ENTRIES;) {
-    VirtPageNum vpn = VirtAddr(window + done * layout::MEGA_SIZE).page();
-    Pte& r = root[vpn.index(2)];
-    auto l1 = frames::alloc_zeroed();
-    if (!l1.ok()) return Error::NoMemory;  // destroy() frees what was attached
-    r = Pte::make(l1.value(), PteFlags::None);
-    k.l1[done ? 1 : 0] = l1.value();
+  // Two level-1 tables for every window, the second installed only when the window crosses a
+  // 1 GiB line: allocating it only then would make the work (and the memory) depend on the slot.
+  for (PhysPageNum& l1 : k.l1) {
+    auto page = frames::alloc_zeroed();
+    if (!page.ok()) return Error::NoMemory;  // destroy() frees what was attached
+    l1 = page.value();
     space.pt_pages_ref()++;
     space.pt_pages_kernel_ref()++;
-    u64 n = min<u64>(WINDOW_L1_ENTRIES - done, 512 - vpn.index(1));
-    memcpy(&table_entries(l1.value())[vpn.index(1)], window_template() + done, n * sizeof(Pte));
-    done += n;
   }
+  // Copy the template entry by entry into whichever table holds it: the same stores for every
+  // slot, the table chosen by a mask.
+  VirtPageNum vpn = VirtAddr(window).page();
+  unsigned first = vpn.index(2);
+  u64 start = vpn.index(1);
+  Pte* tables[2] = {table_entries(k.l1[0]), table_entries(k.l1[1])};
+  const Pte* from = window_template();
+  for (u64 e = 0; e < WINDOW_L1_ENTRIES; e++) {
+    u64 at = start + e;
+    u64 second = mask_if(at >= 512);
+    auto* to = reinterpret_cast<Pte*>(select(second, reinterpret_cast<u64>(&tables[1][at & 511]),
+                                             reinterpret_cast<u64>(&tables[0][at & 511])));
+    *to = from[e];
+  }
+  // first + 1 <= 511: every window ends below FIXED_REGION. When it does not cross, root[first + 1]
+  // keeps its value (an unused kernel-half entry, or the switch page's, written just below).
+  u64 crosses = mask_if(start + WINDOW_L1_ENTRIES > 512);
+  root[first] = Pte::make(k.l1[0], PteFlags::None);
+  root[first + 1].bits = select(crosses, Pte::make(k.l1[1], PteFlags::None).bits, root[first + 1].bits);
   // The switch page: the master's top level-1/level-0 tables are shared by everyone.
   unsigned top = VirtAddr(layout::TRAMPOLINE).page().index(2);
   root[top] = table_entries(master_root)[top];
@@ -166,17 +195,21 @@ Error attach_kernel(Process& p, AddressSpace& space) {
 void detach_kernel(AddressSpace& space) {
   Pte* root = table_entries(space.table().root());
   SpaceState& k = space.kernel;
-  unsigned first = VirtAddr(k.window).page().index(2);
-  for (int i = 0; i < 2; i++) {
-    PhysPageNum l1 = k.l1[i];
+  if (k.window && k.l1[1].value) {  // fully attached: clear the entries attach_kernel set
+    VirtPageNum vpn = VirtAddr(k.window).page();
+    unsigned first = vpn.index(2);
+    u64 crosses = mask_if(vpn.index(1) + WINDOW_L1_ENTRIES > 512);
+    root[first].bits = 0;
+    root[first + 1].bits = select(crosses, 0, root[first + 1].bits);
+  }
+  for (PhysPageNum& l1 : k.l1) {
     if (!l1.value) continue;
-    root[first + i].bits = 0;
     frames::free(l1);  // its entries point at shared tables: free only the page itself
     space.pt_pages_ref()--;
     space.pt_pages_kernel_ref()--;
+    l1 = PhysPageNum(0);
   }
   root[VirtAddr(layout::TRAMPOLINE).page().index(2)].bits = 0;
-  k.l1[0] = k.l1[1] = PhysPageNum(0);
   k.window = 0;
 }
 
