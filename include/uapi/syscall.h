@@ -115,6 +115,9 @@ enum DiagOp : long {
   DIAG_ASID_CHECK = 6,        // -> violations of the ASID allocator's invariant over all live
                               //    address spaces (0: no ASID held twice in one generation, and
                               //    every held ASID marked in the allocator)
+  DIAG_PRIVATE_GLOBALS = 7,   // -> global (G) entries in the page-table pages this process's table
+                              //    owns: they are freed after an ASID-scoped fence, which does not
+                              //    order global entries (privileged spec), so this must be 0
 };
 // With CONFIG_DIAG=n (the hardened build) every diag call fails with -ENOSYS.
 

@@ -59,6 +59,17 @@ bool PageTable::translate(VirtAddr va, PhysAddr* pa, PteFlags* flags) const {
   return true;
 }
 
+u64 count_global_entries(PhysPageNum table, int level, unsigned first, unsigned last, bool descend) {
+  Pte* entries = table_entries(table);
+  u64 n = 0;
+  for (unsigned i = first; i < last; i++) {
+    if (!entries[i].valid()) continue;
+    if (any(entries[i].flags() & PteFlags::G)) n++;
+    if (descend && level > 0 && !entries[i].leaf()) n += count_global_entries(entries[i].ppn(), level - 1);
+  }
+  return n;
+}
+
 void free_table_tree(PhysPageNum table, int level, u64& pt_pages) {
   if (level > 0) {
     Pte* entries = table_entries(table);

@@ -54,5 +54,9 @@ class PageTable {
   PhysPageNum root_;
 };
 
+// Valid global (G) entries in `table` at `level`, entries [first, last), and in the tables below
+// them when `descend` (diagnostics: a table freed after an ASID-scoped fence must hold none).
+u64 count_global_entries(PhysPageNum table, int level, unsigned first = 0, unsigned last = 512, bool descend = true);
+
 // Free every table page below `table` at `level` (not the leaves' frames), counting them.
 void free_table_tree(PhysPageNum table, int level, u64& pt_pages);

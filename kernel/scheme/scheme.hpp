@@ -45,6 +45,11 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg);
 void copy_from_user(AddressSpace& space, void* dst, u64 user_src, size_t len);
 void copy_to_user(AddressSpace& space, u64 user_dst, const void* src, size_t len);
 
+// Global (G) entries in the page-table pages this address space owns, which destroy() frees
+// after an ASID-scoped fence; that fence does not order global entries, so this must be 0
+// (diagnostics: DIAG_PRIVATE_GLOBALS).
+u64 private_global_entries(const AddressSpace& space);
+
 // The VA of the kernel window in this address space (diagnostics, backtraces).
 u64 window_base(const AddressSpace& space);
 // log2(number of possible windows) * 1000 (0 when the window is fixed).

@@ -172,6 +172,8 @@ long sys_diag(long op, u64 arg) {
       return static_cast<long>(s.pt_pages());
     case DIAG_ASID_CHECK:
       return proc::asid_invariant_violations();
+    case DIAG_PRIVATE_GLOBALS:
+      return static_cast<long>(scheme::private_global_entries(s));
     default:
       return error_code(Error::Invalid);
   }

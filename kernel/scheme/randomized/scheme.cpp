@@ -254,6 +254,15 @@ void copy_to_user(AddressSpace&, u64 user_dst, const void* src, size_t len) {
   common::copy_with_sum(reinterpret_cast<void*>(user_dst), src, len);
 }
 
+// The user half and the two level-1 pages are the table's own (not the level-0 tables and the
+// switch page's tables they point at, which are shared).
+u64 private_global_entries(const AddressSpace& space) {
+  u64 n = count_global_entries(space.table().root(), 2, 0, 256);
+  for (PhysPageNum l1 : space.kernel.l1)
+    if (l1.value) n += count_global_entries(l1, 1, 0, 512, false);
+  return n;
+}
+
 u64 window_base(const AddressSpace& space) { return space.kernel.window; }
 u64 slot_entropy_millibits() { return log2_millibits(SLOTS); }
 

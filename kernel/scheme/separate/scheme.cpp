@@ -80,8 +80,11 @@ Error attach_kernel(Process& p, AddressSpace& space) {
   u64& pt_pages = space.pt_pages_ref();
   u64 before = pt_pages;
   PageTable pt = space.table();
-  PteFlags global = config::asid ? PteFlags::G : PteFlags::None;  // the same page in every table
-  Error e = kmap::map_trampoline(pt.root(), trampoline_start, global, pt_pages);
+  // Not global, although the page is the same in every table: the tables that lead to it are
+  // this process's own and are freed at destroy() after a fence scoped to its ASID, which does
+  // not order global entries (privileged spec). A global entry could keep a cached walk through
+  // a freed page alive. The price: with ASIDs, one TLB entry for the trampoline per ASID.
+  Error e = kmap::map_trampoline(pt.root(), trampoline_start, PteFlags::None, pt_pages);
   if (e == Error::None)
     e = pt.map(VirtAddr(layout::TRAPFRAME).page(), p.scheme_state.trapframe, PteFlags::R | PteFlags::W,
                PageLevel::Page4K, pt_pages);
@@ -150,6 +153,9 @@ void copy_from_user(AddressSpace& space, void* dst, u64 user_src, size_t len) {
 void copy_to_user(AddressSpace& space, u64 user_dst, const void* src, size_t len) {
   walk_user(space, user_dst, len, [&](u8* p, size_t at, size_t n) { memcpy(p, static_cast<const u8*>(src) + at, n); });
 }
+
+// Every page of a process table is its own (the kernel runs on a table of its own).
+u64 private_global_entries(const AddressSpace& space) { return count_global_entries(space.table().root(), 2); }
 
 u64 window_base(const AddressSpace&) { return layout::LINK_WINDOW; }
 u64 slot_entropy_millibits() { return 0; }

@@ -84,6 +84,11 @@ void copy_to_user(AddressSpace&, u64 user_dst, const void* src, size_t len) {
   common::copy_with_sum(reinterpret_cast<void*>(user_dst), src, len);
 }
 
+// The user half is the table's own; the kernel half points at the master's tables.
+u64 private_global_entries(const AddressSpace& space) {
+  return count_global_entries(space.table().root(), 2, 0, KERNEL_HALF_FIRST);
+}
+
 u64 window_base(const AddressSpace&) { return layout::LINK_WINDOW; }
 u64 slot_entropy_millibits() { return 0; }
 
