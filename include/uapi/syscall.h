@@ -45,7 +45,7 @@ enum Errno : long {
   ENOEXEC = 8,  // not a valid executable
   EBADF = 9,    // bad file descriptor
   ECHILD = 10,  // no child to wait for
-  EAGAIN = 11,  // try again (non-blocking wait with no exited child)
+  EAGAIN = 11,  // try again: fork with the process table full, or (scheme 3) fork/exec with no free kernel window slot
   ENOMEM = 12,  // out of memory
   EFAULT = 14,  // bad user address
   EINVAL = 22,  // invalid argument

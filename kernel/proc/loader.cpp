@@ -45,7 +45,9 @@ u8 prot_of(u32 flags) {
 }
 
 // Copy kernel bytes to a user VA of a space that is not (necessarily) the running one. Fault
-// if a page is not mapped writable for the user: nothing is written through an unchecked address.
+// unless the range lies in the space's readable areas and every page is a user (U) page: nothing
+// is written through an unchecked address. Write permission is deliberately not required: the
+// loader fills the program's read-only segments (text, rodata) through here too.
 [[nodiscard]] Error write_user(AddressSpace& space, u64 va, const void* src, size_t len) {
   if (!space.range_ok(va, len, PROT_READ)) return Error::Fault;
   if (Error e = space.prepare_kernel_access(va, len, true); e != Error::None) return e;
