@@ -1,6 +1,6 @@
 // The virtual and physical memory layout, the same in every scheme except where a scheme says.
 //
-//   user half   0x0000000000000000 .. 0x0000004000000000   (256 GiB; user programs at 0x10000)
+//   user half   0x0000000000000000 .. 0x0000004000000000   (256 GiB; include/uapi/layout.h)
 //   kernel half 0xffffffc000000000 .. 0xffffffffffffffff   (256 GiB)
 //
 // The kernel lives in one *window*: a contiguous range of kernel VAs that maps
@@ -13,10 +13,12 @@
 #pragma once
 
 #include "lib/types.hpp"
+#include "uapi/layout.h"
 
 namespace layout {
 
 inline constexpr u64 PAGE_SIZE = 4096;
+static_assert(PAGE_SIZE == uapi::USER_PAGE_SIZE, "one page size for kernel and user");
 inline constexpr u64 MEGA_SIZE = 2ul << 20;  // a 2 MiB superpage
 inline constexpr u64 GIGA_SIZE = 1ul << 30;  // a 1 GiB superpage
 
@@ -24,7 +26,7 @@ inline constexpr u64 RAM_BASE = 0x80000000;
 inline constexpr u64 KERNEL_LOAD_PA = 0x80200000;
 inline constexpr u64 TEST_DEVICE_PA = 0x100000;
 
-inline constexpr u64 KERNEL_HALF = 0xffffffc000000000;
+inline constexpr u64 KERNEL_HALF = uapi::KERNEL_HALF;
 inline constexpr u64 LINK_WINDOW = KERNEL_HALF;
 inline constexpr u64 FIXED_REGION = 0xffffffffc0000000;  // top 1 GiB: fixed pages only
 inline constexpr u64 TRAMPOLINE = 0xfffffffffffff000;
@@ -43,10 +45,12 @@ static_assert(WINDOW_SIZE <= 2 * GIGA_SIZE, "the window must fit two level-1 tab
 constexpr u64 kstack_bottom(int slot) { return KSTACKS + slot * KSTACK_STRIDE + PAGE_SIZE; }
 constexpr u64 kstack_top(int slot) { return KSTACKS + (slot + 1) * KSTACK_STRIDE; }
 
-inline constexpr u64 USER_BASE = 0x1000;
-inline constexpr u64 USER_TOP = 0x4000000000;
-inline constexpr u64 USER_STACK_TOP = 0x3fffff0000;
+// The user half (include/uapi/layout.h, shared with user programs).
+inline constexpr u64 USER_BASE = uapi::USER_BASE;
+inline constexpr u64 USER_TOP = uapi::USER_TOP;
+inline constexpr u64 USER_STACK_TOP = uapi::USER_STACK_TOP;
 inline constexpr u64 USER_STACK_SIZE = config::user_stack_pages * PAGE_SIZE;
-inline constexpr u64 MMAP_BASE = 0x2000000000;  // where mmap(0, ...) starts looking
+inline constexpr u64 MMAP_BASE = uapi::MMAP_BASE;  // where mmap(0, ...) starts looking
+static_assert(USER_TOP == 1ul << 38 && KERNEL_HALF == ~0ul << 38, "Sv39: the halves of a 39-bit VA");
 
 }  // namespace layout

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 
+#include "uapi/layout.h"
 #include "uapi/syscall.h"
 
 using uapi::Counters;
