@@ -38,4 +38,18 @@ inline void prepare_sret_to_user() {
   CSR_SET(sstatus, riscv::SSTATUS_SPIE);
 }
 
+// log2(n) * 1000, for the slot entropy that diag reports (schemes 2 with KASLR_BOOT, and 3).
+inline u64 log2_millibits(u64 n) {
+  // floor(log2 n) plus the fraction, bit by bit (fixed point, 10 fractional bits).
+  u64 bits = 63 - __builtin_clzll(n);
+  u64 frac = 0;
+  unsigned __int128 x = (static_cast<unsigned __int128>(n) << 32) >> bits;  // in [1,2) * 2^32
+  for (int i = 0; i < 10; i++) {
+    x = (x * x) >> 32;
+    frac <<= 1;
+    if (x >= (static_cast<unsigned __int128>(2) << 32)) x >>= 1, frac |= 1;
+  }
+  return bits * 1000 + frac * 1000 / 1024;
+}
+
 }  // namespace scheme::common

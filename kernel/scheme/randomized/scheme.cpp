@@ -116,19 +116,6 @@ long pick_free_slot(const AddressSpace& self) {
   return static_cast<long>(chosen);
 }
 
-u64 log2_millibits(u64 n) {
-  // floor(log2 n) plus the fraction, bit by bit (fixed point, 10 fractional bits).
-  u64 bits = 63 - __builtin_clzll(n);
-  u64 frac = 0;
-  unsigned __int128 x = (static_cast<unsigned __int128>(n) << 32) >> bits;  // in [1,2) * 2^32
-  for (int i = 0; i < 10; i++) {
-    x = (x * x) >> 32;
-    frac <<= 1;
-    if (x >= (static_cast<unsigned __int128>(2) << 32)) x >>= 1, frac |= 1;
-  }
-  return bits * 1000 + frac * 1000 / 1024;
-}
-
 }  // namespace
 
 namespace scheme {
@@ -264,6 +251,6 @@ u64 private_global_entries(const AddressSpace& space) {
 }
 
 u64 window_base(const AddressSpace& space) { return space.kernel.window; }
-u64 slot_entropy_millibits() { return log2_millibits(SLOTS); }
+u64 slot_entropy_millibits() { return common::log2_millibits(SLOTS); }
 
 }  // namespace scheme
