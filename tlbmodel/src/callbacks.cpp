@@ -305,6 +305,21 @@ void sfence_exec(unsigned vcpu, void* ud) {
     ifetch(c, vcpu, const_cast<SfenceRec*>(s)->next, c.tb_delta);
 }
 
+// An ecall from S mode is an SBI call, its extension in a7. A remote fence or IPI is counted on
+// the hart that asks for it; the fences themselves run on the target harts (OpenSBI executes
+// sfence.vma there in M mode), which apply them to their own models like any sfence.vma.
+constexpr uint64_t kSbiRfence = 0x52464E43, kSbiIpi = 0x735049;  // "RFNC", "sPI"
+constexpr uint64_t kSbiLegacyIpi = 4, kSbiLegacyFenceFirst = 5, kSbiLegacyFenceLast = 7;
+void ecall_exec(unsigned vcpu, void*) {
+  Vcpu& c = *g_vcpus[vcpu];
+  if (c.priv != 1) return;  // a user ecall is a system call, M mode's is not ours
+  const uint64_t eid = read_reg(g_gpr[17]);
+  if (eid == kSbiRfence || (eid >= kSbiLegacyFenceFirst && eid <= kSbiLegacyFenceLast))
+    c.sbi_rfence_calls++;
+  else if (eid == kSbiIpi || eid == kSbiLegacyIpi)
+    c.sbi_ipi_calls++;
+}
+
 void sret_exec(unsigned vcpu, void*) {
   Vcpu& c = *g_vcpus[vcpu];
   if (c.priv == 1) c.cur->srets++;  // in U it is illegal; in M it is OpenSBI's business
@@ -457,6 +472,8 @@ void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
           qemu_plugin_register_vcpu_insn_exec_cb(insn, csr_satp_exec, QEMU_PLUGIN_CB_NO_REGS,
                                                  writes ? reinterpret_cast<void*>(1) : nullptr);
         }
+        if (w == 0x00000073)  // ecall
+          qemu_plugin_register_vcpu_insn_exec_cb(insn, ecall_exec, QEMU_PLUGIN_CB_R_REGS, nullptr);
         if (w == 0x10200073)  // sret
           qemu_plugin_register_vcpu_insn_exec_cb(insn, sret_exec, QEMU_PLUGIN_CB_NO_REGS, nullptr);
         // sfence.vma (0001001) and sinval.vma (0001011): rd = 0, funct3 = 0.

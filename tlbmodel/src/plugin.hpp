@@ -201,6 +201,9 @@ struct Vcpu {
   uint64_t tb_delta = 0;       // running VA - translation VA of the current block
   uint64_t fence_epoch = 0;    // sfence.vma executed so far (invalidates TbRec::exec_va)
   uint64_t pc_reads = 0;
+  // SBI calls this hart made from S mode (ecall with a7 = the extension): remote fences and IPIs
+  // it asked for (see ecall_exec)
+  uint64_t sbi_rfence_calls = 0, sbi_ipi_calls = 0;
 
   Counters& block(int region_id, int m) {
     auto& b = blocks[region_id];

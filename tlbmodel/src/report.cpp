@@ -310,6 +310,32 @@ uint64_t write_report() {
   j.kv("user_hits_on_kernel_entries", totals.user_hits_on_kernel_entries);
   j.kv("user_kernel_probes", totals.user_kernel_probes);
   counters_breakdown_json(j, b, cfg.cost);
+  if (g_vcpus.size() > 1) {
+    // Several harts: each one's own model and counts, in the report's shape (the sections
+    // above are their sums; with one vCPU this section is left out, the report unchanged).
+    j.key("harts");
+    j.begin_array();
+    for (size_t i = 0; i < g_vcpus.size(); i++) {
+      const Vcpu* c = g_vcpus[i].get();
+      j.begin_object();
+      j.kv("vcpu", uint64_t(i));
+      j.kv("started", c ? "yes" : "no");
+      Breakdown<Counters> h;
+      for (int r = 0; c && r <= kMaxRegion; r++) {
+        if (!c->blocks[r]) continue;
+        h.seen[r] = true;
+        for (int m = 0; m < NMODES; m++) h.add(r, m, c->blocks[r]->mode[m]);
+      }
+      j.kv("mismatches", h.totals.mismatches);
+      j.kv("user_hits_on_kernel_entries", h.totals.user_hits_on_kernel_entries);
+      j.kv("user_kernel_probes", h.totals.user_kernel_probes);
+      j.kv("sbi_rfence_calls", c ? c->sbi_rfence_calls : 0);
+      j.kv("sbi_ipi_calls", c ? c->sbi_ipi_calls : 0);
+      counters_breakdown_json(j, h, cfg.cost);
+      j.end_object();
+    }
+    j.end_array();
+  }
   if (g_set.lru_profile) {
     j.key("lru_profile");
     profile_json(j);
