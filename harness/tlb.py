@@ -64,12 +64,11 @@ CYCLE_MODEL_SHORT = (f"CPI {CPI}, L2 hit {L2_HIT_CYCLES} cycles, walk reference 
 
 @dataclass(frozen=True)
 class PresetInfo:
-    """One preset of the plugin (tlbmodel/src/model.cpp kPresets; docs/tlbmodel.md "Presets",
-    with a source or an "assumption" mark for every number). asid_bits is the core's ASID
-    width; tests/test_tlbmodel_fidelity.py checks this table against the plugin's. l1i/l1d:
-    the L1 entries (None: unbounded); satp_write: the cost model's cycles per satp write
-    (docs/tlbmodel.md "Cost model": an assumption); test_tlb.py checks both against
-    model.cpp."""
+    """One preset of the plugin, as the plugin defines it (tlbmodel/src/presets.cpp, printed by
+    `make -C tlbmodel presets`; docs/tlbmodel.md "Presets", with a source or an "assumption"
+    mark for every number). asid_bits is the core's ASID width; l1i/l1d: the L1 entries (None:
+    unbounded); satp_write: the cost model's cycles per satp write (docs/tlbmodel.md "Cost
+    model": an assumption)."""
     name: str
     core: str
     asid_bits: int
@@ -79,26 +78,39 @@ class PresetInfo:
     satp_write: float = 0.0
 
 
-PRESETS: Dict[str, PresetInfo] = {p.name: p for p in (
-    PresetInfo("u54", "SiFive U54 (FU540)", 0,
-               "L1 I/D 32/32 fully assoc. + 4 superpage entries each, L2 128 direct-mapped "
-               "(4 KiB leaves), 8-entry walk cache, PLRU, no ASIDs", 32, 32, 5),
-    PresetInfo("u74", "SiFive U74 (JH7110)", 0,
-               "L1 I/D 40/40 fully assoc., no L2, 8-entry walk cache, PLRU, no ASIDs",
-               40, 40, 8),
-    PresetInfo("c906", "T-Head C906", 16,
-               "L1 I/D 10/10 fully assoc., L2 512 4-way, PLRU, 16 ASID bits", 10, 10, 5),
-    PresetInfo("c910", "T-Head C910", 16,
-               "L1 I/D 32/16 fully assoc. (+1 D superpage entry), L2 1024 4-way, PLRU, "
-               "16 ASID bits", 32, 16, 12),
-    PresetInfo("rocket", "rocket-chip default", 0,
-               "L1 I/D 32/32 fully assoc. + 4 superpage entries each, no L2, 8-entry walk "
-               "cache, PLRU, no ASIDs", 32, 32, 5),
-    PresetInfo("xiangshan", "XiangShan Kunminghu", 16,
-               "L1 I/D 48/48 fully assoc., L2 256 4-way (4 KiB leaves), 24-entry walk cache, "
-               "PLRU, 16 ASID bits", 48, 48, 15),
-    PresetInfo("ideal", "no core (unbounded L1s)", 16, "unbounded L1s, no L2", None, None, 0),
-)}
+PRESETS_JSON = PLUGIN_DIR / "presets.json"
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def load_presets(repo: Path = _REPO, *, make: str = "make") -> Dict[str, PresetInfo]:
+    """The plugin's presets: `make -C tlbmodel O=build/tlbmodel presets` (a host program built
+    from the plugin's own preset definitions; no QEMU needed, nothing to do when up to date)
+    writes build/tlbmodel/presets.json, read here. Serialised by the plugin build's flock."""
+    import fcntl
+    import json
+    import subprocess
+
+    lock = repo / PLUGIN_LOCK
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as lk:
+        fcntl.flock(lk.fileno(), fcntl.LOCK_EX)
+        p = subprocess.run([make, "-s", "-C", str(repo / "tlbmodel"), f"O={PLUGIN_DIR}", "presets"],
+                           cwd=repo, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"cannot list the TLB-model presets (make presets: status "
+                           f"{p.returncode}):\n{p.stdout}{p.stderr}")
+    data = json.loads((repo / PRESETS_JSON).read_text())
+
+    def entries(g: Optional[Dict[str, Any]]) -> Optional[int]:
+        return g["entries"] if g and g["entries"] != "infinite" else None
+
+    return {d["name"]: PresetInfo(d["name"], d["core"], int(d["asid_bits"]), d["text"],
+                                  entries(d["l1i"]), entries(d["l1d"]),
+                                  float(d["cost_model"]["satp_write"]))
+            for d in data["presets"]}
+
+
+PRESETS: Dict[str, PresetInfo] = load_presets()
 
 # The presets' geometry, for titles (cli choices, tables, plots).
 PRESET_TEXT = {name: p.text for name, p in PRESETS.items()}

@@ -18,7 +18,8 @@ def built():
 
 @pytest.fixture
 def run(built, tmp_path):
-    """run(pattern, plugin_args, **params) -> guestlib.Run (QEMU exit status checked)."""
-    def _run(pattern, plugin_args="preset=u54", check_rc=True, **kw):
-        return built.run_guest(tmp_path, built.params(pattern, **kw), plugin_args, check_rc=check_rc)
+    """run(pattern, plugin_args, smp=1, **params) -> guestlib.Run (QEMU exit status checked)."""
+    def _run(pattern, plugin_args="preset=u54", check_rc=True, smp=1, **kw):
+        return built.run_guest(tmp_path, built.params(pattern, **kw), plugin_args, check_rc=check_rc,
+                               smp=smp)
     return _run

@@ -25,7 +25,7 @@ QEMU = os.environ.get("QEMU", "qemu-system-riscv64")
 PARAM_PA = 0x80F00000
 MAGIC = 0x4D424C54
 PAT = {"pages": 1, "super": 2, "asid": 3, "sfence": 4, "probe": 5, "loop": 6, "seq": 7, "ifetch": 8,
-       "alias": 9, "cross": 10, "gnl": 11, "fault": 12}
+       "alias": 9, "cross": 10, "gnl": 11, "fault": 12, "harts": 13}
 F_FLUSH_SATP, F_KGLOBAL, F_PROBE_FLUSH = 1, 2, 4
 
 
@@ -66,9 +66,9 @@ class Run:
         return self.report["regions"][str(rid)][mode]
 
 
-def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None) -> list[str]:
+def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None, smp: int = 1) -> list[str]:
     cmd = [QEMU, "-machine", "virt", "-nographic", "-bios", "default", "-m", "128M",
-           "-kernel", str(GUEST)]
+           "-kernel", str(GUEST)] + (["-smp", str(smp)] if smp > 1 else [])
     for i, w in enumerate(words):
         cmd += ["-device", f"loader,addr={PARAM_PA + 8 * i:#x},data={w:#x},data-len=8"]
     if plugin_args is not None:
@@ -79,7 +79,7 @@ def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None) -> lis
 
 
 def run_guest(tmp: Path, words: list[int], plugin_args: str = "preset=u54",
-              check_rc: bool = True, timeout: float = 60) -> Run:
+              check_rc: bool = True, timeout: float = 60, smp: int = 1) -> Run:
     out = tmp / "tlb.json"
     log = tmp / "plugin.log"
     for f in (out, log):
@@ -87,7 +87,7 @@ def run_guest(tmp: Path, words: list[int], plugin_args: str = "preset=u54",
             f.unlink()
     args = f"{plugin_args},out={out}" if plugin_args else f"out={out}"
     t0, c0 = time.monotonic(), _child_cpu()
-    p = subprocess.run(qemu_cmd(words, args, log), stdin=subprocess.DEVNULL,
+    p = subprocess.run(qemu_cmd(words, args, log, smp), stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
     dt, cpu = time.monotonic() - t0, _child_cpu() - c0
     logtext = log.read_text() if log.exists() else ""

@@ -25,6 +25,9 @@ enum {
   PAT_CROSS = 10, /* U: K 8-byte loads (1), then K stores (2), each across a page boundary */
   PAT_GNL = 11,   /* S: K pages under a G pointer (1), fence ASID A (2), switch to B (3) */
   PAT_FAULT = 12, /* U: K loads of an unmapped VA, each a page fault (region 1) */
+  PAT_HARTS = 13, /* S, 2 harts: the boot hart touches K pages (3) and starts the other, which
+                     touches them (1), is fenced by the boot hart through SBI RFENCE and touches
+                     them again (2) */
 };
 enum {
   F_FLUSH_SATP = 1,  /* sfence.vma zero, zero after every satp write (a kernel without ASIDs) */
@@ -450,6 +453,49 @@ static void gnl_regions(void) {
   TOUCH_LOOP(3, GNL_VA, pg, k, 1);
 }
 
+/* Two harts (-smp 2, hart ids 0 and 1): each has a TLB of its own in the model. */
+static volatile u64 hart_step; /* 1: the other hart touched (1); 2: fenced; 3: touched again */
+extern char secondary_start[];
+
+static long sbi_call(u64 eid, u64 fid, u64 arg0, u64 arg1, u64 arg2, u64 arg3) {
+  register u64 a0 asm("a0") = arg0;
+  register u64 a1 asm("a1") = arg1;
+  register u64 a2 asm("a2") = arg2;
+  register u64 a3 asm("a3") = arg3;
+  register u64 a6 asm("a6") = fid;
+  register u64 a7 asm("a7") = eid;
+  asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a6), "r"(a7) : "memory");
+  return (long)a0;
+}
+
+/* The other hart, from start.S (MMU off, its own stack). */
+void secondary_main(u64 hartid) {
+  (void)hartid;
+  asm volatile("csrw satp, %0\n sfence.vma zero, zero" ::"r"(satp_a) : "memory");
+  TOUCH_LOOP(1, KERN_PAGES_VA, 4096UL, P[P_K], 1);
+  hart_step = 1;
+  while (hart_step != 2) {
+  }
+  TOUCH_LOOP(2, KERN_PAGES_VA, 4096UL, P[P_K], 1);
+  hart_step = 3;
+  for (;;) asm volatile("wfi");
+}
+
+static void harts_regions(u64 hartid) {
+  const u64 other = hartid ^ 1;
+  TOUCH_LOOP(3, KERN_PAGES_VA, 4096UL, P[P_K], 1);
+  long err = sbi_call(0x48534D, 0, other, (u64)secondary_start, 0, 0); /* HSM hart_start */
+  if (err) fail("hart_start", (u64)err, other);
+  while (hart_step != 1) {
+  }
+  /* RFENCE remote_sfence_vma: hart mask, mask base 0, the whole address space */
+  err = sbi_call(0x52464E43, 1, 1UL << other, 0, 0, ~0UL);
+  if (err) fail("remote_sfence_vma", (u64)err, other);
+  hart_step = 2;
+  while (hart_step != 3) {
+  }
+}
+
 static void build_chain(void) {
   const u64 n = P[P_N];
   for (u64 j = 0; j < n; j++) {
@@ -461,7 +507,6 @@ static void build_chain(void) {
 }
 
 void guest_main(u64 hartid) {
-  (void)hartid;
   const volatile u64* param = (const volatile u64*)PARAM_PA;
   if (param[P_MAGIC] != PARAM_MAGIC) fail("no parameter block", param[P_MAGIC], PARAM_PA);
   for (int i = 0; i < P_WORDS; i++) P[i] = param[i];
@@ -485,6 +530,9 @@ void guest_main(u64 hartid) {
       guest_exit(0);
     case PAT_GNL:
       gnl_regions();
+      guest_exit(0);
+    case PAT_HARTS:
+      harts_regions(hartid);
       guest_exit(0);
     case PAT_PROBE:
       *(volatile u64*)(KHALF_VA + 0x400000UL); /* the kernel's own use of the mapping */

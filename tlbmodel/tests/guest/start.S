@@ -18,6 +18,16 @@ _start:
 	li	a0, 99
 	call	guest_exit
 
+/* A second hart (PAT_HARTS), started through SBI HSM: S mode, MMU off, a0 = hart id. */
+	.globl secondary_start
+secondary_start:
+	la	sp, secondary_stack_top
+	la	t0, trap_entry
+	csrw	stvec, t0
+	call	secondary_main
+1:	wfi
+	j	1b
+
 /* All traps land here (from U: the test programs' ecalls and deliberate faults). One trap
  * frame, no nesting: the handler never traps itself. */
 	.balign 4
@@ -126,6 +136,9 @@ boot_stack_top:
 	.space 8192
 	.globl trap_stack_top
 trap_stack_top:
+	.space 8192
+	.globl secondary_stack_top
+secondary_stack_top:
 	.balign 16
 	.globl trap_frame
 trap_frame:
