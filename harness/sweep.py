@@ -9,7 +9,10 @@ A sweep file:
     timeout = 120                # seconds per QEMU run (default the harness's)
 
     [dimensions]                 # the cartesian product of these is the set of points
-    variant = ["s1-asid", "s2-asid"]          # required
+    variant = ["s1-asid", "s2-asid"]          # required: declared names or NAME:DEFCONFIG+OPT=VAL
+    config = ["", "TIMER_HZ=1000"]            # Kconfig settings on top of each variant ("": none;
+                                              # several: "TIMER_HZ=1000+NPROC=64"); the point's
+                                              # variant is then named s1-asid+TIMER_HZ=1000
     bench = ["bench_null", "bench_ctx"]       # required
     tlb = ["none", "c906"]       # "none": a plain -icount run; else a TLB-model preset
     kaslr_seed = [1, 2]          # scheme-3 variants only (others run once, unseeded)
@@ -52,10 +55,10 @@ from .errors import HarnessError, UserError
 from .measure import RunOptions, measure_tlb, run_bench
 from .tidy import make_frame, rows_from_output
 from .tlb import PLUGIN, PRESETS
-from .variants import VARIANT_NAMES, Variant, variant_by_name
+from .variants import REPO_DEFAULT, Variant, variant_by_name, with_settings
 
 NO_TLB = "none"
-DIMENSIONS = ("variant", "bench", "tlb", "kaslr_seed")
+DIMENSIONS = ("variant", "config", "bench", "tlb", "kaslr_seed")
 TOP_KEYS = {"description", "quick", "timeout", "dimensions", "args"}
 
 
@@ -65,7 +68,7 @@ class Sweep:
     description: str
     quick: bool
     timeout: Optional[float]
-    variants: Tuple[str, ...]
+    variants: Tuple[Variant, ...]    # with the config dimension applied
     benches: Tuple[str, ...]
     tlb: Tuple[str, ...]
     kaslr_seeds: Tuple[int, ...]
@@ -82,7 +85,8 @@ class Point:
 
     @property
     def params(self) -> Dict[str, Any]:
-        return {"variant": self.variant.name, "bench": self.bench, "tlb": self.tlb,
+        return {"variant": self.variant.name, "config": self.variant.config_string,
+                "bench": self.bench, "tlb": self.tlb,
                 "kaslr_seed": self.kaslr_seed, "argv": list(self.argv)}
 
     @property
@@ -109,7 +113,7 @@ def _list(table: Mapping[str, Any], key: str, kind: type, where: str,
     return v
 
 
-def load_sweep(path: Path) -> Sweep:
+def load_sweep(path: Path, root: Path = REPO_DEFAULT) -> Sweep:
     """Read and check a sweep file; every mistake is a UserError naming the file."""
     where = str(path)
     try:
@@ -129,10 +133,16 @@ def load_sweep(path: Path) -> Sweep:
     if extra:
         raise UserError(f"{where}: unknown dimension(s) {', '.join(sorted(extra))} (known: "
                         f"{', '.join(DIMENSIONS)})")
-    variants = _list(dims, "variant", str, where)
-    for v in variants:
-        if v not in VARIANT_NAMES:
-            raise UserError(f"{where}: unknown variant {v!r} (known: {', '.join(VARIANT_NAMES)})")
+    names = _list(dims, "variant", str, where)
+    configs = _list(dims, "config", str, where, required=False) or [""]
+    variants = []
+    for n in names:
+        try:
+            base = variant_by_name(n, root)
+            for c in configs:
+                variants.append(with_settings(base, [x for x in c.split("+") if x.strip()]))
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
     benches = _list(dims, "bench", str, where)
     for b in benches:
         if b not in BENCH_BY_NAME:
@@ -175,8 +185,7 @@ def bench_argv(sweep: Sweep, bench: str, tlb: str) -> Tuple[str, ...]:
 def expand(sweep: Sweep) -> List[Point]:
     """The sweep's points, in a stable order."""
     points = []
-    for vname, bench, tlb in itertools.product(sweep.variants, sweep.benches, sweep.tlb):
-        v = variant_by_name(vname)
+    for v, bench, tlb in itertools.product(sweep.variants, sweep.benches, sweep.tlb):
         if not runs_in(BENCH_BY_NAME[bench], v):
             continue
         seeds: Sequence[Optional[int]] = (sweep.kaslr_seeds if v.scheme == 3 and sweep.kaslr_seeds
