@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,10 @@ from .variants import Variant, default_variants, select_variants, variant_by_nam
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
 COMPILER = "riscv64-linux-gnu-g++"
 PROG = "harness"
+# Wall-time repetitions per (variant, benchmark): run one at a time (measure.run_pool's serial
+# phase), so each is a sample of the same undisturbed machine.
+REPS_FULL = 30
+REPS_QUICK = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,9 +140,11 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=None,
                         choices=list(BENCH_BY_NAME), help="benchmarks (default: all)")
         sp.add_argument("--quick", action="store_true",
-                        help="small iteration counts and 2 repetitions (for tests)")
+                        help=f"small iteration counts and {REPS_QUICK} repetitions (for tests)")
         sp.add_argument("--reps", type=_positive_int, default=None, metavar="N",
-                        help="wall-time repetitions per benchmark (default 5, --quick 2)")
+                        help=f"wall-time repetitions per benchmark, run one at a time after "
+                             f"the deterministic runs (default {REPS_FULL}, --quick "
+                             f"{REPS_QUICK})")
         sp.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
                         metavar="S", help="seconds per QEMU run (default %(default)s)")
         sp.add_argument("--qemu", default=DEFAULT_QEMU, help="QEMU binary (default %(default)s)")
@@ -326,6 +333,19 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) -> int:
+    """bench / reproduce. Whatever ends the run early (Ctrl-C, an error), its staging directory
+    goes with it: only a published run leaves files."""
+    stages: List[Path] = []
+    try:
+        return _cmd_bench(args, argv, report=report, stages=stages)
+    finally:
+        for stage in stages:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+
+
+def _cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool,
+               stages: List[Path]) -> int:
     start = time.monotonic()
     repo = _repo(args)
     target, official = _target(args, repo)
@@ -334,10 +354,11 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
         # a failed complete run goes to build/results: check that it could go there
         check_replaceable(scratch_results(repo))
     stage = staging_dir(repo, target)
+    stages.append(stage)
     print(f"output: {target} (written at the end; staging in {stage})")
     variants = select_variants(args.variants, repo, args.variant_specs)
     benches = select_benches(args.benches)
-    reps = args.reps if args.reps is not None else (2 if args.quick else 5)
+    reps = args.reps if args.reps is not None else (REPS_QUICK if args.quick else REPS_FULL)
     builds = _builds(args, variants, stage / "logs")
     # where this run's files will end up: a complete run that already lacks a variant cannot
     # replace results/, so its logs are named under build/results from the start
@@ -642,11 +663,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except HarnessError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        n = kill_running()
+    except KeyboardInterrupt as exc:
+        # Interrupted (from the runs) carries the count of QEMU process groups it killed here
+        # and on the workers; anywhere else only this process's runs can be running
+        n = getattr(exc, "stopped", 0) + kill_running()
         allow_runs()  # main is done; a caller in the same process (a test) may run again
-        print(f"{PROG}: interrupted (stopped {n} QEMU run(s)); no results were replaced",
-              file=sys.stderr)
+        print(f"{PROG}: interrupted: stopped {n} running QEMU run(s); no results were "
+              f"replaced", file=sys.stderr)
         return 130
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""

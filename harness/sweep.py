@@ -52,7 +52,7 @@ import pandas as pd
 from .benchspec import BENCH_BY_NAME, TLB_BENCH_BY_NAME, BenchSpec, runs_in
 from .build import variant_dir
 from .errors import HarnessError, UserError
-from .measure import RunOptions, measure_tlb, run_bench
+from .measure import RunOptions, measure_tlb, run_bench, run_pool
 from .tidy import make_frame, rows_from_output
 from .tlb import PLUGIN, PRESETS
 from .variants import REPO_DEFAULT, Variant, variant_by_name, with_settings
@@ -249,11 +249,8 @@ def run_sweep(sweep: Sweep, points: Sequence[Point], keys: Mapping[Point, str],
               opts: RunOptions, out: Path,
               say: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> SweepReport:
     """Measure the points not yet stored under out/points (in parallel, one thread per engine
-    slot), store each as it finishes, then write sweep.csv from every point of the sweep."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    from tqdm import tqdm
-
+    slot: measure.run_pool), store each as it finishes, then write sweep.csv from every point
+    of the sweep."""
     start = time.monotonic()
     pdir = out / "points"
     pdir.mkdir(parents=True, exist_ok=True)
@@ -261,31 +258,17 @@ def run_sweep(sweep: Sweep, points: Sequence[Point], keys: Mapping[Point, str],
     say(f"sweep {sweep.name}: {len(points)} points, {len(points) - len(todo)} already measured "
         f"(skipped), {len(todo)} to run")
     failed: List[Tuple[str, str]] = []
-    threads = opts.engine.slots if opts.engine is not None else opts.workers
-    bar = tqdm(total=len(todo), desc="points", unit="point", disable=not opts.progress)
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        futures = {pool.submit(measure_point, p, opts): p for p in todo}
-        try:
-            for fut in as_completed(futures):
-                p = futures[fut]
-                try:
-                    rows = fut.result()
-                except HarnessError as exc:
-                    failed.append((p.label, str(exc)))
-                    say(f"FAILED {p.label}:\n{exc}")
-                else:
-                    record = {"key": keys[p], "params": p.params, "rows": rows}
-                    _atomic_write(pdir / f"{keys[p]}.json",
-                                  json.dumps(record, sort_keys=True, default=str))
-                bar.set_postfix_str(p.label)
-                bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            if opts.engine is not None:
-                opts.engine.interrupt()
-            raise
-        finally:
-            bar.close()
+
+    def done(p: Point, rows: List[Dict[str, Any]]) -> None:
+        record = {"key": keys[p], "params": p.params, "rows": rows}
+        _atomic_write(pdir / f"{keys[p]}.json", json.dumps(record, sort_keys=True, default=str))
+
+    def fail(p: Point, exc: HarnessError) -> None:
+        failed.append((p.label, str(exc)))
+        say(f"FAILED {p.label}:\n{exc}")
+
+    run_pool(todo, lambda p: measure_point(p, opts), opts, on_done=done, on_failed=fail,
+             label=lambda p: p.label, desc="points", unit="point")
     if failed:
         _atomic_write(out / "failures.json", json.dumps(
             [{"point": lbl, "error": err} for lbl, err in failed], indent=1))
