@@ -1,4 +1,5 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,docs,sweep,run} [options].
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,compare,docs,sweep,run}
+[options].
 
 Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
 130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
@@ -185,6 +186,22 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     dp.add_argument("--check", action="store_true",
                     help="only compare: exit 1 when docs/results.md is out of date")
+    cp = add("compare", help="any benchmark's figures, variant against variant: a Markdown "
+                              "table and optionally a bar chart, from DIR/measurements.csv")
+    cp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
+                    help="results directory (default REPO/build/results)")
+    cp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
+    cp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=[],
+                    help="benchmarks (default: all in the CSV)")
+    cp.add_argument("-V", "--variants", nargs="+", metavar="VARIANT", default=[],
+                    help="variants (default: all in the CSV)")
+    cp.add_argument("--metric", default="insns_per_op",
+                    help="the metric (default %(default)s; ns_per_op for wall time)")
+    cp.add_argument("--mode", choices=["icount", "wall", "tlb"], default=None,
+                    help="run kind (default: wall for ns_per_op, else icount)")
+    cp.add_argument("--preset", default="", help="the TLB-model preset of --mode tlb rows")
+    cp.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                    help="also draw a grouped bar chart into this file")
     sw = add("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
                                       "engine; resumable (docs/harness.md 'Sweeps')")
     sw.add_argument("file", type=Path, metavar="FILE", help="the sweep file (TOML)")
@@ -513,6 +530,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import run
+    repo = args.repo.resolve()
+    results = args.dir.resolve() if args.dir is not None else scratch_results(repo)
+    mode = args.mode or ("wall" if args.metric == "ns_per_op" else "icount")
+    for line in run(results, benches=args.benches, metric=args.metric, mode=mode,
+                    preset=args.preset, variants=args.variants, plot_to=args.plot):
+        print(line)
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .docfigures import render_from
     repo = _repo(args)
@@ -655,6 +683,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_docs(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         if args.command == "run":
             return cmd_run(args)
     except UserError as exc:
