@@ -179,7 +179,9 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
     out = []
     for n in names:
         if n not in BENCH_BY_NAME:
-            raise ValueError(f"unknown benchmark {n!r}; known: {', '.join(BENCH_BY_NAME)}")
+            from .errors import UserError
+            raise UserError(f"unknown benchmark {n!r}; known: {', '.join(BENCH_BY_NAME)} (a "
+                            f"new one is declared in its program: docs/first-experiment.md)")
         out.append(BENCH_BY_NAME[n])
     return out
 

@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     def measuring(sp: argparse.ArgumentParser, results_help: str) -> None:
         common(sp, results_help)
         sp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=None,
-                        choices=list(BENCH_BY_NAME), help="benchmarks (default: all)")
+                        help="benchmarks (default: all; listed below)")
         sp.add_argument("--quick", action="store_true",
                         help=f"small iteration counts and {REPS_QUICK} repetitions (for tests)")
         sp.add_argument("--reps", type=_positive_int, default=None, metavar="N",
