@@ -37,7 +37,7 @@ PAGINGS = (PAGING_EAGER, PAGING_DEMAND_COW)
 
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
 VARIANTS_FILE = Path("configs") / "variants.toml"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$")  # + and =: a sweep's derived names
 SETTING_RE = re.compile(r"^([A-Z0-9_]+)=(.*)$")
 
 
@@ -229,7 +229,7 @@ def parse_spec(text: str, root: Path = REPO_DEFAULT, where: str = "--variant") -
 
 def _make(name: str, defconfig: str, settings: Iterable[str], root: Path, where: str) -> Variant:
     if not NAME_RE.match(name):
-        raise UserError(f"{where}: {name!r} is not a variant name (letters, digits, - _ .)")
+        raise UserError(f"{where}: {name!r} is not a variant name (letters, digits, - _ . + =)")
     settings = tuple(s.strip().removeprefix("CONFIG_") for s in settings if s.strip())
     v = Variant(name, defconfig, settings, root)
     resolve(root, defconfig, settings, where=where)  # check it now, with the place to blame
