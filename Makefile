@@ -50,6 +50,7 @@ help:
 	@echo '  menuconfig        change options interactively'
 	@echo '  olddefconfig      update DIR/.config, new options at their defaults'
 	@echo '  setconfig SET="ASID=n TIMER_HZ=250"   change options non-interactively'
+	@echo '                    (options with a prompt only: the scheme is chosen by its defconfig)'
 	@echo '  savedefconfig     write the minimal configuration to DIR/defconfig'
 	@echo '  randconfig [SEED=N]  a random configuration (SEED defaults to the date; printed)'
 	@echo 'Building and running:'

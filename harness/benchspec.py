@@ -195,9 +195,21 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
 KASLR_SEEDS = (1, 2, 3, 4, 5)
 KASLR_SEEDS_QUICK = (1, 2)
 
-# The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`.
+# The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`; N is
+# declared in user/kaslr_probe.cpp (`//! [kaslr_probe] processes = N`).
 KASLR_PROBE = "kaslr_probe"
-KASLR_PROCESSES = 64
+
+
+def _probe_processes(repo: Path) -> int:
+    path = repo / "user" / f"{KASLR_PROBE}.cpp"
+    table = read_declaration(path).get(KASLR_PROBE, {})
+    n = table.get("processes")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise DeclarationError(f"{path}: needs `//! [kaslr_probe]` with processes = N (N >= 2)")
+    return n
+
+
+KASLR_PROCESSES = _probe_processes(REPO_DEFAULT)
 
 
 # ------------------------------------------------------------------ TLB-model runs

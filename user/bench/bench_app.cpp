@@ -14,7 +14,7 @@
 //! [bench_app]
 //! regions = "700 pipeline; 701 + log2(kv_kb/256) kv"
 //! arguments = "scale (1)"
-//! op = "`gen \\| sort \\| wc -s` of 2000 lines (per line), and a key-value server answering GET/PUT over pipes with 256 KiB and 1 MiB tables (per request)"
+//! op = "`gen | sort | wc -s` of 2000 lines (per line), and a key-value server answering GET/PUT over pipes with 256 KiB and 1 MiB tables (per request)"
 //! params = "`workload`, `lines` / `kv_kb`"
 //! checks = "sorted output, every reply"
 //! args = ["1"]
