@@ -478,7 +478,11 @@ def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_j
             "workers": workers, "make_jobs": make_jobs,
             "benches": {b.name: list(b.argv(quick)) for b in benches},
             "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
-            "variants": [v.name for v in variants], "kaslr": kaslr, "complete": complete,
+            "variants": [v.name for v in variants],
+            # what each variant is: NAME:DEFCONFIG+OPT=VAL, its config column, its build key
+            "variant_configs": {v.name: {"spec": v.spec, "config": v.config_string,
+                                         "config_hash": v.config_hash} for v in variants},
+            "kaslr": kaslr, "complete": complete,
             "tlb": {"presets": list(tlb_presets),
                     "plugin_built": None if plugin is None else plugin.ok,
                     "benches": {b.name: list(b.argv(quick)) for b in tlb_benches},
