@@ -52,6 +52,12 @@ def test_the_walk_through_works(tmp_path: Path) -> None:
     text = DOC.read_text()
     repo = scratch_copy(tmp_path / "repo")
     harness_before = {p: p.read_bytes() for p in (repo / "harness").rglob("*.py")}
+    # a kernel built before the program exists: the page's `harness run` must rebuild it (make
+    # decides), never boot this stale image ("no such program")
+    built = subprocess.run(["/usr/bin/python3", "-m", "harness", "build", "-V", "s2-asid",
+                            "--no-progress"], cwd=repo, capture_output=True, text=True,
+                           timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
     path, program = program_file(text)
     assert not (repo / path).exists()
     (repo / path).write_text(program)
