@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .benchspec import (BENCH_BY_NAME, BENCHES, TLB_BENCH_BY_NAME, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_PRESETS_DEFAULT,
-                        TLB_PROBE, select_benches, select_tlb_benches)
+from .benchspec import (BENCHES, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_BENCH_BY_NAME,
+                        TLB_PRESETS_DEFAULT, TLB_PROBE, select_benches, select_tlb_benches)
 from .build import BuildResult, build_all, build_variant, variant_dir
 from .errors import HarnessError, UserError, format_command, log_tail
 from .measure import RunOptions, boot, log_path, run_all, static_facts
