@@ -272,6 +272,9 @@ class Engine:
             # The workers ignore SIGINT: a terminal's Ctrl-C reaches the whole foreground
             # process group, and a worker killed by it would be a "died" boot (a retry and a
             # page of tracebacks). The client stops their QEMUs itself (interrupt()).
+            # the workers' own INFO lines (e.g. a stale worker directory of another run being
+            # purged) are not the harness's output; their errors still show
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
             main = threading.current_thread() is threading.main_thread()
             old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
             try:
