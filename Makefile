@@ -38,7 +38,7 @@ endif
 
 .DEFAULT_GOAL := all
 .PHONY: all help menuconfig olddefconfig setconfig savedefconfig randconfig run gdb fuzz test \
-  reproduce bench deps clean mrproper
+  reproduce bench deps clean mrproper distclean benchdocs
 .SUFFIXES:
 # Keep intermediate objects (user .o files) so that a second make does nothing.
 .SECONDARY:
@@ -50,6 +50,7 @@ help:
 	@echo '  menuconfig        change options interactively'
 	@echo '  olddefconfig      update DIR/.config, new options at their defaults'
 	@echo '  setconfig SET="ASID=n TIMER_HZ=250"   change options non-interactively'
+	@echo '                    (options with a prompt only: the scheme is chosen by its defconfig)'
 	@echo '  savedefconfig     write the minimal configuration to DIR/defconfig'
 	@echo '  randconfig [SEED=N]  a random configuration (SEED defaults to the date; printed)'
 	@echo 'Building and running:'
@@ -60,10 +61,15 @@ help:
 	@echo '  tlbmodel          the TLB-model QEMU plugin (build/tlbmodel)'
 	@echo 'Cleaning:'
 	@echo '  clean             remove objects and generated files, keep DIR/.config'
-	@echo '  mrproper          remove everything in DIR'
+	@echo '  mrproper          clean, and remove DIR/.config: without O=, the default build only'
+	@echo '                    (never build/variants, build/results, build/sweeps or other O= dirs);'
+	@echo '                    with O=DIR, everything in DIR'
+	@echo '  distclean         remove all of build/ (every O= under it, the harness kernels,'
+	@echo '                    results and sweep points), listing what it removes'
 	@echo 'Tests and results:'
 	@echo '  test              install missing packages, build every scheme, run the pytest suite'
 	@echo '  bench             measurements of every variant into build/results'
+	@echo '  benchdocs         docs/userspace.md'"'"'s benchmark table, from the //! declarations'
 	@echo '  reproduce         the full benchmark run; rewrites the tracked results/ and'
 	@echo '                    docs/results.md (on success only; restore the committed ones'
 	@echo '                    with `git checkout results/ docs/results.md`)'
@@ -257,10 +263,30 @@ bench: deps
 reproduce: deps
 	$(PYTHON) -m harness reproduce
 
+benchdocs:
+	$(PYTHON) -m harness.benchspec --write-docs
+
 # clean keeps the configuration (.config, defconfig) and what other tools keep in O (for
-# O=build: build/variants, build/tlbmodel, build/results); mrproper removes everything in O.
+# O=build: build/variants, build/tlbmodel, build/results, build/sweeps, other O= directories).
 clean:
 	rm -rf $(O)/kernel $(O)/user $(O)/generated $(O)/kernel.elf $(O)/kernel.elf.tmp $(O)/gdbinit
 
-mrproper:
+# mrproper: the default build (O=build) holds the harness's and other builds' directories too,
+# so without O= only the default build's own files go; an O=DIR of its own is emptied.
+DEFAULT_O := $(SRC)/build
+mrproper: clean
+ifeq ($(O_ABS),$(DEFAULT_O))
+	rm -f $(O)/.config $(O)/.config.old $(O)/defconfig
+	@echo "mrproper: removed the default build ($(O)); kept $(O)/variants, $(O)/results," \
+	  "$(O)/sweeps and other directories under $(O) (make distclean removes them)"
+else
 	rm -rf $(O_ABS)/* $(O_ABS)/.[!.]* $(O_ABS)/..?*
+endif
+
+# distclean: everything under build/ (not the tracked results/), each entry named first.
+distclean:
+	@if [ -d $(SRC)/build ]; then \
+	  for p in $(SRC)/build/* $(SRC)/build/.[!.]*; do [ -e "$$p" ] || [ -L "$$p" ] || continue; \
+	    printf 'distclean: removing build/%s (%s)\n' "$${p##*/}" "$$(du -sh "$$p" | cut -f1)"; \
+	  done; rm -rf $(SRC)/build; \
+	else echo "distclean: no build/ directory: nothing to remove"; fi

@@ -1,8 +1,38 @@
-"""The benchmark programs (user/bench/*) and their arguments. The names are an interface."""
+"""The benchmark programs (user/bench/*) and their arguments, read from the programs
+themselves: each program declares what the harness needs in a TOML block of `//!` comment lines
+(any line of the file that starts with `//!`), one table per benchmark it provides:
+
+    //! [bench_null]                 # the benchmark's name (the @bench lines' "bench")
+    //! arguments = "iters (100000)" # for the docs' table: the arguments and their defaults,
+    //! op = "`getpid`"              #   what one op is, the params of its lines,
+    //! params = "`{}`"              #   and what it checks
+    //! checks = "sum of pids"
+    //! args = ["100000"]            # its arguments in a full run
+    //! quick = ["2000"]             # and with --quick
+    //! lines = 1                    # fewest @bench lines a full run prints (default 1)
+    //! quick_lines = 1              # the same for --quick (default: lines)
+    //! wall = true                  # wall-time runs too (false: icount only; default true)
+    //! paging = false               # the demand-paging/COW variants run it too (default false)
+    //! program = "bench_fork"       # the program run, when it is not the benchmark's name
+    //! regions = "1"                # its TLB-model region ids, for the docs
+    //! [bench_null.tlb]             # present: one -icount run per TLB-model preset as well
+    //! args = ["2000"]
+    //! quick = ["200"]
+
+A new benchmark is therefore one file, user/bench/NAME.cpp (or user/bench/NAME/main.cpp): the
+Makefile embeds it, this module finds it, `--help`, docs/userspace.md's table (`python3 -m
+harness.benchspec --check-docs`) and the fake QEMU of the tests derive from it.
+The names are an interface."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Tuple
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+REPO_DEFAULT = Path(__file__).resolve().parent.parent
+DECL_PREFIX = "//!"
 
 
 @dataclass(frozen=True)
@@ -23,6 +53,9 @@ class BenchSpec:
     # Whether the demand-paging/COW (-dc) variants run it: only the benchmarks where the
     # paging choice matters (faults, fork of a touched process, pipes, the applications).
     demand_cow: bool = False
+    # docs/userspace.md's table (arguments, op, params, checks) and the region ids, as declared
+    doc: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    source: str = ""   # the file that declares it, relative to the repository
 
     @property
     def prog(self) -> str:
@@ -35,57 +68,102 @@ class BenchSpec:
         return self.quick_min_lines if quick else self.min_lines
 
 
-COPY_SIZES = [2 ** k for k in range(3, 17)]  # 8 .. 65536 bytes: bench_copy prints one line each
-CTX_WORKING_SETS_KB = (0, 4, 16, 64, 256)
-CTX_QUICK_WORKING_SETS_KB = (0, 16)
-PIPE_SIZES = (64, 256, 1024, 4096, 16384, 65536)   # bench_pipe bw message sizes (bytes)
-PIPE_QUICK_SIZES = (64, 4096)
-FAULT_KB = (4, 16, 64, 256, 1024, 4096, 16384, 65536)  # bench_fault sizes (KiB)
-FAULT_QUICK_KB = (4, 64, 1024)
-FORK_KB = (64, 256, 1024, 4096, 16384)             # bench_fork touched_kb sizes
-FORK_QUICK_KB = (64, 1024)
-MIX_WS_KB = (4, 64, 1024, 16384)                   # bench_mix working sets
-MIX_QUICK_WS_KB = (4, 64, 1024)
+DOC_KEYS = ("arguments", "op", "params", "checks", "regions")
+SPEC_KEYS = {"args", "quick", "lines", "quick_lines", "wall", "paging", "program", "tlb"}
+TLB_KEYS = {"args", "quick", "lines", "quick_lines"}
 
-BENCHES: List[BenchSpec] = [
-    BenchSpec("bench_null", ("100000",), ("2000",)),
-    BenchSpec("bench_copy", ("2000",), ("20",), min_lines=len(COPY_SIZES), quick_min_lines=len(COPY_SIZES)),
-    BenchSpec("bench_ctx", ("2000", "2") + tuple(map(str, CTX_WORKING_SETS_KB)),
-              ("50", "2") + tuple(map(str, CTX_QUICK_WORKING_SETS_KB)),
-              min_lines=len(CTX_WORKING_SETS_KB), quick_min_lines=len(CTX_QUICK_WORKING_SETS_KB)),
-    BenchSpec("bench_tlb", ("200",), ("5",)),
-    BenchSpec("bench_fork", ("200",), ("5",)),
-    BenchSpec("bench_exec", ("100",), ("3",)),
-    BenchSpec("bench_mmap", ("50",), ("3",)),
-    BenchSpec("bench_timer", (), (), wall=False),  # icount only (see BenchSpec.wall)
-    # lat (1 line), bw per size, ctx over pipes: procs 2/4/8 x ws 0/16/64 KiB (9 lines)
-    BenchSpec("bench_pipe", ("1000",) + tuple(map(str, PIPE_SIZES)),
-              ("50",) + tuple(map(str, PIPE_QUICK_SIZES)),
-              min_lines=1 + len(PIPE_SIZES) + 9, quick_min_lines=1 + len(PIPE_QUICK_SIZES) + 9,
-              demand_cow=True),
-    # first_touch per size, cow per size (sizes <= 16 MiB), protfault: extra key "faults"
-    BenchSpec("bench_fault", ("40",) + tuple(map(str, FAULT_KB)),
-              ("5",) + tuple(map(str, FAULT_QUICK_KB)),
-              min_lines=len(FAULT_KB) + sum(k <= 16384 for k in FAULT_KB) + 1,
-              quick_min_lines=2 * len(FAULT_QUICK_KB) + 1, demand_cow=True),
-    # fork after touching 64 KiB .. 16 MiB (lat_proc with a larger process): eager vs COW
-    # 40 iterations: 11 forks per size (an eager 16 MiB fork copies 4096 pages)
-    BenchSpec("bench_fork_sizes", ("40",) + tuple(map(str, FORK_KB)),
-              ("8",) + tuple(map(str, FORK_QUICK_KB)), min_lines=len(FORK_KB),
-              quick_min_lines=len(FORK_QUICK_KB), program="bench_fork", demand_cow=True),
-    # one line per (ws_kb, every): every = 1, 10, ..., 100000 (6 values). icount only: its
-    # figures are instructions (and, in the TLB runs, misses) per access; a full run takes
-    # about 10 s of QEMU time, and under QEMU wall time mostly shows QEMU's own TLB flushes
-    BenchSpec("bench_mix", ("100000",) + tuple(map(str, MIX_WS_KB)),
-              ("2000",) + tuple(map(str, MIX_QUICK_WS_KB)),
-              min_lines=6 * len(MIX_WS_KB), quick_min_lines=6 * len(MIX_QUICK_WS_KB),
-              wall=False),
-    # one line per case (the kernel's system calls, small and large arguments): 24, or 23
-    # on a kernel without the diag call
-    BenchSpec("bench_lebench", ("1",), ("1",), min_lines=23, quick_min_lines=23),
-    # pipeline (gen | sort | wc -s), kv at 256 and 1024 KiB: 3 lines
-    BenchSpec("bench_app", ("1",), ("1",), min_lines=3, quick_min_lines=3, demand_cow=True),
-]
+
+class DeclarationError(ValueError):
+    """A benchmark declaration the harness cannot use (the message names the file)."""
+
+
+def declaration_files(repo: Path) -> List[Path]:
+    bench = repo / "user" / "bench"
+    return sorted(list(bench.glob("*.cpp")) + list(bench.glob("*/main.cpp")))
+
+
+def read_declaration(path: Path) -> Dict[str, Any]:
+    """The TOML of a file's `//!` lines ({} when it has none)."""
+    lines = [ln.strip()[len(DECL_PREFIX):].removeprefix(" ")
+             for ln in path.read_text().splitlines() if ln.strip().startswith(DECL_PREFIX)]
+    try:
+        return tomllib.loads("\n".join(lines))
+    except tomllib.TOMLDecodeError as exc:
+        raise DeclarationError(f"{path}: its //! declaration is not valid TOML ({exc})") from None
+
+
+def _args(table: Dict[str, Any], key: str, where: str) -> Tuple[str, ...]:
+    v = table.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool)
+                                          for x in v):
+        raise DeclarationError(f"{where}: {key} must be a list of arguments")
+    return tuple(str(x) for x in v)
+
+
+def _count(table: Dict[str, Any], key: str, default: int, where: str) -> int:
+    v = table.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise DeclarationError(f"{where}: {key} must be a non-negative integer")
+    return v
+
+
+def _flag(table: Dict[str, Any], key: str, default: bool, where: str) -> bool:
+    v = table.get(key, default)
+    if not isinstance(v, bool):
+        raise DeclarationError(f"{where}: {key} must be true or false")
+    return v
+
+
+def _spec(name: str, table: Dict[str, Any], program: str, where: str, source: str,
+          keys: set) -> BenchSpec:
+    unknown = set(table) - keys - set(DOC_KEYS)
+    if unknown:
+        raise DeclarationError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: "
+                               f"{', '.join(sorted(keys | set(DOC_KEYS)))})")
+    lines = _count(table, "lines", 1, where)
+    return BenchSpec(name=name, args=_args(table, "args", where),
+                     quick_args=_args(table, "quick", where), min_lines=lines,
+                     quick_min_lines=_count(table, "quick_lines", lines, where),
+                     wall=_flag(table, "wall", True, where),
+                     program="" if program == name else program,
+                     demand_cow=_flag(table, "paging", False, where),
+                     doc={k: str(table[k]) for k in DOC_KEYS if k in table}, source=source)
+
+
+def load_benches(repo: Path = REPO_DEFAULT) -> Tuple[List[BenchSpec], List[BenchSpec]]:
+    """(benchmarks, TLB-model benchmarks) declared by the programs under user/bench."""
+    benches: List[BenchSpec] = []
+    tlb: List[BenchSpec] = []
+    seen: Dict[str, str] = {}
+    for path in declaration_files(repo):
+        rel = str(path.relative_to(repo))
+        program = path.parent.name if path.name == "main.cpp" else path.stem
+        for name, table in read_declaration(path).items():
+            where = f"{rel}: [{name}]"
+            if not isinstance(table, dict):
+                raise DeclarationError(f"{where}: not a table")
+            if name in seen:
+                raise DeclarationError(f"{where}: also declared in {seen[name]}")
+            seen[name] = rel
+            prog = str(table.get("program", program))
+            if prog != program:
+                # another program's benchmark must be declared by that program's own file
+                raise DeclarationError(f"{where}: program {prog!r} is not this file's "
+                                       f"({program!r})")
+            spec = _spec(name, {k: v for k, v in table.items() if k != "tlb"}, prog, where, rel,
+                         SPEC_KEYS)
+            benches.append(spec)
+            if "tlb" in table:
+                t = table["tlb"]
+                if not isinstance(t, dict):
+                    raise DeclarationError(f"{where}: tlb must be a table ([{name}.tlb])")
+                tlb.append(dataclasses.replace(
+                    _spec(name, t, prog, f"{where}.tlb", rel, TLB_KEYS),
+                    demand_cow=spec.demand_cow, doc=spec.doc))  # same variants as its runs
+    return benches, tlb
+
+
+BENCHES, TLB_BENCHES = load_benches()
 BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in BENCHES}
 
 
@@ -101,7 +179,9 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
     out = []
     for n in names:
         if n not in BENCH_BY_NAME:
-            raise ValueError(f"unknown benchmark {n!r}; known: {', '.join(BENCH_BY_NAME)}")
+            from .errors import UserError
+            raise UserError(f"unknown benchmark {n!r}; known: {', '.join(BENCH_BY_NAME)} (a "
+                            f"new one is declared in its program: docs/first-experiment.md)")
         out.append(BENCH_BY_NAME[n])
     return out
 
@@ -115,9 +195,21 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
 KASLR_SEEDS = (1, 2, 3, 4, 5)
 KASLR_SEEDS_QUICK = (1, 2)
 
-# The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`.
+# The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`; N is
+# declared in user/kaslr_probe.cpp (`//! [kaslr_probe] processes = N`).
 KASLR_PROBE = "kaslr_probe"
-KASLR_PROCESSES = 64
+
+
+def _probe_processes(repo: Path) -> int:
+    path = repo / "user" / f"{KASLR_PROBE}.cpp"
+    table = read_declaration(path).get(KASLR_PROBE, {})
+    n = table.get("processes")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise DeclarationError(f"{path}: needs `//! [kaslr_probe]` with processes = N (N >= 2)")
+    return n
+
+
+KASLR_PROCESSES = _probe_processes(REPO_DEFAULT)
 
 
 # ------------------------------------------------------------------ TLB-model runs
@@ -125,23 +217,6 @@ KASLR_PROCESSES = 64
 # these, with the counts chosen for time (each run takes about 0.5 s under the plugin on the
 # project machine); per-op figures come from the benchmarks' region markers, so the counts
 # only set how many operations are averaged.
-TLB_BENCHES: List[BenchSpec] = [
-    BenchSpec("bench_null", ("2000",), ("200",)),
-    # procs 2 and 1 at ws 0 and 16 KiB: 4 lines (quick: ws 0 only, 2 lines)
-    BenchSpec("bench_ctx", ("200", "2", "0", "16"), ("20", "2", "0"), min_lines=4,
-              quick_min_lines=2),
-    # K = 1, 2, 4 ... 1024 pages: 11 lines
-    BenchSpec("bench_tlb", ("20",), ("3",), min_lines=11, quick_min_lines=11),
-    # lat and ctx only (size 64 for the one bw line it always prints): 11 lines
-    BenchSpec("bench_pipe", ("200", "64"), ("20", "64"), min_lines=11, quick_min_lines=11,
-              demand_cow=True),
-    # N = 1 .. 100000 at 64 and 256 KiB (16 and 64 pages: within and beyond a 32-entry L1;
-    # quick: 64 KiB): 12 lines (6). Not 1 MiB and above: bench_mix's region offset
-    # 8*log2(W/4) + log10(N) passes region_begin's 0..63 there, so those lines share one id.
-    BenchSpec("bench_mix", ("20000", "64", "256"), ("2000", "64"), min_lines=12,
-              quick_min_lines=6),
-    BenchSpec("bench_app", ("1",), ("1",), min_lines=3, quick_min_lines=3, demand_cow=True),
-]
 TLB_BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in TLB_BENCHES}
 # The Meltdown-style probe (user/kernel_probe.cpp): no arguments, no @bench lines.
 TLB_PROBE = "kernel_probe"
@@ -152,3 +227,86 @@ def select_tlb_benches(benches: List[BenchSpec]) -> List[BenchSpec]:
     """The TLB-model runs for a benchmark selection: those of the selected benchmarks."""
     names = {b.name for b in benches}
     return [t for t in TLB_BENCHES if t.name in names]
+
+
+# ------------------------------------------------------------------ the docs' table
+
+DOCS_FILE = Path("docs") / "userspace.md"
+DOCS_BEGIN = ("<!-- the benchmark table: generated from the programs' //! declarations by "
+              "`make benchdocs`; edit those, not this -->")
+DOCS_END = "<!-- end of the benchmark table -->"
+
+
+def markdown_table(benches: Sequence[BenchSpec] = (), tlb: Sequence[BenchSpec] = ()) -> str:
+    """docs/userspace.md's benchmark table, from the declarations."""
+    benches = list(benches) or BENCHES
+    tlb_names = {t.name for t in (list(tlb) or TLB_BENCHES)}
+    cell = lambda s: s.replace("|", "\\|")  # noqa: E731
+    out = ["| benchmark (program) | arguments (defaults) | full / --quick | one op | params | "
+           "checks | runs | TLB regions |", "|" + " --- |" * 8]
+    for b in benches:
+        d = b.doc
+        prog = f"`{b.name}`" + (f" (`{b.prog}`)" if b.program else "")
+        runs = ("icount" if not b.wall else "icount, wall") + (
+            ", TLB model" if b.name in tlb_names else "") + (
+            "; -dc variants too" if b.demand_cow else "")
+        counts = f"`{' '.join(b.args) or '(none)'}` / `{' '.join(b.quick_args) or '(none)'}`"
+        out.append("| " + " | ".join([prog, cell(d.get("arguments", "")), counts,
+                                       cell(d.get("op", "")), cell(d.get("params", "")),
+                                       cell(d.get("checks", "")), runs,
+                                       cell(d.get("regions", "—"))]) + " |")
+    return "\n".join(out)
+
+
+def render_docs(text: str, table: str) -> str:
+    """`text` (docs/userspace.md) with its generated table replaced by `table`."""
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        raise ValueError(f"{DOCS_FILE}: no generated benchmark table (markers missing)")
+    head, rest = text.split(DOCS_BEGIN, 1)
+    _, tail = rest.split(DOCS_END, 1)
+    return f"{head}{DOCS_BEGIN}\n{table}\n{DOCS_END}{tail}"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`/usr/bin/python3 -m harness.benchspec [--write-docs | --check-docs]`: print the
+    declared benchmarks (or write/check docs/userspace.md's table)."""
+    import argparse
+    import sys
+    p = argparse.ArgumentParser(prog="python3 -m harness.benchspec",
+                                description="the benchmarks the programs under user/bench "
+                                            "declare")
+    p.add_argument("--repo", type=Path, default=REPO_DEFAULT)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--write-docs", action="store_true", help=f"rewrite {DOCS_FILE}'s table")
+    g.add_argument("--check-docs", action="store_true",
+                   help=f"exit 1 when {DOCS_FILE}'s table differs from the declarations")
+    args = p.parse_args(argv)
+    try:
+        benches, tlb = load_benches(args.repo)
+    except DeclarationError as exc:
+        print(f"harness.benchspec: {exc}", file=sys.stderr)
+        return 2
+    table = markdown_table(benches, tlb)
+    if not (args.write_docs or args.check_docs):
+        print(table)
+        return 0
+    doc = args.repo / DOCS_FILE
+    text = doc.read_text()
+    want = render_docs(text, table)
+    if args.check_docs:
+        if want != text:
+            print(f"{doc}: the benchmark table differs from the declarations; run "
+                  f"`make benchdocs`", file=sys.stderr)
+            return 1
+        print(f"{doc}: the benchmark table matches the declarations")
+        return 0
+    if want != text:
+        doc.write_text(want)
+        print(f"wrote {doc}'s benchmark table ({len(benches)} benchmarks)")
+    else:
+        print(f"{doc}: the benchmark table is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,17 +1,21 @@
-"""Building a variant: `make O=build/variants/<name> scheme<N>_defconfig`, `make O=... setconfig
-SET="ASID=n"` (noasid only), then `make O=... -j2`, all logged to results/logs/build-<name>.log.
+"""Building a variant: its resolved configuration (harness/variants.py: the defconfig plus the
+variant's settings, through Kconfiglib) is written to build/variants/<hash>/.config, where
+<hash> is the first 12 hex digits of the SHA-256 of that .config, then `make O=... -jN` builds
+it, all logged to results/logs/build-<name>.log. build/variants/<name> is a symbolic link to
+the directory, for people.
 
-The configuration steps are first run into a staging directory and applied to the real build
-directory only when they would change its .config: the Makefile touches generated/config.hpp
-whenever .config is newer, so re-running the defconfig on every build would rebuild the whole
-kernel each time. With the staging check a repeated build is make's incremental no-op.
+The .config is written only when its content differs (the Makefile regenerates config.hpp
+whenever .config is newer), so a repeated build is make's incremental no-op; but make always
+runs: it, not the harness, decides whether the kernel is up to date with its sources, so no
+run ever boots a stale image.
 
-Builds of the same variant are serialised by an flock on build/variants/<name>.lock, so several
-pytest-xdist workers (or a test run beside `make bench`) can ask for the same variant safely.
+Builds of the same configuration are serialised by an flock on build/variants/<hash>.lock, so
+several pytest-xdist workers (or a test run beside `make bench`) can ask for it safely.
 """
 from __future__ import annotations
 
 import fcntl
+import os
 import subprocess
 import time
 from contextlib import contextmanager
@@ -26,8 +30,9 @@ VARIANTS_DIR = Path("build") / "variants"
 
 
 def variant_dir(variant: Variant) -> Path:
-    """The build directory of a variant, relative to the repository root (the O= value)."""
-    return VARIANTS_DIR / variant.name
+    """The build directory of a variant, relative to the repository root (the O= value):
+    keyed by the hash of its resolved .config, so two configurations never share one."""
+    return VARIANTS_DIR / variant.config_hash
 
 
 @dataclass
@@ -52,7 +57,7 @@ class BuildResult:
 
 @contextmanager
 def variant_lock(repo: Path, variant: Variant) -> Iterator[None]:
-    lock_path = repo / VARIANTS_DIR / f"{variant.name}.lock"
+    lock_path = repo / VARIANTS_DIR / f"{variant.config_hash}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -60,13 +65,6 @@ def variant_lock(repo: Path, variant: Variant) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def config_commands(variant: Variant, out: Path, make: str = "make") -> List[List[str]]:
-    cmds = [[make, f"O={out}", variant.defconfig]]
-    if variant.setconfig:
-        cmds.append([make, f"O={out}", "setconfig", "SET=" + " ".join(variant.setconfig)])
-    return cmds
 
 
 def build_command(variant: Variant, out: Path, make: str = "make", jobs: int = 2) -> List[str]:
@@ -94,48 +92,59 @@ def _read(path: Path) -> Optional[str]:
         return None
 
 
-def _configure(variant: Variant, directory: Path, make: str, repo: Path, log: IO[str],
-               result: BuildResult) -> bool:
-    """Run the configuration commands for `directory`, recording them in `result`; False (with
-    result.error set) at the first one that fails."""
-    for cmd in config_commands(variant, directory, make):
-        result.commands.append(format_command(cmd))
-        rc = _run_logged(cmd, repo, log)
-        if rc != 0:
-            result.error = f"configuration step failed with status {rc}"
-            return False
+def write_config(variant: Variant, directory: Path) -> bool:
+    """Write the variant's resolved .config into `directory` unless it is already there;
+    True when it was written."""
+    text = variant.resolved.text
+    path = directory / ".config"
+    if _read(path) == text:
+        return False
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".config.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
     return True
+
+
+def _link_name(repo: Path, variant: Variant) -> None:
+    """build/variants/<name> -> <hash> (best effort: a name is for people, not the harness)."""
+    link = repo / VARIANTS_DIR / variant.name
+    try:
+        if link.exists() and not link.is_symlink():
+            return  # a directory of an older harness: leave it alone
+        if link.is_symlink() and os.readlink(link) == variant.config_hash:
+            return
+        tmp = link.with_name(f".{variant.name}.{os.getpid()}.link")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(variant.config_hash)
+        os.replace(tmp, link)
+    except OSError:
+        pass
 
 
 def build_variant(variant: Variant, repo: Path, log_dir: Path, *, make: str = "make",
                   jobs: int = 2) -> BuildResult:
-    """Build one variant into build/variants/<name>. Never raises for a failed build: the
+    """Build one variant into build/variants/<hash>. Never raises for a failed build: the
     result says ok=False with the reason and the log (call .check() to raise)."""
     repo = repo.resolve()
     out = variant_dir(variant)
-    staging = VARIANTS_DIR / ".staging" / variant.name
     log_path = log_dir / f"build-{variant.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     result = BuildResult(variant=variant, ok=False, build_dir=repo / out,
                          kernel=repo / out / "kernel.elf", log=log_path)
     start = time.monotonic()
     with variant_lock(repo, variant), open(log_path, "w") as log:
-        log.write(f"# harness build of {variant.name} in {repo}\n")
-        # 1. the configuration, staged
-        if not _configure(variant, staging, make, repo, log, result):
-            result.seconds = time.monotonic() - start
-            return result
-        wanted = _read(repo / staging / ".config")
-        current = _read(repo / out / ".config")
-        if wanted is None or wanted != current:
-            log.write("# configuration differs from the build directory's: applying it\n")
-            if not _configure(variant, out, make, repo, log, result):
-                result.seconds = time.monotonic() - start
-                return result
+        log.write(f"# harness build of {variant.name} ({variant.spec}) in {repo}\n")
+        # 1. the configuration
+        described = f"{out}/.config: {variant.defconfig}" + "".join(
+            " + " + s for s in variant.settings)
+        result.commands.append(f"(write {described})")
+        if write_config(variant, repo / out):
+            log.write(f"# wrote {described}\n")
         else:
-            log.write(f"# {out}/.config is already {variant.defconfig}"
-                      f"{' + ' + ' '.join(variant.setconfig) if variant.setconfig else ''}\n")
-        # 2. the build
+            log.write(f"# {described} (unchanged)\n")
+        _link_name(repo, variant)
+        # 2. the build: make decides what is stale
         cmd = build_command(variant, out, make, jobs)
         result.commands.append(format_command(cmd))
         rc = _run_logged(cmd, repo, log)

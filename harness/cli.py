@@ -1,4 +1,5 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,docs,sweep,run} [options].
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,compare,docs,sweep,run}
+[options].
 
 Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
 130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
@@ -7,13 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .benchspec import (BENCH_BY_NAME, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_PRESETS_DEFAULT,
-                        TLB_PROBE, select_benches, select_tlb_benches)
+from .benchspec import (BENCHES, KASLR_SEEDS, KASLR_SEEDS_QUICK, TLB_BENCH_BY_NAME,
+                        TLB_PRESETS_DEFAULT, TLB_PROBE, select_benches, select_tlb_benches)
 from .build import BuildResult, build_all, build_variant, variant_dir
 from .errors import HarnessError, UserError, format_command, log_tail
 from .measure import RunOptions, boot, log_path, run_all, static_facts
@@ -22,11 +24,15 @@ from .outputs import (check_replaceable, official_results, relocate, replace_dir
 from .qemu import DEFAULT_QEMU, DEFAULT_TIMEOUT, allow_runs, kill_running
 from .tlb import (CYCLE_MODEL, PLUGIN, PRESET_TEXT, PluginBuild, build_plugin,
                   plugin_facts)
-from .variants import VARIANT_NAMES, Variant, select_variants, variant_by_name
+from .variants import Variant, default_variants, select_variants, variant_by_name
 
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
 COMPILER = "riscv64-linux-gnu-g++"
 PROG = "harness"
+# Wall-time repetitions per (variant, benchmark): run one at a time (measure.run_pool's serial
+# phase), so each is a sample of the same undisturbed machine.
+REPS_FULL = 30
+REPS_QUICK = 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,10 +85,35 @@ def engine_option(sp: argparse.ArgumentParser) -> None:
                          "'Distributed runs')")
 
 
+def _listing() -> str:
+    """--help's list of the declared variants and benchmarks (configs/variants.toml and the
+    programs' //! declarations)."""
+    import textwrap
+    try:
+        variants = [f"{v.name} ({v.defconfig.removesuffix('_defconfig')}"
+                    + (f" + {v.config_string}" if v.config_string else "") + ")"
+                    for v in default_variants(REPO_DEFAULT)]
+    except UserError as exc:
+        variants = [f"(cannot read configs/variants.toml: {exc})"]
+    benches = [b.name + (" [TLB]" if b.name in TLB_BENCH_BY_NAME else "")
+               + ("" if b.wall else " [icount only]") for b in BENCHES]
+    wrap = lambda items: textwrap.fill(", ".join(items), 92, initial_indent="  ",  # noqa: E731
+                                       subsequent_indent="  ")
+    return (f"variants (configs/variants.toml; another: --variant NAME:DEFCONFIG+OPT=VAL):\n"
+            f"{wrap(variants)}\nbenchmarks (declared in user/bench/*.cpp; [TLB]: also under "
+            f"the TLB model):\n{wrap(benches)}\nwall-time figures (runs without -icount) are "
+            f"host time: QEMU's rdcycle/rdinstret then read host clock ticks.")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="sv39lab benchmark harness (docs/harness.md). "
-                "Exit status: 0 ok, 1 a build or run failed, 2 usage error, 130 interrupted.")
+                "Exit status: 0 ok, 1 a build or run failed, 2 usage error, 130 interrupted.",
+                epilog=_listing(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, epilog=_listing(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
 
     def repo_results(sp: argparse.ArgumentParser, results_help: str) -> None:
         sp.add_argument("--repo", type=Path, default=REPO_DEFAULT,
@@ -93,7 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser, results_help: str) -> None:
         repo_results(sp, results_help)
         sp.add_argument("-V", "--variants", nargs="+", metavar="VARIANT", default=None,
-                        choices=VARIANT_NAMES, help="variants (default: all twelve)")
+                        help="variants by name (configs/variants.toml) or in full "
+                             "(NAME:DEFCONFIG+OPT=VAL...); default: all declared")
+        sp.add_argument("--variant", dest="variant_specs", action="append", default=[],
+                        metavar="NAME:DEFCONFIG+OPT=VAL",
+                        help="one more variant, e.g. s2-hz1000:scheme2_defconfig+TIMER_HZ=1000 "
+                             "(repeatable; with it and no -V only the --variant ones run)")
         sp.add_argument("--make-jobs", type=_positive_int, default=2, metavar="N",
                         help="make -jN (default 2)")
         sp.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",
@@ -103,16 +139,18 @@ def _parser() -> argparse.ArgumentParser:
     def measuring(sp: argparse.ArgumentParser, results_help: str) -> None:
         common(sp, results_help)
         sp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=None,
-                        choices=list(BENCH_BY_NAME), help="benchmarks (default: all)")
+                        help="benchmarks (default: all; listed below)")
         sp.add_argument("--quick", action="store_true",
-                        help="small iteration counts and 2 repetitions (for tests)")
+                        help=f"small iteration counts and {REPS_QUICK} repetitions (for tests)")
         sp.add_argument("--reps", type=_positive_int, default=None, metavar="N",
-                        help="wall-time repetitions per benchmark (default 5, --quick 2)")
+                        help=f"wall-time repetitions per benchmark, run one at a time after "
+                             f"the deterministic runs (default {REPS_FULL}, --quick "
+                             f"{REPS_QUICK})")
         sp.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
                         metavar="S", help="seconds per QEMU run (default %(default)s)")
         sp.add_argument("--qemu", default=DEFAULT_QEMU, help="QEMU binary (default %(default)s)")
         sp.add_argument("--no-build", action="store_true",
-                        help="use the existing build/variants/*/kernel.elf")
+                        help="use the existing build/variants/*/kernel.elf (no make)")
         sp.add_argument("--no-kaslr", action="store_true", help="skip the kaslr_probe runs")
         sp.add_argument("--strict", action="store_true",
                         help="exit 1 when the TLB-model plugin is not built, too (a variant "
@@ -129,12 +167,12 @@ def _parser() -> argparse.ArgumentParser:
                              f"{' '.join(map(str, KASLR_SEEDS))}; --quick: "
                              f"{' '.join(map(str, KASLR_SEEDS_QUICK))})")
 
-    common(sub.add_parser("build", help="build the variants into build/variants/<name>"),
+    common(add("build", help="build the variants into build/variants/<name>"),
            "where the build logs go (DIR/logs; default REPO/build/results)")
-    measuring(sub.add_parser("bench", help="build, run the benchmarks, write "
+    measuring(add("bench", help="build, run the benchmarks, write "
                                            "measurements.csv, facts.json, metadata.json"),
               "output directory, replaced at the end (default REPO/build/results)")
-    measuring(sub.add_parser("reproduce", help="bench, then the plots and comparison.md"),
+    measuring(add("reproduce", help="bench, then the plots and comparison.md"),
               "output directory, replaced at the end (default: REPO/results for a complete "
               "run that succeeds, else REPO/build/results)")
     rp = sub.add_parser("report", help="plots and comparison.md from an existing "
@@ -148,7 +186,23 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     dp.add_argument("--check", action="store_true",
                     help="only compare: exit 1 when docs/results.md is out of date")
-    sw = sub.add_parser("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
+    cp = add("compare", help="any benchmark's figures, variant against variant: a Markdown "
+                              "table and optionally a bar chart, from DIR/measurements.csv")
+    cp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
+                    help="results directory (default REPO/build/results)")
+    cp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
+    cp.add_argument("-B", "--benches", nargs="+", metavar="BENCH", default=[],
+                    help="benchmarks (default: all in the CSV)")
+    cp.add_argument("-V", "--variants", nargs="+", metavar="VARIANT", default=[],
+                    help="variants (default: all in the CSV)")
+    cp.add_argument("--metric", default="insns_per_op",
+                    help="the metric (default %(default)s; ns_per_op for wall time)")
+    cp.add_argument("--mode", choices=["icount", "wall", "tlb"], default=None,
+                    help="run kind (default: wall for ns_per_op, else icount)")
+    cp.add_argument("--preset", default="", help="the TLB-model preset of --mode tlb rows")
+    cp.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                    help="also draw a grouped bar chart into this file")
+    sw = add("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
                                       "engine; resumable (docs/harness.md 'Sweeps')")
     sw.add_argument("file", type=Path, metavar="FILE", help="the sweep file (TOML)")
     repo_results(sw, "output directory (default REPO/build/sweeps/<FILE's stem>); points "
@@ -164,12 +218,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="use the existing kernels (and plugin)")
     sw.add_argument("--no-progress", action="store_true")
     engine_option(sw)
-    run = sub.add_parser("run", usage="%(prog)s [options] VARIANT PROGRAM [ARG ...] "
+    run = add("run", usage="%(prog)s [options] VARIANT PROGRAM [ARG ...] "
                                       "[-- ARG ...]",
                          help="boot one variant with one program (built first if missing)",
                          description="Options go anywhere before `--`; everything after `--` "
                                      "is passed to the program unchanged.")
-    run.add_argument("variant", choices=VARIANT_NAMES, metavar="VARIANT")
+    run.add_argument("variant", metavar="VARIANT",
+                     help="a declared name or NAME:DEFCONFIG+OPT=VAL (listed below)")
     run.add_argument("program", nargs="?", metavar="PROGRAM")
     run.add_argument("args", nargs="*", metavar="ARG")
     repo_results(run, "logs go to DIR/logs (default REPO/build/results)")
@@ -181,7 +236,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="S")
     run.add_argument("--qemu", default=DEFAULT_QEMU)
     run.add_argument("--no-build", action="store_true",
-                     help="do not build a missing kernel (fail instead)")
+                     help="boot the kernel as it is (default: `make` first, which rebuilds "
+                          "whatever is out of date)")
     run.add_argument("--kaslr-seed", type=_seed, default=None, metavar="N",
                      help="boot with kaslr_seed=N (reproducible scheme-3 slot draws)")
     p.set_defaults(_run_parser=run)
@@ -220,7 +276,8 @@ def _repo(args: argparse.Namespace) -> Path:
 def complete_run(args: argparse.Namespace) -> bool:
     """A complete reproduce: all variants and benchmarks, full counts, kaslr and TLB runs with
     the default presets. Only such a run may replace REPO/results."""
-    return (args.command == "reproduce" and not args.variants and not args.benches
+    return (args.command == "reproduce" and not args.variants and not args.variant_specs
+            and not args.benches
             and not args.quick and not args.no_kaslr and not args.no_tlb and not args.no_build
             and list(args.tlb_presets) == list(TLB_PRESETS_DEFAULT)
             and args.kaslr_seeds is None)
@@ -254,6 +311,8 @@ def _log_dir(args: argparse.Namespace, repo: Path) -> Path:
 
 
 def _builds(args: argparse.Namespace, variants: List[Variant], logs: Path) -> List[BuildResult]:
+    """`make` for every variant (make decides what is stale), or with --no-build the kernels
+    as they are."""
     repo = args.repo.resolve()
     if getattr(args, "no_build", False):
         out = []
@@ -285,12 +344,25 @@ def _report_builds(builds: Sequence[BuildResult], repo: Path,
 def cmd_build(args: argparse.Namespace) -> int:
     repo = _repo(args)
     d = _log_dir(args, repo)
-    builds = _builds(args, select_variants(args.variants), d / "logs")
+    builds = _builds(args, select_variants(args.variants, repo, args.variant_specs), d / "logs")
     missing = _report_builds(builds, repo)
     return 1 if missing else 0
 
 
 def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) -> int:
+    """bench / reproduce. Whatever ends the run early (Ctrl-C, an error), its staging directory
+    goes with it: only a published run leaves files."""
+    stages: List[Path] = []
+    try:
+        return _cmd_bench(args, argv, report=report, stages=stages)
+    finally:
+        for stage in stages:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+
+
+def _cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool,
+               stages: List[Path]) -> int:
     start = time.monotonic()
     repo = _repo(args)
     target, official = _target(args, repo)
@@ -299,10 +371,11 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str], *, report: bool) ->
         # a failed complete run goes to build/results: check that it could go there
         check_replaceable(scratch_results(repo))
     stage = staging_dir(repo, target)
+    stages.append(stage)
     print(f"output: {target} (written at the end; staging in {stage})")
-    variants = select_variants(args.variants)
+    variants = select_variants(args.variants, repo, args.variant_specs)
     benches = select_benches(args.benches)
-    reps = args.reps if args.reps is not None else (2 if args.quick else 5)
+    reps = args.reps if args.reps is not None else (REPS_QUICK if args.quick else REPS_FULL)
     builds = _builds(args, variants, stage / "logs")
     # where this run's files will end up: a complete run that already lacks a variant cannot
     # replace results/, so its logs are named under build/results from the start
@@ -405,7 +478,11 @@ def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_j
             "workers": workers, "make_jobs": make_jobs,
             "benches": {b.name: list(b.argv(quick)) for b in benches},
             "wall_runs": {b.name: (reps if b.wall else 0) for b in benches},
-            "variants": [v.name for v in variants], "kaslr": kaslr, "complete": complete,
+            "variants": [v.name for v in variants],
+            # what each variant is: NAME:DEFCONFIG+OPT=VAL, its config column, its build key
+            "variant_configs": {v.name: {"spec": v.spec, "config": v.config_string,
+                                         "config_hash": v.config_hash} for v in variants},
+            "kaslr": kaslr, "complete": complete,
             "tlb": {"presets": list(tlb_presets),
                     "plugin_built": None if plugin is None else plugin.ok,
                     "benches": {b.name: list(b.argv(quick)) for b in tlb_benches},
@@ -457,6 +534,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import run
+    repo = args.repo.resolve()
+    results = args.dir.resolve() if args.dir is not None else scratch_results(repo)
+    mode = args.mode or ("wall" if args.metric == "ns_per_op" else "icount")
+    for line in run(results, benches=args.benches, metric=args.metric, mode=mode,
+                    preset=args.preset, variants=args.variants, plot_to=args.plot):
+        print(line)
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .docfigures import render_from
     repo = _repo(args)
@@ -480,7 +568,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import NO_TLB, load_sweep, prepare, run_sweep
     start = time.monotonic()
     repo = _repo(args)
-    sweep = load_sweep(args.file)
+    sweep = load_sweep(args.file, repo)
     out = (args.results.resolve() if args.results is not None
            else repo / "build" / "sweeps" / sweep.name)
     if out == official_results(repo):
@@ -490,7 +578,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot create {out / 'logs'}: {exc.strerror}") from None
     print(f"sweep {sweep.name}: {sweep.description}\noutput: {out}")
-    variants = [variant_by_name(n) for n in sweep.variants]
+    variants = list(dict.fromkeys(sweep.variants))
     builds = _builds(args, variants, out / "logs")
     missing = _report_builds(builds, repo)
     if missing:
@@ -525,27 +613,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _ensure_built(args: argparse.Namespace, v: Variant, repo: Path, logs: Path) -> None:
+    """`make` for the variant before every boot (make decides what is stale: a program added or
+    changed since the last build is in the image that boots); with --no-build the existing
+    kernel, which must exist."""
     kernel = repo / variant_dir(v) / "kernel.elf"
-    if kernel.is_file():
-        return
     if args.no_build:
-        raise UserError(f"{v.name} is not built ({kernel} missing) and --no-build was given; "
-                        f"build it with `{PROG} build -V {v.name}`")
-    print(f"building {v.name} ({variant_dir(v)}/kernel.elf missing) ...", file=sys.stderr)
+        if not kernel.is_file():
+            raise UserError(f"{v.name} is not built ({kernel} missing) and --no-build was "
+                            f"given; build it with `{PROG} build -V {v.name}`")
+        return
     res = build_variant(v, repo, logs)
     if not res.ok:
         from .errors import BuildError
         raise BuildError(f"cannot run: {v.name} does not build ({res.error}); last lines of "
                          f"the log:\n{log_tail(res.log)}", variant=v.name,
                          command=res.commands[-1] if res.commands else "make", log=res.log)
-    print(f"built    {v.name}: {variant_dir(v)}/kernel.elf ({res.seconds:.1f} s)",
+    print(f"built    {v.name}: {variant_dir(v)}/kernel.elf (make: {res.seconds:.1f} s)",
           file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .parse import WALL_METRIC, Context, parse_console
     repo = _repo(args)
-    v = variant_by_name(args.variant)
+    v = variant_by_name(args.variant, repo)
     results = _log_dir(args, repo)
     _ensure_built(args, v, repo, results / "logs")
     opts = RunOptions(repo=repo, results=results, timeout=args.timeout, qemu=args.qemu)
@@ -564,19 +654,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     log = log_path(results / "logs", v.name, args.program, f"manual-{mode}", 0)
     res = boot(v, [args.program, *args.args], icount=args.icount, log=log, opts=opts,
                check=False, seed=args.kaslr_seed)
+    failed = res.exit_status != 0 or res.timed_out
     print(f"command: {format_command(res.command)}\nlog: {log}\nexit status: "
           f"{res.exit_status}{' (timed out)' if res.timed_out else ''}")
+    if failed:  # the console says why (e.g. the kernel's "no such program" line)
+        print(f"last console lines:\n{res.tail()}")
     out = parse_console(res.console, Context(v.name, res.command, log))
     for rec in out.benches:
         values = rec.values if args.icount else {
             k: x for k, x in rec.values.items() if k in (WALL_METRIC, "iters")}
         print(f"@bench {rec.bench} {rec.params} {values}")
     if out.benches and not args.icount:
-        print("(a run without --icount: time only; instruction counts and counters need "
-              "--icount)")
+        print("(a run without --icount: ns_per_op is host time; rdcycle and rdinstret read host "
+              "clock ticks there, so instruction counts and counters need --icount)")
     if out.slots:
         print(f"@slot: {len(out.slots)} lines, {len(set(out.slots))} distinct")
-    return 0 if res.exit_status == 0 and not res.timed_out else 1
+    return 1 if failed else 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -594,6 +687,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_docs(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         if args.command == "run":
             return cmd_run(args)
     except UserError as exc:
@@ -602,11 +697,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except HarnessError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        n = kill_running()
+    except KeyboardInterrupt as exc:
+        # Interrupted (from the runs) carries the count of QEMU process groups it killed here
+        # and on the workers; anywhere else only this process's runs can be running
+        n = getattr(exc, "stopped", 0) + kill_running()
         allow_runs()  # main is done; a caller in the same process (a test) may run again
-        print(f"{PROG}: interrupted (stopped {n} QEMU run(s)); no results were replaced",
-              file=sys.stderr)
+        print(f"{PROG}: interrupted: stopped {n} running QEMU run(s); no results were "
+              f"replaced", file=sys.stderr)
         return 130
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""

@@ -250,6 +250,9 @@ class Engine:
     events: List[EngineEvent] = field(default_factory=list)
     _shipped: Dict[Tuple[str, int, int], Tuple[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # set by interrupt(): no boot is submitted (or resubmitted) any more
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _pending: set = field(default_factory=set)
 
     @classmethod
     def start(cls, scheduler: Optional[str], workers: int, *, qemu: str,
@@ -265,8 +268,21 @@ class Engine:
             # instead of being rescheduled silently by the scheduler.
             dask.config.set({"distributed.scheduler.allowed-failures": 0})
             import logging
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            import signal
+            # The workers ignore SIGINT: a terminal's Ctrl-C reaches the whole foreground
+            # process group, and a worker killed by it would be a "died" boot (a retry and a
+            # page of tracebacks). The client stops their QEMUs itself (interrupt()).
+            # the workers' own INFO lines (e.g. a stale worker directory of another run being
+            # purged) are not the harness's output; their errors still show
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+            main = threading.current_thread() is threading.main_thread()
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, old)
             client = Client(cluster)
         else:
             try:
@@ -330,6 +346,9 @@ class Engine:
         cmd = [str(c) for c in command]
         shown = " ".join(cmd)
         for attempt in range(RETRIES + 1):
+            if self._stopping.is_set():
+                raise QemuError("not started: the harness is stopping (interrupted)",
+                                variant=variant, command=cmd, log=log)
             refs, blobs = [], {}
             for token in inputs:
                 # after a loss the inputs are sent again: a dead worker may have held the
@@ -345,6 +364,8 @@ class Engine:
                           outputs=tuple(str(o) for o in outputs), timeout=timeout)
             fut = self.client.submit(execute_boot, job, blobs, pure=False,
                                      key=f"boot-{variant}-{uuid.uuid4().hex[:12]}")
+            with self._lock:
+                self._pending.add(fut)
             try:
                 outcome: BootOutcome = fut.result()
                 break
@@ -352,6 +373,9 @@ class Engine:
             # it with the data it needed (lost with a worker)
             except (KilledWorker, CancelledError) as exc:
                 exc = exc if str(exc) else type(exc)(type(exc).__name__)
+                if self._stopping.is_set():  # cancelled by interrupt(): never retried
+                    raise QemuError("stopped: the harness was interrupted", variant=variant,
+                                    command=cmd, log=log) from None
                 if attempt == RETRIES:
                     self.events.append(EngineEvent("lost", variant, shown, str(exc)))
                     raise QemuError(f"the worker running this boot died {RETRIES + 1} times "
@@ -360,6 +384,8 @@ class Engine:
                 self.events.append(EngineEvent("retry", variant, shown, str(exc)))
                 self.say(f"engine: the worker running a boot of {variant} died; "
                          f"submitting it again (retry {attempt + 1} of {RETRIES}): {shown}")
+        with self._lock:
+            self._pending.discard(fut)
         if outcome.error is not None:
             raise QemuError(f"on worker {outcome.worker}: {outcome.error}", variant=variant,
                             command=cmd, log=log)
@@ -376,12 +402,19 @@ class Engine:
                         seconds=outcome.seconds)
         return res.check() if check else res
 
-    def interrupt(self) -> None:
-        """Ctrl-C: stop every worker's running QEMU."""
+    def interrupt(self) -> int:
+        """Ctrl-C: submit nothing more, cancel the boots not yet started, kill every worker's
+        running QEMU; returns how many process groups the workers killed."""
+        self._stopping.set()
+        with self._lock:
+            pending = list(self._pending)
         try:
-            self.client.run(_stop_worker_runs)
+            # kill first: a cancelled task's QEMU would otherwise run on unobserved
+            killed = self.client.run(_stop_worker_runs)
+            self.client.cancel(pending)
+            return sum(int(n) for n in killed.values())
         except Exception:  # the cluster may already be gone; nothing more to stop
-            pass
+            return 0
 
     def describe(self) -> Dict[str, Any]:
         """For metadata.json: which engine, how many workers, what had to be retried."""

@@ -25,7 +25,7 @@ from .table import fmt_dist, fmt_num, geomean, perf_insns
 
 PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
 HEADER = ("<!-- Generated from docs/results.md.in and the files in results/ by "
-          "`python3 -m harness docs`; edit the .in file, not this one. -->\n")
+          "`/usr/bin/python3 -m harness docs`; edit the .in file, not this one. -->\n")
 
 
 class Missing(Exception):

@@ -13,6 +13,15 @@ def format_command(command: Union[str, Sequence[str]]) -> str:
     return shlex.join(str(c) for c in command)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the runs: `stopped` is the number of QEMU process groups actually killed
+    (here and on the engine's workers)."""
+
+    def __init__(self, stopped: int) -> None:
+        super().__init__(f"interrupted; stopped {stopped} QEMU run(s)")
+        self.stopped = stopped
+
+
 class HarnessError(Exception):
     """Base class of all harness errors."""
 

@@ -1,7 +1,11 @@
 """Running the benchmarks on built variants: one icount run and `reps` wall-time runs per
 (variant, benchmark), the kaslr probe on schemes 2 and 3, and the TLB-model runs (one icount
-run under the plugin per variant, preset and TLB benchmark, plus kernel_probe), in a pool of
-`workers` threads (each QEMU is single-threaded, so one worker per core).
+run under the plugin per variant, preset and TLB benchmark, plus kernel_probe).
+
+Two phases (run_pool): the deterministic runs (icount, TLB model, the kaslr probe) in a pool
+of `workers` threads (each QEMU is single-threaded, so one worker per core); then the
+wall-time runs one at a time, with no other boot running, so that no run's time includes
+another's competition for the cores.
 
 With `RunOptions.engine` (harness/dist.py) every QEMU boot is a dask.distributed task: the
 threads here only orchestrate (parse, decide the next run) and wait, one per worker slot."""
@@ -11,13 +15,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import pandas as pd
 
 from .benchspec import KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE, BenchSpec, runs_in
 from .build import BuildResult, variant_dir
-from .errors import HarnessError, TlbRunError
+from .errors import HarnessError, Interrupted, TlbRunError
 from .facts import (base_variant_facts, count_code_lines, kaslr_facts, read_dotconfig,
                     source_loc, trap_specific_lines)
 from .parse import Context, ConsoleOutput, parse_bench_output, parse_kaslr_output
@@ -34,7 +38,7 @@ class RunOptions:
     repo: Path
     results: Path
     quick: bool = False
-    reps: int = 5
+    reps: int = 30
     timeout: float = DEFAULT_TIMEOUT
     qemu: str = DEFAULT_QEMU
     workers: int = 2
@@ -97,23 +101,32 @@ def run_bench(variant: Variant, spec: BenchSpec, opts: RunOptions, *, mode: str,
     return res, parse_bench_output(res.console, ctx, min_lines=spec.expected_lines(opts.quick))
 
 
-def measure_bench(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
-    """The icount run (instructions and counters), then the wall-time repetitions (none for a
-    benchmark with spec.wall False). Raises on the first failing run; a (variant, bench)
-    contributes rows only when all its runs passed. Wall runs contribute ns_per_op only: no
-    instruction count or counter is ever taken from a run without -icount."""
+def measure_icount(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
+    """The icount run (instructions and counters; scheme 3: one per kaslr seed)."""
     rows: List[Dict[str, Any]] = []
-    seeds = seeds_for(variant, opts)
-    for i, seed in enumerate(seeds):  # scheme 3: one deterministic run per kaslr seed
+    for i, seed in enumerate(seeds_for(variant, opts)):
         _, out = run_bench(variant, spec, opts, mode="icount", rep=i, seed=seed)
         rows += rows_from_output(variant, spec.name, out, mode="icount", repetition=i,
                                  seed=seed)
+    return rows
+
+
+def measure_wall(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
+    """The wall-time repetitions (none for a benchmark with spec.wall False): ns_per_op only,
+    never an instruction count or counter (without -icount they read host clock ticks)."""
+    rows: List[Dict[str, Any]] = []
+    seeds = seeds_for(variant, opts)
     for rep in range(opts.reps if spec.wall else 0):
         seed = seeds[rep % len(seeds)]
         _, out = run_bench(variant, spec, opts, mode="wall", rep=rep, seed=seed)
         rows += rows_from_output(variant, spec.name, out, mode="wall", repetition=rep,
                                  seed=seed)
     return rows
+
+
+def measure_bench(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
+    """The icount run, then the wall-time repetitions. Raises on the first failing run."""
+    return measure_icount(variant, spec, opts) + measure_wall(variant, spec, opts)
 
 
 def probe_kaslr(variant: Variant, opts: RunOptions,
@@ -252,7 +265,7 @@ def static_facts(builds: Sequence[BuildResult], variants: Sequence[Variant],
 
 @dataclass(frozen=True)
 class Task:
-    kind: str                       # bench, kaslr, tlb (a benchmark), tlb-probe
+    kind: str                       # bench (icount), wall, kaslr, tlb (a benchmark), tlb-probe
     variant: Variant
     spec: Optional[BenchSpec] = None
     preset: str = ""
@@ -268,14 +281,24 @@ class Task:
 
     @property
     def label(self) -> str:
+        if self.kind == "wall":
+            return f"{self.what} (wall time)"
         return f"{self.what} (TLB model, {self.preset})" if self.preset else self.what
+
+    @property
+    def serial(self) -> bool:
+        """Whether it runs in the serial phase: a wall-time measurement."""
+        return self.kind == "wall"
 
 
 def run_task(task: Task, opts: RunOptions) -> Any:
     """One task's runs: rows (bench, tlb) or facts (kaslr, tlb-probe); raises HarnessError."""
     if task.kind == "bench":
         assert task.spec is not None
-        return measure_bench(task.variant, task.spec, opts)
+        return measure_icount(task.variant, task.spec, opts)
+    if task.kind == "wall":
+        assert task.spec is not None
+        return measure_wall(task.variant, task.spec, opts)
     if task.kind == "tlb":
         assert task.spec is not None
         return measure_tlb(task.variant, task.spec, task.preset, opts)
@@ -288,7 +311,7 @@ def record_result(task: Task, result: Any, facts: Dict[str, Any],
                   rows: List[Dict[str, Any]]) -> None:
     """Add a task's result to the rows or the facts."""
     vf = facts["variants"].setdefault(task.variant.name, base_variant_facts(task.variant))
-    if task.kind in ("bench", "tlb"):
+    if task.kind in ("bench", "wall", "tlb"):
         rows += result
     elif task.kind == "tlb-probe":
         vf.setdefault("tlb_probe", {})[task.preset] = result
@@ -315,6 +338,7 @@ def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kasl
               tlb_probe: bool) -> List[Task]:
     tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants
                          if runs_in(b, v)]
+    tasks += [Task("wall", v, b) for b in benches for v in variants if runs_in(b, v) and b.wall]
     if kaslr:
         tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
     for p in tlb_presets:
@@ -325,45 +349,95 @@ def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kasl
     return tasks
 
 
+T = TypeVar("T")
+
+
+def stop_runs(opts: RunOptions) -> int:
+    """Ctrl-C: refuse new boots, kill the running ones (here and on the engine's workers);
+    the number of QEMU process groups killed."""
+    n = kill_running()
+    if opts.engine is not None:
+        n += opts.engine.interrupt()
+    return n
+
+
+def run_pool(items: Sequence[T], work: Callable[[T], Any], opts: RunOptions, *,
+             on_done: Callable[[T, Any], None], on_failed: Callable[[T, HarnessError], None],
+             label: Callable[[T], str], desc: str, unit: str,
+             serial: Callable[[T], bool] = lambda item: False) -> None:
+    """work(item) for every item: first those not `serial`, in a pool of one thread per worker
+    slot, then the serial ones one at a time with nothing else running. on_done/on_failed run
+    in this thread as each finishes. Ctrl-C: no new boot, the running ones killed, Interrupted
+    raised with their count (the one thread pool loop of `bench` and `sweep`)."""
+    from tqdm import tqdm
+
+    threads = opts.engine.slots if opts.engine is not None else opts.workers
+    phases = [([it for it in items if not serial(it)], max(1, threads)),
+              ([it for it in items if serial(it)], 1)]
+    bar = tqdm(total=len(items), desc=desc, unit=unit, disable=not opts.progress)
+    try:
+        for phase, width in phases:
+            if not phase:
+                continue
+            pool = ThreadPoolExecutor(max_workers=width)
+            futures = {pool.submit(work, it): it for it in phase}
+            try:
+                for fut in as_completed(futures):
+                    it = futures[fut]
+                    try:
+                        result = fut.result()
+                    except HarnessError as exc:
+                        on_failed(it, exc)
+                    else:
+                        on_done(it, result)
+                    bar.set_postfix_str(label(it))
+                    bar.update(1)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise Interrupted(stop_runs(opts)) from None
+            pool.shutdown(wait=True)
+    finally:
+        bar.close()
+
+
 def run_all(variants: Sequence[Variant], benches: Sequence[BenchSpec], opts: RunOptions,
             facts: Dict[str, Any], *, kaslr: bool = True,
             tlb_benches: Sequence[BenchSpec] = (), tlb_presets: Sequence[str] = (),
             tlb_probe: bool = True,
             log: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """Every benchmark on every given (built) variant, in parallel, and the TLB-model runs
-    (each of `tlb_benches` and, with tlb_probe, kernel_probe, per preset of `tlb_presets`).
-    Failures are recorded in facts["variants"][name]["run_failures"] and reported, never turned
-    into numbers."""
+    """Every benchmark on every given (built) variant and the TLB-model runs (each of
+    `tlb_benches` and, with tlb_probe, kernel_probe, per preset of `tlb_presets`): the
+    deterministic runs in parallel, then the wall-time runs one at a time. Failures are recorded
+    in facts["variants"][name]["run_failures"] and reported, never turned into numbers; a
+    (variant, benchmark) contributes rows only when its icount and wall runs all passed."""
     from tqdm import tqdm
 
     tasks = all_tasks(variants, benches, kaslr=kaslr, tlb_benches=tlb_benches,
                       tlb_presets=tlb_presets, tlb_probe=tlb_probe)
-    rows: List[Dict[str, Any]] = []
-    bar = tqdm(total=len(tasks), desc="runs", unit="task", disable=not opts.progress)
+    rows: Dict[Task, List[Dict[str, Any]]] = {}
+    failed: set = set()
     say = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
 
-    threads = opts.engine.slots if opts.engine is not None else opts.workers
-    pool = ThreadPoolExecutor(max_workers=max(1, threads))
-    futures = {pool.submit(run_task, t, opts): t for t in tasks}
-    try:
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                result = fut.result()
-            except HarnessError as exc:
-                record_failure(task, exc, opts, facts)
-                say(f"FAILED {task.variant.name} {task.label}:\n{exc}")
-            else:
-                record_result(task, result, facts, rows)
-            bar.set_postfix_str(f"{task.variant.name} {task.label}")
-            bar.update(1)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        if opts.engine is not None:
-            opts.engine.interrupt()
-        say(f"interrupted: killed {kill_running()} running QEMU process group(s)")
-        raise
-    finally:
-        bar.close()
-    pool.shutdown(wait=True)
-    return make_frame(rows)
+    def done(task: Task, result: Any) -> None:
+        got: List[Dict[str, Any]] = []
+        record_result(task, result, facts, got)
+        rows[task] = got
+
+    def fail(task: Task, exc: HarnessError) -> None:
+        record_failure(task, exc, opts, facts)
+        if task.kind in ("bench", "wall"):
+            failed.add((task.variant.name, task.what))
+        say(f"FAILED {task.variant.name} {task.label}:\n{exc}")
+
+    def work(task: Task) -> Any:
+        if task.kind == "wall" and (task.variant.name, task.what) in failed:
+            return []  # its icount run failed: the pair has no rows, its time is not spent
+        return run_task(task, opts)
+
+    run_pool(tasks, work, opts, on_done=done, on_failed=fail,
+             label=lambda t: f"{t.variant.name} {t.label}", desc="runs", unit="task",
+             serial=lambda t: t.serial)
+    kept = [r for t, rs in rows.items()
+            if t.kind not in ("bench", "wall") or (t.variant.name, t.what) not in failed
+            for r in rs]
+    return make_frame(kept)

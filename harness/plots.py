@@ -18,7 +18,7 @@ from .tlb import PRESETS, TLB_WORKLOADS, CYCLE_MODEL_TEXT, preset_text  # noqa: 
 
 PRESETS_SATP = {name: p.satp_write for name, p in PRESETS.items()}
 PRESET_L1D = {name: p.l1d for name, p in PRESETS.items()}
-from .variants import VARIANT_NAMES  # noqa: E402
+from .variants import ordered_names  # noqa: E402
 
 COLORS = {"s1-asid": "#c0392b", "s1-noasid": "#e6897e", "s2-asid": "#1f6fb4",
           "s2-noasid": "#85b6e0", "s3-asid": "#27884a", "s3-noasid": "#8fd1a6",
@@ -28,8 +28,7 @@ MARKERS = {"asid": "o", "noasid": "s", "4k": "^", "dc": "D"}
 
 
 def _variants(df: pd.DataFrame) -> List[str]:
-    present = set(df["variant"].unique())
-    return [v for v in VARIANT_NAMES if v in present]
+    return ordered_names(df["variant"].unique())
 
 
 def _style(v: str) -> Dict[str, Any]:
@@ -644,7 +643,7 @@ def plot_fault_cost(df: pd.DataFrame, out: Path) -> Optional[Path]:
 def _mix_panels(df: pd.DataFrame) -> List[str]:
     present = set(df["variant"])
     main = [v for v in ("s1-noasid", "s1-asid", "s2-asid", "s3-asid") if v in present]
-    return main or [v for v in VARIANT_NAMES if v in present][:4]
+    return main or ordered_names(present)[:4]
 
 
 def _mix_figure(r: pd.DataFrame, ylabel: str, title: str, path: Path,

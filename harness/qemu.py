@@ -72,24 +72,30 @@ _STOPPING = threading.Event()
 def kill_running() -> int:
     """Kill the process group of every QEMU this process started that is still running, and
     refuse to start new ones (on Ctrl-C: each QEMU leads its own session, so the terminal's
-    SIGINT does not reach it). allow_runs() lifts the refusal."""
+    SIGINT does not reach it). allow_runs() lifts the refusal. Returns how many process
+    groups were killed (not those that had already ended)."""
     with _ACTIVE_LOCK:
         _STOPPING.set()
         procs = list(_ACTIVE)
-    for p in procs:
-        _kill_group(p)
-    return len(procs)
+    return sum(_kill_group(p) for p in procs)
+
+
+def stopping() -> bool:
+    return _STOPPING.is_set()
 
 
 def allow_runs() -> None:
     _STOPPING.clear()
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen) -> bool:
+    if proc.poll() is not None:
+        return False  # it ended by itself
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # the child leads its own session and group
     except ProcessLookupError:
-        pass
+        return False
+    return True
 
 
 def run_qemu(command: Sequence[str], *, variant: str, log: Path,

@@ -9,7 +9,10 @@ A sweep file:
     timeout = 120                # seconds per QEMU run (default the harness's)
 
     [dimensions]                 # the cartesian product of these is the set of points
-    variant = ["s1-asid", "s2-asid"]          # required
+    variant = ["s1-asid", "s2-asid"]          # required: declared names or NAME:DEFCONFIG+OPT=VAL
+    config = ["", "TIMER_HZ=1000"]            # Kconfig settings on top of each variant ("": none;
+                                              # several: "TIMER_HZ=1000+NPROC=64"); the point's
+                                              # variant is then named s1-asid+TIMER_HZ=1000
     bench = ["bench_null", "bench_ctx"]       # required
     tlb = ["none", "c906"]       # "none": a plain -icount run; else a TLB-model preset
     kaslr_seed = [1, 2]          # scheme-3 variants only (others run once, unseeded)
@@ -49,13 +52,13 @@ import pandas as pd
 from .benchspec import BENCH_BY_NAME, TLB_BENCH_BY_NAME, BenchSpec, runs_in
 from .build import variant_dir
 from .errors import HarnessError, UserError
-from .measure import RunOptions, measure_tlb, run_bench
+from .measure import RunOptions, measure_tlb, run_bench, run_pool
 from .tidy import make_frame, rows_from_output
 from .tlb import PLUGIN, PRESETS
-from .variants import VARIANT_NAMES, Variant, variant_by_name
+from .variants import REPO_DEFAULT, Variant, variant_by_name, with_settings
 
 NO_TLB = "none"
-DIMENSIONS = ("variant", "bench", "tlb", "kaslr_seed")
+DIMENSIONS = ("variant", "config", "bench", "tlb", "kaslr_seed")
 TOP_KEYS = {"description", "quick", "timeout", "dimensions", "args"}
 
 
@@ -65,7 +68,7 @@ class Sweep:
     description: str
     quick: bool
     timeout: Optional[float]
-    variants: Tuple[str, ...]
+    variants: Tuple[Variant, ...]    # with the config dimension applied
     benches: Tuple[str, ...]
     tlb: Tuple[str, ...]
     kaslr_seeds: Tuple[int, ...]
@@ -82,7 +85,8 @@ class Point:
 
     @property
     def params(self) -> Dict[str, Any]:
-        return {"variant": self.variant.name, "bench": self.bench, "tlb": self.tlb,
+        return {"variant": self.variant.name, "config": self.variant.config_string,
+                "bench": self.bench, "tlb": self.tlb,
                 "kaslr_seed": self.kaslr_seed, "argv": list(self.argv)}
 
     @property
@@ -109,7 +113,7 @@ def _list(table: Mapping[str, Any], key: str, kind: type, where: str,
     return v
 
 
-def load_sweep(path: Path) -> Sweep:
+def load_sweep(path: Path, root: Path = REPO_DEFAULT) -> Sweep:
     """Read and check a sweep file; every mistake is a UserError naming the file."""
     where = str(path)
     try:
@@ -129,10 +133,16 @@ def load_sweep(path: Path) -> Sweep:
     if extra:
         raise UserError(f"{where}: unknown dimension(s) {', '.join(sorted(extra))} (known: "
                         f"{', '.join(DIMENSIONS)})")
-    variants = _list(dims, "variant", str, where)
-    for v in variants:
-        if v not in VARIANT_NAMES:
-            raise UserError(f"{where}: unknown variant {v!r} (known: {', '.join(VARIANT_NAMES)})")
+    names = _list(dims, "variant", str, where)
+    configs = _list(dims, "config", str, where, required=False) or [""]
+    variants = []
+    for n in names:
+        try:
+            base = variant_by_name(n, root)
+            for c in configs:
+                variants.append(with_settings(base, [x for x in c.split("+") if x.strip()]))
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
     benches = _list(dims, "bench", str, where)
     for b in benches:
         if b not in BENCH_BY_NAME:
@@ -175,8 +185,7 @@ def bench_argv(sweep: Sweep, bench: str, tlb: str) -> Tuple[str, ...]:
 def expand(sweep: Sweep) -> List[Point]:
     """The sweep's points, in a stable order."""
     points = []
-    for vname, bench, tlb in itertools.product(sweep.variants, sweep.benches, sweep.tlb):
-        v = variant_by_name(vname)
+    for v, bench, tlb in itertools.product(sweep.variants, sweep.benches, sweep.tlb):
         if not runs_in(BENCH_BY_NAME[bench], v):
             continue
         seeds: Sequence[Optional[int]] = (sweep.kaslr_seeds if v.scheme == 3 and sweep.kaslr_seeds
@@ -240,11 +249,8 @@ def run_sweep(sweep: Sweep, points: Sequence[Point], keys: Mapping[Point, str],
               opts: RunOptions, out: Path,
               say: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> SweepReport:
     """Measure the points not yet stored under out/points (in parallel, one thread per engine
-    slot), store each as it finishes, then write sweep.csv from every point of the sweep."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    from tqdm import tqdm
-
+    slot: measure.run_pool), store each as it finishes, then write sweep.csv from every point
+    of the sweep."""
     start = time.monotonic()
     pdir = out / "points"
     pdir.mkdir(parents=True, exist_ok=True)
@@ -252,31 +258,17 @@ def run_sweep(sweep: Sweep, points: Sequence[Point], keys: Mapping[Point, str],
     say(f"sweep {sweep.name}: {len(points)} points, {len(points) - len(todo)} already measured "
         f"(skipped), {len(todo)} to run")
     failed: List[Tuple[str, str]] = []
-    threads = opts.engine.slots if opts.engine is not None else opts.workers
-    bar = tqdm(total=len(todo), desc="points", unit="point", disable=not opts.progress)
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        futures = {pool.submit(measure_point, p, opts): p for p in todo}
-        try:
-            for fut in as_completed(futures):
-                p = futures[fut]
-                try:
-                    rows = fut.result()
-                except HarnessError as exc:
-                    failed.append((p.label, str(exc)))
-                    say(f"FAILED {p.label}:\n{exc}")
-                else:
-                    record = {"key": keys[p], "params": p.params, "rows": rows}
-                    _atomic_write(pdir / f"{keys[p]}.json",
-                                  json.dumps(record, sort_keys=True, default=str))
-                bar.set_postfix_str(p.label)
-                bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            if opts.engine is not None:
-                opts.engine.interrupt()
-            raise
-        finally:
-            bar.close()
+
+    def done(p: Point, rows: List[Dict[str, Any]]) -> None:
+        record = {"key": keys[p], "params": p.params, "rows": rows}
+        _atomic_write(pdir / f"{keys[p]}.json", json.dumps(record, sort_keys=True, default=str))
+
+    def fail(p: Point, exc: HarnessError) -> None:
+        failed.append((p.label, str(exc)))
+        say(f"FAILED {p.label}:\n{exc}")
+
+    run_pool(todo, lambda p: measure_point(p, opts), opts, on_done=done, on_failed=fail,
+             label=lambda p: p.label, desc="points", unit="point")
     if failed:
         _atomic_write(out / "failures.json", json.dumps(
             [{"point": lbl, "error": err} for lbl, err in failed], indent=1))

@@ -23,7 +23,7 @@ from .facts import varying_bits
 from .tlb import (CYCLE_MODEL_SHORT, CYCLE_MODEL_TEXT, PRESET_TEXT, PRESETS, TLB_WORKLOADS,
                   TlbWorkload, exceeds_l1, footprint_pages)
 from .tidy import parse_params
-from .variants import VARIANT_NAMES
+from .variants import ordered_names
 
 SCHEMES = (1, 2, 3)
 SCHEME_TITLES = {1: "Scheme 1 (separate table)", 2: "Scheme 2 (shared, same VA)",
@@ -1093,7 +1093,7 @@ def _render_probe(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
            "process). Both loads fault in every scheme; a *hit* means the model's TLB still held "
            "a kernel translation (an entry without the U bit) for that address, which a "
            "Meltdown-style speculative load could use.", ""]
-    names = list(VARIANT_NAMES)  # the ASID and no-ASID variants, then the 4 KiB-kernel ones
+    names = ordered_names(facts.get("variants", {}))  # configs/variants.toml's order
     for v in names:
         vf = facts.get("variants", {}).get(v)
         if vf is None:
@@ -1272,7 +1272,7 @@ def _render_details(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
             "traps/op (null)"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "|".join([" --- "] * len(cols)) + "|")
-    names = list(VARIANT_NAMES)  # the ASID and no-ASID variants, then the 4 KiB-kernel ones
+    names = ordered_names(facts.get("variants", {}))  # configs/variants.toml's order
     for v in names:
         state = _variant_state(facts, v)
         cells = [v, state]

@@ -2,7 +2,10 @@
 
 Columns: variant, scheme, asid, kmap (the kernel window's pages: ``2M`` superpages or ``4K``),
 paging (``eager-copy``: eager population and eager fork copy; ``demand-cow``: demand paging
-and copy-on-write fork, the ``-dc`` variants), bench, params (stable string such as
+and copy-on-write fork, the ``-dc`` variants), config (the canonical sorted ``OPT=VAL,...`` list
+of every Kconfig option whose value differs from the scheme's defconfig, empty for the defconfig
+itself: harness/variants.py; scheme, asid, kmap and paging come from the same resolved
+configuration), bench, params (stable string such as
 ``procs=2,ws_kb=0`` or ``mode=lat,size=1``; empty when the line has no params), one
 ``param_<name>`` column per parameter name (nullable ints, or strings for a parameter whose
 values are names such as ``mode`` = ``lat`` or ``case`` = ``getpid``),
@@ -30,10 +33,10 @@ import pandas as pd
 from .parse import WALL_METRIC, ConsoleOutput
 from .variants import Variant, paging_of
 
-BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "paging", "bench", "params"]
+BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "paging", "config", "bench", "params"]
 TAIL_COLUMNS = ["mode", "preset", "kaslr_seed", "metric", "value", "unit", "repetition"]
 # columns a table written by an older harness may lack; normalise derives them
-DERIVED_COLUMNS = ("preset", "kmap", "paging", "unit", "kaslr_seed")
+DERIVED_COLUMNS = ("preset", "kmap", "paging", "config", "unit", "kaslr_seed")
 _UNITS = {"ns_per_op": "ns", "insns_per_op": "instructions", "tlb_insns_per_op": "instructions",
           "extra_insns_per_interrupt": "instructions", "spin_insns": "instructions",
           "model_cycles_per_op": "model cycles", "pt_pages": "pages",
@@ -71,7 +74,8 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, ParamValue], *, 
     row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
                            "asid": variant.asid,
                            "kmap": "4K" if variant.kernel_4k else "2M",
-                           "paging": variant.paging, "bench": bench,
+                           "paging": variant.paging, "config": variant.config_string,
+                           "bench": bench,
                            "params": params_string(params), "mode": mode, "preset": preset,
                            "kaslr_seed": seed, "metric": metric, "value": float(value),
                            "unit": metric_unit(metric), "repetition": repetition}
@@ -117,6 +121,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
         df["kmap"] = df["variant"].astype(str).map(kmap_of)
     if "paging" not in df.columns and "variant" in df.columns:  # tables before the -dc variants
         df["paging"] = df["variant"].astype(str).map(paging_of)
+    if "config" not in df.columns:  # tables before variants were data: only the twelve
+        df["config"] = df["variant"].astype(str).map(_legacy_config) if "variant" in df else ""
     if "unit" not in df.columns and "metric" in df.columns:
         df["unit"] = df["metric"].astype(str).map(metric_unit)
     if "kaslr_seed" not in df.columns:
@@ -135,6 +141,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["asid"] = df["asid"].map(_to_bool).astype(bool)
     df["kmap"] = df["kmap"].astype(str)
     df["paging"] = df["paging"].astype(str)
+    df["config"] = df["config"].fillna("").astype(str)
     df["kaslr_seed"] = pd.to_numeric(
         df["kaslr_seed"].astype(object).map(lambda x: None if x is None or x is pd.NA or x == ""
                                             or (isinstance(x, float) and x != x) else x),
@@ -158,6 +165,14 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.sort_values(["variant", "bench", "params", "mode", "preset", "metric", "repetition"],
                         kind="mergesort").reset_index(drop=True)
     return df
+
+
+_LEGACY = {"noasid": "ASID=n", "4k": "KERNEL_MAP_4K=y", "dc": "FORK_COW=y,MEMORY_DEMAND=y"}
+
+
+def _legacy_config(variant: str) -> str:
+    """The config column of one of the twelve variants of a table that predates it."""
+    return _LEGACY.get(variant.rsplit("-", 1)[-1], "")
 
 
 def _missing(x: Any) -> bool:
@@ -192,8 +207,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"params": str, "preset": str, "kmap": str, "paging": str,
-                                  "unit": str},
+    df = pd.read_csv(path, low_memory=False, dtype={"params": str, "preset": str, "kmap": str, "paging": str,
+                                  "unit": str, "config": str},
                      keep_default_na=False,
                      na_values={c: [""] for c in ("value", "kaslr_seed")}, comment="#")
     for c in df.columns:

@@ -9,6 +9,10 @@
 // overlap), so all `count` differ. The first process's own slot is printed on a line without
 // the @slot tag, so that there is exactly one @slot line per child. The kernel's slot entropy
 // goes on an `@kaslr {"entropy_bits":x}` line.
+//
+// The harness's declaration (harness/benchspec.py): how many processes its runs ask for.
+//! [kaslr_probe]
+//! processes = 64
 #include "user.hpp"
 
 using namespace uapi;

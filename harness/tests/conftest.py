@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 FAKES = HERE / "fakes"
 FAKE_QEMU = FAKES / "fake_qemu.py"
+REPO = HERE.parents[1]
 
 
 @pytest.fixture
@@ -33,9 +34,10 @@ def fake_repo(tmp_path: Path) -> Path:
     fake tlbmodel/Makefile (a placeholder plugin that only the fake QEMU understands)."""
     repo = tmp_path / "repo"
     (repo / "configs").mkdir(parents=True)
-    for s in (1, 2, 3):
-        (repo / "configs" / f"scheme{s}_defconfig").write_text(
-            f"CONFIG_SCHEME={s}\nCONFIG_ASID=y\nCONFIG_KERNEL_WINDOW_RAM_MB=512\n")
+    # the real configuration space: the harness resolves variants with Kconfiglib
+    shutil.copy(REPO / "Kconfig", repo / "Kconfig")
+    for f in list((REPO / "configs").glob("*_defconfig")) + [REPO / "configs" / "variants.toml"]:
+        shutil.copy(f, repo / "configs" / f.name)
     shutil.copy(FAKES / "Makefile", repo / "Makefile")
     shutil.copy(FAKES / "gen_trap.sh", repo / "gen_trap.sh")
     (repo / "tlbmodel").mkdir()

@@ -186,7 +186,9 @@ BENCH_PAIRS = [(v.name, b) for v in ALL_VARIANTS for b in BENCHES if runs_in(b, 
 @pytest.mark.parametrize("name,spec", BENCH_PAIRS, ids=[f"{n}-{b.name}" for n, b in BENCH_PAIRS])
 def test_bench(bench_session: BenchSession, name: str, spec: Any) -> None:
     v = bench_session.variant(name)
-    rows = bench_session.run(Task("bench", v, spec))
+    rows = bench_session.run(Task("bench", v, spec))  # the icount run(s)
+    if spec.wall:
+        rows = rows + bench_session.run(Task("wall", v, spec))
     lines = _icount(rows, "insns_per_op")
     runs = len(SEEDS) if v.scheme == 3 else 1  # scheme 3: one icount run per kaslr seed
     assert {r["kaslr_seed"] for r in lines} == (set(SEEDS) if v.scheme == 3 else {None})

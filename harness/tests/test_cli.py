@@ -176,12 +176,32 @@ def test_run_builds_a_missing_variant_and_quotes_commands(
     base = ["run", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU), "s2-asid"]
     rc, out, err = _run(base + ["bench_null", "10", "--icount"], capsys)
     assert rc == 0, err
-    assert "building s2-asid" in err and (fake_repo / "build/variants/s2-asid/kernel.elf").is_file()
+    assert "built    s2-asid" in err and (fake_repo / "build/variants/s2-asid/kernel.elf").is_file()
     assert "-icount shift=0,sleep=off" in out and "'init=bench_null 10'" in out
     assert "insns_per_op" in out
     rc, out, err = _run(base + ["bench_null", "10"], capsys)  # wall: time only
     assert rc == 0 and "ns_per_op" in out and "insns_per_op" not in out
-    assert "time only" in out
+    assert "host time" in out and "host clock ticks" in out
+    # every boot is preceded by make (which decides what is stale): two runs, two makes
+    count = fake_repo / "build/variants/s2-asid/build-count"
+    assert count.read_text().count("build") == 2
+
+
+def test_run_failure_shows_the_console(fake_repo: Path, capsys: pytest.CaptureFixture) -> None:
+    rc, out, err = _run(["run", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU), "s1-asid",
+                         "nosuchprogram"], capsys)
+    assert rc == 1 and "exit status: 1" in out
+    assert "no such program" in out  # the console's reason, not only the status
+
+
+def test_run_a_variant_given_in_full(fake_repo: Path, capsys: pytest.CaptureFixture) -> None:
+    rc, out, err = _run(["run", "--repo", str(fake_repo), "--qemu", str(FAKE_QEMU),
+                         "s2-hz:scheme2_defconfig+TIMER_HZ=1000", "bench_null", "5"], capsys)
+    assert rc == 0, err
+    assert (fake_repo / "build/variants/s2-hz/kernel.elf").read_text().count(
+        "CONFIG_TIMER_HZ=1000") == 1
+    rc, out, err = _run(["run", "--repo", str(fake_repo), "s2:scheme2+SCHEME=3", "x"], capsys)
+    assert rc == 2 and "SCHEME cannot be set" in err and "Traceback" not in err
 
 
 def test_run_on_a_variant_that_does_not_build(fake_repo: Path,
@@ -190,7 +210,9 @@ def test_run_on_a_variant_that_does_not_build(fake_repo: Path,
                          "s3-asid", "bench_null"], capsys)
     assert rc == 1 and "Traceback" not in err
     assert "does not build" in err and "randomized.cpp" in err  # the log's last lines
-    assert "make O=build/variants/s3-asid -j2" in err and "build-s3-asid.log" in err
+    from harness.variants import variant_by_name
+    s3 = variant_by_name("s3-asid").config_hash
+    assert f"make O=build/variants/{s3} -j2" in err and "build-s3-asid.log" in err
     rc, _, err = _run(["run", "--repo", str(fake_repo), "--no-build", "s1-asid", "x"], capsys)
     assert rc == 2 and "not built" in err
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 OWNED_DOCS = [REPO / "README.md", REPO / "docs" / "harness.md", REPO / "docs" / "results.md",
-              REPO / "docs" / "results.md.in"]
+              REPO / "docs" / "results.md.in", REPO / "docs" / "first-experiment.md"]
+ALL_DOCS = [REPO / "README.md"] + sorted((REPO / "docs").glob("*.md"))
 MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|\.\./shared|[A-Z]:\\\\)")
 
 
@@ -50,8 +51,88 @@ def test_no_machine_paths(doc: Path) -> None:
 
 def test_harness_md_states_the_codes_defaults() -> None:
     text = (REPO / "docs" / "harness.md").read_text()
-    assert "default 5" in text and f"default {DEFAULT_TIMEOUT:g}" in text
+    from harness.cli import REPS_FULL, REPS_QUICK
+    assert f"default {REPS_FULL}; {REPS_QUICK} with `--quick`" in text
+    assert f"default {DEFAULT_TIMEOUT:g}" in text
     assert f"`{' '.join(TLB_PRESETS_DEFAULT)}`" in text
     assert " ".join(map(str, KASLR_SEEDS)) in text
-    for name in BENCH_BY_NAME:
-        assert name in text
+
+
+def test_benchmark_table_is_the_declarations() -> None:
+    """docs/userspace.md's benchmark table is generated from the programs' //! declarations
+    (`make benchdocs`): every benchmark is listed, with the arguments the harness uses."""
+    from harness.benchspec import DOCS_FILE, markdown_table, render_docs
+    text = (REPO / DOCS_FILE).read_text()
+    assert render_docs(text, markdown_table()) == text, "run `make benchdocs`"
+    for name, spec in BENCH_BY_NAME.items():
+        assert f"`{name}`" in text and " ".join(spec.args) in text
+
+
+# ------------------------------------------------------------------ the docs' commands
+
+HARNESS_CMD = re.compile(r"(\S*python3) -m (harness(?:\.\w+)?)\b([^`\n]*)")
+
+
+def doc_commands() -> list:
+    """(doc, line number, interpreter, module, argument text) of every `python3 -m harness...`
+    in a code block or code span of README.md and docs/*.md."""
+    out = []
+    for doc in ALL_DOCS:
+        in_block = False
+        for n, line in enumerate(doc.read_text().splitlines(), 1):
+            if line.startswith("```"):
+                in_block = not in_block
+                continue
+            code = [line] if in_block else re.findall(r"`([^`]+)`", line)
+            for c in code:
+                for m in HARNESS_CMD.finditer(c):
+                    comment = "#" in c[:m.start()]  # named in a shell comment, not run
+                    out.append((doc.name, n, m.group(1), m.group(2),
+                                "" if comment else m.group(3)))
+    return out
+
+
+def test_docs_run_the_harness_with_the_right_interpreter() -> None:
+    cmds = doc_commands()
+    assert len(cmds) > 20  # README, harness.md, first-experiment.md ...
+    wrong = [f"{d}:{n}: {py} -m {mod}" for d, n, py, mod, _ in cmds if py != "/usr/bin/python3"]
+    assert not wrong, "use /usr/bin/python3 (the pyenv python3 lacks the packages):\n" + \
+        "\n".join(wrong)
+
+
+def test_docs_harness_commands_parse() -> None:
+    """Every `/usr/bin/python3 -m harness SUBCOMMAND ...` shown in the docs names a subcommand
+    and options that exist (the command line parser accepts it)."""
+    import shlex
+
+    from harness.cli import parse_args
+    checked = 0
+    for doc, n, _, mod, rest in doc_commands():
+        if mod != "harness":
+            continue
+        rest = rest.split("  #")[0].split(" # ")[0].strip()
+        if not rest or "[" in rest or "…" in rest or "--help" in rest:
+            continue  # a usage synopsis, not a command
+        try:
+            args = shlex.split(rest)
+        except ValueError:
+            continue  # a span cut at a line break
+        try:
+            parse_args(args)
+        except (UserError, SystemExit) as exc:
+            raise AssertionError(f"{doc}:{n}: harness {rest}: {exc}") from None
+        checked += 1
+    assert checked > 20
+
+
+def test_python3_without_the_packages_says_which_interpreter(tmp_path: Path) -> None:
+    """`python3 -m harness` under an interpreter that lacks the packages: one line, exit 2."""
+    import subprocess
+    import sys
+    # the standard library only: an interpreter that cannot see Debian's packages
+    res = subprocess.run([sys.executable, "-S", "-m", "harness", "bench"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/usr/bin/python3 -m harness" in lines[0], res.stderr
+    assert "Traceback" not in res.stderr

@@ -39,29 +39,36 @@ def test_build_variants(fake_repo: Path, tmp_path: Path) -> None:
     v = variant_by_name("s1-noasid")
     res = build_variant(v, fake_repo, logs)
     assert res.ok, res.log.read_text()
-    assert res.kernel == fake_repo / "build/variants/s1-noasid/kernel.elf"
+    d = f"build/variants/{v.config_hash}"
+    assert res.kernel == fake_repo / d / "kernel.elf"
     assert "# CONFIG_ASID is not set" in res.kernel.read_text()
-    assert res.commands == ["make O=build/variants/.staging/s1-noasid scheme1_defconfig",
-                            "make O=build/variants/.staging/s1-noasid setconfig SET=ASID=n",
-                            "make O=build/variants/s1-noasid scheme1_defconfig",
-                            "make O=build/variants/s1-noasid setconfig SET=ASID=n",
-                            "make O=build/variants/s1-noasid -j2"]
+    assert "CONFIG_SCHEME=1" in res.kernel.read_text()
+    assert res.commands == [f"(write {d}/.config: scheme1_defconfig + ASID=n)",
+                            f"make O={d} -j2"]
     assert res.log == logs / "build-s1-noasid.log"
-    # second build: the configuration is unchanged, so it is not re-applied (incremental make)
+    assert os.readlink(fake_repo / "build/variants/s1-noasid") == v.config_hash
+    # second build: the configuration is unchanged (not rewritten), but make runs again: it,
+    # not the harness, decides whether the kernel is stale
     again = build_variant(v, fake_repo, logs)
-    assert again.ok and again.commands[-1] == "make O=build/variants/s1-noasid -j2"
-    assert len(again.commands) == 3
-    assert "already scheme1_defconfig + ASID=n" in again.log.read_text()
+    assert again.ok and again.commands[-1] == f"make O={d} -j2"
+    assert "(unchanged)" in again.log.read_text()
+    assert (fake_repo / d / "build-count").read_text().count("build") == 2
+    # another configuration, another directory; the config column tells them apart
+    hz = variant_by_name("s1-hz1000:scheme1_defconfig+TIMER_HZ=1000")
+    other = build_variant(hz, fake_repo, logs).check()
+    assert other.build_dir != res.build_dir and "CONFIG_TIMER_HZ=1000" in other.kernel.read_text()
+    assert (v.config_string, hz.config_string) == ("ASID=n", "TIMER_HZ=1000")
 
 
 def test_failed_build_is_reported(fake_repo: Path, tmp_path: Path) -> None:
-    res = build_variant(variant_by_name("s3-asid"), fake_repo, tmp_path / "logs")
+    v = variant_by_name("s3-asid")
+    res = build_variant(v, fake_repo, tmp_path / "logs")
     assert not res.ok and "status 2" in (res.error or "")
     assert "randomized.cpp" in res.log.read_text()
     with pytest.raises(BuildError) as info:
         res.check()
     msg = str(info.value)
-    assert "s3-asid" in msg and "make O=build/variants/s3-asid -j2" in msg
+    assert "s3-asid" in msg and f"make O=build/variants/{v.config_hash} -j2" in msg
     assert str(res.log) in msg
 
 
@@ -146,7 +153,7 @@ def _alive_with(marker: str) -> list:
 def test_timeout_kills_process_group(built: RunOptions, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_QEMU_MODE", "timeout")
-    kernel = built.repo / "build/variants/s2-asid/kernel.elf"
+    kernel = built.repo / "build/variants/s2-asid/kernel.elf"  # the link to its directory
     marker = tmp_path / "unique-kernel.elf"
     marker.write_bytes(kernel.read_bytes())
     cmd = qemu_command(marker, ["bench_null", "1"], icount=False, qemu=str(FAKE_QEMU))
@@ -233,7 +240,9 @@ def test_scheme3_runs_once_per_kaslr_seed(built: RunOptions) -> None:
 
     from harness.table import fig_memory
     from harness.tidy import make_frame
-    s3 = built.repo / "build/variants/s3-asid/kernel.elf"  # the fake Makefile cannot build it
+    from harness.build import variant_dir
+    # the fake Makefile cannot build scheme 3: its fake kernel is written by hand
+    s3 = built.repo / variant_dir(variant_by_name("s3-asid")) / "kernel.elf"
     s3.parent.mkdir(parents=True, exist_ok=True)
     s3.write_text("CONFIG_SCHEME=3\nCONFIG_ASID=y\n")
     opts = replace(built, kaslr_seeds=(1, 2, 3), reps=2)

@@ -9,6 +9,24 @@
 //              reply (two pipe writes, two reads, two switches); 1000 * scale requests.
 //
 // The client (this process) checks every reply against its own copy of the expected values.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_app]
+//! regions = "700 pipeline; 701 + log2(kv_kb/256) kv"
+//! arguments = "scale (1)"
+//! op = "`gen | sort | wc -s` of 2000 lines (per line), and a key-value server answering GET/PUT over pipes with 256 KiB and 1 MiB tables (per request)"
+//! params = "`workload`, `lines` / `kv_kb`"
+//! checks = "sorted output, every reply"
+//! args = ["1"]
+//! quick = ["1"]
+//! lines = 3
+//! quick_lines = 3
+//! paging = true
+//! [bench_app.tlb]
+//! args = ["1"]
+//! quick = ["1"]
+//! lines = 3
+//! quick_lines = 3
 #include "bench.hpp"
 
 using namespace uapi;

@@ -2,6 +2,18 @@
 // 64 KiB (powers of two), `iters` calls of bench_echo(in, out, size), which copies the user
 // buffer into a kernel buffer and back out. Scheme 1 reaches user memory through a software
 // page-table walk, schemes 2 and 3 directly with SUM set.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_copy]
+//! regions = "100 + log2(size) (103..116)"
+//! arguments = "iters (2000)"
+//! op = "`bench_echo` of `size` bytes, size 8..65536 (14 lines)"
+//! params = "`size`"
+//! checks = "bytes come back"
+//! args = ["2000"]
+//! quick = ["20"]
+//! lines = 14
+//! quick_lines = 14
 #include "bench.hpp"
 
 constexpr int REGION_BASE = 100;  // + log2(size)

@@ -9,6 +9,23 @@
 // For each working set a second line with "procs":1 measures the same touching and yield
 // calls in a single process, where yield finds nothing else to run: the harness subtracts it
 // to get the switch alone. Working sets default to 0 4 16 64 256 KiB.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_ctx]
+//! regions = "400 + 8*b + p-1, b = 0 for 0 KiB else 1 + log2(KiB) (400..527)"
+//! arguments = "iters (2000), procs (2), ws_kb... (0 4 16 64 256)"
+//! op = "one switch in a ring of `procs` processes that each touch `ws_kb` KiB and `yield`; plus a `procs: 1` line per working set (same work, no switch)"
+//! params = "`procs`, `ws_kb`"
+//! checks = "working-set sums"
+//! args = ["2000", "2", "0", "4", "16", "64", "256"]
+//! quick = ["50", "2", "0", "16"]
+//! lines = 5
+//! quick_lines = 2
+//! [bench_ctx.tlb]
+//! args = ["200", "2", "0", "16"]
+//! quick = ["20", "2", "0"]
+//! lines = 4
+//! quick_lines = 2
 #include "bench.hpp"
 
 using namespace uapi;

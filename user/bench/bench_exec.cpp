@@ -1,6 +1,16 @@
 // bench_exec [iters]: fork + exec of a tiny program + waitpid. The exec'd program is this one
 // with `--child`, which exits at once; each op therefore builds and tears down two address
 // spaces (the fork copy and the exec'd image).
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_exec]
+//! regions = "21"
+//! arguments = "iters (100)"
+//! op = "fork + exec `bench_exec --child` + waitpid"
+//! params = "`{}`"
+//! checks = "exit statuses"
+//! args = ["100"]
+//! quick = ["3"]
 #include "bench.hpp"
 
 constexpr int REGION = 21;

@@ -8,6 +8,19 @@
 //                the child. With CONFIG_FORK_COW each write is a copy-on-write fault.
 //   protfault    a child stores to a read-only page and is killed; the parent measures fork +
 //                fault + kill + waitpid per op and checks the kill status (the parent survives).
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_fault]
+//! regions = "720 + log2(kb/4) first_touch; 740 + log2(kb/4) cow; 760 protfault"
+//! arguments = "iters (40), kb... (4 .. 65536)"
+//! op = "`first_touch`: mmap and touch each page; `cow`: a forked child writes each page; `protfault`: a child killed by a store to a read-only page"
+//! params = "`mode`, `kb`; extra `faults`"
+//! checks = "values survive, the kill status"
+//! args = ["40", "4", "16", "64", "256", "1024", "4096", "16384", "65536"]
+//! quick = ["5", "4", "64", "1024"]
+//! lines = 16
+//! quick_lines = 7
+//! paging = true
 #include "bench.hpp"
 
 using namespace uapi;

@@ -5,6 +5,28 @@
 // one line per size in which the parent first touched that many KiB of fresh memory
 // (lmbench lat_proc fork with a larger process: 64 KiB to 16 MiB shows eager copy against
 // copy-on-write), each with a quarter of the iterations.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_fork]
+//! regions = "20"
+//! arguments = "iters (200), touched_kb..."
+//! op = "fork + child exit + waitpid; with sizes, after the parent touched that much memory (a quarter of the iterations each)"
+//! params = "`{}` or `touched_kb`"
+//! checks = "exit statuses"
+//! args = ["200"]
+//! quick = ["5"]
+//! [bench_fork_sizes]
+//! arguments = "iters (40), touched_kb... (64 .. 16384)"
+//! op = "`bench_fork` after the parent touched `touched_kb` KiB: eager copy against copy-on-write"
+//! params = "`touched_kb`"
+//! checks = "exit statuses"
+//! regions = "50 + log2(touched_kb/4) (50..62)"
+//! program = "bench_fork"
+//! args = ["40", "64", "256", "1024", "4096", "16384"]
+//! quick = ["8", "64", "1024"]
+//! lines = 5
+//! quick_lines = 2
+//! paging = true
 #include "bench.hpp"
 
 using namespace uapi;

@@ -2,6 +2,18 @@
 // line per case (in the spirit of LEBench, SOSP'19): @bench lines with params {"case":NAME}.
 // Each case runs `iters` times (scaled by `scale`); results are checked where a call returns
 // data. Calls that end or replace the process (exit, exec) run in children, as fork+call+wait.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_lebench]
+//! regions = "1000 + case (1000..1063)"
+//! arguments = "scale (1)"
+//! op = "one line per case: every system call with small and large arguments (LEBench style)"
+//! params = "`case`"
+//! checks = "each call's result"
+//! args = ["1"]
+//! quick = ["1"]
+//! lines = 23
+//! quick_lines = 23
 #include "bench.hpp"
 
 using namespace uapi;

@@ -4,6 +4,24 @@
 // every N reads. W = 4 KiB .. 16 MiB (default 4 64 1024 16384), N = 1, 10, ..., 100000. Per
 // access; with the TLB model the misses per access show how much of the working set each
 // system call costs (scheme 1 without ASIDs loses it all at every call).
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_mix]
+//! regions = "800 + 8*log2(W/4) + log10(N) (800..903)"
+//! arguments = "accesses (100000), ws_kb... (4 64 1024 16384)"
+//! op = "a read per 64-byte line of the working set, with a `getpid` every N reads, N = 1 .. 100000"
+//! params = "`ws_kb`, `every`"
+//! checks = "the sum of what was read"
+//! args = ["100000", "4", "64", "1024", "16384"]
+//! quick = ["2000", "4", "64", "1024"]
+//! lines = 24
+//! quick_lines = 18
+//! wall = false
+//! [bench_mix.tlb]
+//! args = ["20000", "64", "256"]
+//! quick = ["2000", "64"]
+//! lines = 12
+//! quick_lines = 6
 #include "bench.hpp"
 
 using namespace uapi;

@@ -2,6 +2,16 @@
 // zero-filled by the kernel), touches each page once (checking it is zero) and unmaps them,
 // for N = 1, 2, 4 ... max_pages (default 1024). munmap is where TLB shootdown policy shows:
 // sfence.vma per page, per ASID, or everything.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_mmap]
+//! regions = "300 + log2(N) (300..310)"
+//! arguments = "iters (50), max pages (1024)"
+//! op = "mmap N pages, touch each, munmap, N = 1..1024"
+//! params = "`pages`"
+//! checks = "zero fill, checksum"
+//! args = ["50"]
+//! quick = ["3"]
 #include "bench.hpp"
 
 using namespace uapi;

@@ -2,6 +2,19 @@
 // the kernel and back, which is where the schemes differ most (scheme 1 writes satp twice).
 // Extra key: roundtrip_insns, the instructions of one bare ecall round trip (no loop, no
 // wrapper), meaningful under -icount.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_null]
+//! regions = "1"
+//! arguments = "iters (100000)"
+//! op = "`getpid`"
+//! params = "`{}`; extra `roundtrip_insns`"
+//! checks = "sum of pids"
+//! args = ["100000"]
+//! quick = ["2000"]
+//! [bench_null.tlb]
+//! args = ["2000"]
+//! quick = ["200"]
 #include "bench.hpp"
 
 constexpr int REGION = 1;

@@ -9,6 +9,24 @@
 //
 // Every mode checks the bytes it moved (a wrong byte or count fails the run). Counters are the
 // measuring process's own, per op.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_pipe]
+//! regions = "600 lat; 601 + log2(size) bw; 620 + 8*b + p-1 ctx, b capped at 6 (620..675)"
+//! arguments = "iters (2000), sizes... (64 .. 65536)"
+//! op = "`lat`: one byte round trip over two pipes (lat_pipe); `bw`: writes of `size` bytes to a reader (bw_pipe); `ctx`: a token passed round a ring of 2/4/8 processes touching 0/16/64 KiB each (lat_ctx over pipes)"
+//! params = "`mode`, `size` / `procs`, `ws_kb`"
+//! checks = "token values, every byte"
+//! args = ["1000", "64", "256", "1024", "4096", "16384", "65536"]
+//! quick = ["50", "64", "4096"]
+//! lines = 16
+//! quick_lines = 12
+//! paging = true
+//! [bench_pipe.tlb]
+//! args = ["200", "64"]
+//! quick = ["20", "64"]
+//! lines = 11
+//! quick_lines = 11
 #include "bench.hpp"
 
 using namespace uapi;

@@ -7,6 +7,17 @@
 // (instructions retired during the spin - the spin's own instructions) / interrupts, and the
 // counters per interrupt. Extra keys: interrupts_per_sec, extra_insns_per_interrupt (the same
 // as insns_per_op) and spin_insns.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_timer]
+//! regions = "22"
+//! arguments = "spin iterations (100000000)"
+//! op = "one timer interrupt during a pure user spin"
+//! params = "`spin`; extra `interrupts_per_sec`, `extra_insns_per_interrupt`, `spin_insns`"
+//! checks = "interrupts seen"
+//! args = []
+//! quick = []
+//! wall = false
 #include "bench.hpp"
 
 constexpr int REGION = 22;

@@ -3,6 +3,21 @@
 // (default 1024). A design that flushes the TLB on every trap (scheme 1 without ASIDs) makes
 // every one of the K loads miss again; the cost per iteration against K shows it. Under QEMU
 // the architectural effect shows in the TLB model (region markers), not in wall time.
+//
+// The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
+//! [bench_tlb]
+//! regions = "200 + log2(K) (200..210)"
+//! arguments = "iters (200), max pages (1024)"
+//! op = "touch K pages + one `getpid`, K = 1..1024"
+//! params = "`pages`"
+//! checks = "checksum"
+//! args = ["200"]
+//! quick = ["5"]
+//! [bench_tlb.tlb]
+//! args = ["20"]
+//! quick = ["3"]
+//! lines = 11
+//! quick_lines = 11
 #include "bench.hpp"
 
 using namespace uapi;

@@ -3,7 +3,8 @@
 fake kernel.elf (which the fake Makefile fills with the variant's .config), the -append command
 line and -icount, and prints console output in the benchmarks' format. With -plugin
 ...,preset=P,asid=A,out=FILE it also writes a TLB-model report (invented counts in the plugin's
-JSON format, one region per @bench line, regions 30/31 for kernel_probe) to FILE. Behaviour
+JSON format, one region per @bench line, regions 30/31 for kernel_probe) to FILE. A benchmark
+program without a case of its own prints the number of lines its //! declaration states. Behaviour
 switches for error paths come from FAKE_QEMU_MODE (timeout, bench-error, garbage,
 tlb-mismatch, tlb-no-report)."""
 import json
@@ -237,10 +238,34 @@ def run_prog(prog, args, mode, scheme, base, satp, sfence, bench, icount, seed=N
         print("usertests: ALL OK\r")
     elif prog == "kernel_probe":
         print('@probe {"parent_kernel_addr":"0xffffffc00023d010"}\r')
+    elif declared(prog):
+        # any other benchmark: as many lines as its //! declaration says it prints
+        for name, table in declared(prog).items():
+            quick = [str(a) for a in table.get("quick", [])]
+            full_lines = table.get("lines", 1)
+            n = table.get("quick_lines", full_lines) if args == quick else full_lines
+            for i in range(n):
+                bench(name, {"i": i} if n > 1 else {}, base + 10 * i)
     else:
         print(f"init: exec {prog}: no such program\r")
         return 1
     return 0
+
+
+def declared(prog):
+    """The //! declaration (harness/benchspec.py) of the benchmark program `prog` in the
+    repository this fake belongs to: {benchmark name: table}, {} when there is none."""
+    import tomllib
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+    for path in (os.path.join(root, "user", "bench", prog + ".cpp"),
+                 os.path.join(root, "user", "bench", prog, "main.cpp")):
+        if os.path.isfile(path):
+            with open(path) as fh:
+                text = "\n".join(ln.strip()[3:].removeprefix(" ") for ln in fh
+                                 if ln.strip().startswith("//!"))
+            return {k: v for k, v in tomllib.loads(text).items()
+                    if isinstance(v, dict) and v.get("program", prog) == prog}
+    return {}
 
 
 if __name__ == "__main__":
