@@ -21,7 +21,8 @@ import pandas as pd
 
 from . import select as sel
 from .errors import UserError
-from .table import fmt_dist, fmt_num, geomean, perf_insns
+from .report.figures import perf_insns
+from .report.format import fmt_dist, fmt_num, geomean
 
 PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
 HEADER = ("<!-- Generated from docs/results.md.in and the files in results/ by "
@@ -92,13 +93,13 @@ class Figures:
         return fmt_num(x[0])
 
     def tablepreset(self) -> str:
-        from .table import table_preset
+        from .report.figures import table_preset
         return _need(table_preset(self.df, self.facts), "a TLB preset")
 
     def tlbw(self, preset: str, v: str, key: str, what: str = "misses") -> str:
         """A TLB workload (harness.tlb.TLB_WORKLOADS key) of v under preset: L1 I+D misses per
         op, or its modelled cycles ("cycles"), or the params it used ("label")."""
-        from .table import table_preset, tlb_workload_figs
+        from .report.figures import table_preset, tlb_workload_figs
         if preset == "table":
             preset = _need(table_preset(self.df, self.facts), "a TLB preset")
         f = next((f for f in tlb_workload_figs(self.df, v, preset) if f.w.key == key), None)
@@ -124,7 +125,8 @@ class Figures:
 
     def verdict(self, row: str) -> str:
         """comparison.md's Agree? cell and Reason for one row (its rules, default tolerances)."""
-        from .table import DEFAULT_TOLERANCES, ROWS, _render_row
+        from .report.claims import DEFAULT_TOLERANCES, ROWS
+        from .report.markdown import _render_row
         spec = next((r for r in ROWS if r.key == row), None)
         _need(spec, f"table row {row!r}")
         line = _render_row(spec, self.df, self.facts, dict(DEFAULT_TOLERANCES))

@@ -155,7 +155,7 @@ def write_report(df: Any, facts: Dict[str, Any], directory: Path,
     """Every plot the harness owns (a plot it cannot draw is removed, never left stale) and
     comparison.md."""
     from .plots import make_plots
-    from .table import render_comparison
+    from .report.markdown import render_comparison
     written, skipped = make_plots(df, directory / "plots")
     for s in skipped:
         say(f"plot not drawn: {s}")

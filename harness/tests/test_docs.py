@@ -34,7 +34,7 @@ def test_results_md_template_refuses_absent_data(fixture_df, fixture_facts) -> N
     with pytest.raises(UserError, match="unknown placeholder"):
         render("{{guess:s1-asid}}", fixture_df, fixture_facts, {})
     from harness import select as sel
-    from harness.table import fmt_num
+    from harness.report import fmt_num
     want = fmt_num(sel.icount_value(fixture_df, "s1-asid", "bench_null", "insns_per_op"))
     got = render("{{icount:s1-asid:bench_null:insns_per_op}}", fixture_df, fixture_facts, {})
     assert got.splitlines()[-1] == want

@@ -231,7 +231,7 @@ def test_scheme3_runs_once_per_kaslr_seed(built: RunOptions) -> None:
     as a distribution (mean, min–max, n) in the table. Other schemes are never seeded."""
     from dataclasses import replace
 
-    from harness.table import fig_memory
+    from harness.report import fig_memory
     from harness.tidy import make_frame
     s3 = built.repo / "build/variants/s3-asid/kernel.elf"  # the fake Makefile cannot build it
     s3.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import pandas as pd
 import pytest
 
-from harness.table import compare, rank_labels, render_comparison
+from harness.report import compare, rank_labels, render_comparison
 
 pytestmark = pytest.mark.unit
 

@@ -20,7 +20,7 @@ from harness.build import build_variant
 from harness.errors import TlbRunError
 from harness.measure import RunOptions, measure_tlb, probe_tlb, run_all, tlb_paths
 from harness.parse import Context, parse_bench_output
-from harness.table import render_comparison
+from harness.report import render_comparison
 from harness.tidy import make_frame, make_row, read_csv, write_csv
 from harness.tlb import (CYCLE_MODEL, PRESET_TEXT, PRESETS, TlbReportError, load_report,
                          op_metrics, plugin_arg, preset_asid_bits, probe_facts, region_id,
