@@ -224,10 +224,10 @@ def tlb_figures(df: pd.DataFrame, v: str, preset: str) -> TlbFigures:
     f.null_i, f.null_d = null("tlb_l1i_misses_per_op"), null("tlb_l1d_misses_per_op")
     f.null_user = null("tlb_user_misses_per_op")
     f.null_after_flush = null("tlb_misses_after_flush_per_op")
-    f.null_cycles = null("model_cycles_per_op")
+    f.null_cycles = null("tlb_model_cycles_per_op")
     i = sel.ctx_switch_tlb(df, v, "tlb_l1i_misses_per_op", preset)
     d = sel.ctx_switch_tlb(df, v, "tlb_l1d_misses_per_op", preset)
-    c = sel.ctx_switch_tlb(df, v, "model_cycles_per_op", preset)
+    c = sel.ctx_switch_tlb(df, v, "tlb_model_cycles_per_op", preset)
     if i is not None and d is not None:
         f.sw_i, f.sw_d, f.sw_net = i[0], d[0], i[1] and d[1]
     if c is not None:

@@ -237,9 +237,10 @@ def synthetic(lru: bool = False) -> tuple:
                      lru_metric("i", 128): 0.0, lru_metric("d", 128): 2.0}
         rows += _tlb_rows(v, "bench_tlb", {"pages": 64}, tlb_l1i_misses_per_op=0.0,
                           tlb_l1d_misses_per_op=miss, tlb_model_cycles_per_op=cyc,
-                          tlb_satp_writes_per_op=satp, tlb_insns_per_op=cyc - 100 - 10,
-                          model_cycles_per_op=cyc - 10, **extra)
-        # cost of the misses: model_cycles - insns = 100 cycles for `miss` misses
+                          tlb_satp_writes_per_op=satp, tlb_insns_per_op=cyc - 100 - 5 * satp,
+                          tlb_traps_per_op=0.0, tlb_srets_per_op=0.0, tlb_sfences_per_op=0.0,
+                          tlb_walk_refs_per_op=5.0, **extra)
+        # cost of the misses (the cost model): 5 walk references x 20 = 100 cycles
         rows += _tlb_rows(v, "bench_ctx", {"procs": 2, "ws_kb": 16}, tlb_l1i_misses_per_op=1.0,
                           tlb_l1d_misses_per_op=1.0, tlb_model_cycles_per_op=500.0,
                           tlb_satp_writes_per_op=1.0)
