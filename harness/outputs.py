@@ -152,13 +152,25 @@ def write_results(directory: Path, df: Any, facts: Dict[str, Any],
 
 def write_report(df: Any, facts: Dict[str, Any], directory: Path,
                  say: Any = print) -> List[Path]:
-    """Every plot the harness owns (a plot it cannot draw is removed, never left stale) and
-    comparison.md."""
+    """Every plot the harness owns (a plot it cannot draw is removed, never left stale),
+    complexity.json (counted from this source tree), comparison.md and robustness.csv."""
     from .plots import make_plots
-    from .report.markdown import render_comparison
+    from .report.complexity import count
+    from .report.markdown import render_report
     written, skipped = make_plots(df, directory / "plots")
     for s in skipped:
         say(f"plot not drawn: {s}")
-    md = directory / "comparison.md"
-    md.write_text(render_comparison(df, facts))
-    return written + [md]
+    cx = directory / "complexity.json"
+    write_json(cx, count(Path(__file__).resolve().parent.parent))
+    md, rob = render_report(df, report_facts(facts, directory))
+    (directory / "comparison.md").write_text(md)
+    (directory / "robustness.csv").write_text(rob)
+    return written + [cx, directory / "comparison.md", directory / "robustness.csv"]
+
+
+def report_facts(facts: Dict[str, Any], directory: Path) -> Dict[str, Any]:
+    """The facts the report reads: facts.json plus complexity.json when the results have it."""
+    cx = directory / "complexity.json"
+    if not cx.is_file():
+        return facts
+    return {**facts, "complexity": json.loads(cx.read_text())}

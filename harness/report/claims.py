@@ -21,7 +21,7 @@ DEFAULT_TOLERANCES: Dict[str, float] = {
     "complexity": 0.10,   # relative, lines of code
     "performance": 0.02,
     "memory": 0.0,        # absolute, page-table pages
-    "tlb": 0.05,          # relative, L1 TLB misses (model)
+    "tlb": 0.02,          # relative, L1 TLB misses (model): the same band as every ratio
 }
 
 

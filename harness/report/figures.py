@@ -40,8 +40,8 @@ def fig_latency(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     if insns is not None:
         parts.append(f"{fmt_num(insns)} insns")
     if wall is not None:
-        parts.append(fmt_wall(wall))
-    return Figure(insns, "; ".join(parts), alt=wall.median if wall else None)
+        parts.append("QEMU wall (not hardware, not ranked) " + fmt_wall(wall))
+    return Figure(insns, "; ".join(parts))
 
 
 def fig_switch(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
@@ -69,13 +69,12 @@ def fig_switch(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
             parts.append(f"{fmt_num(cyc[0])} modelled cycles ({preset})")
             extra[f"modelled cycles ({preset})"] = cyc[0]
     if wall is not None:
-        parts.append(fmt_wall(wall[0]))
+        parts.append("QEMU wall (not hardware, not ranked) " + fmt_wall(wall[0]))
     if net is not None and net[1]:
         parts.append(f"net (minus the 1-process yield) {fmt_num(net[0])} insns")
     elif raw is not None:
         parts.append("net: no 1-process line †")
-    return Figure(raw[0] if raw else None, "; ".join(parts),
-                  alt=wall[0].median if wall else None, extra=extra)
+    return Figure(raw[0] if raw else None, "; ".join(parts), extra=extra)
 
 
 def security_score(vf: Mapping[str, Any]) -> Tuple[Optional[float], str]:
@@ -184,9 +183,17 @@ def probe_text(facts: Mapping[str, Any], v: str, preset: Optional[str]) -> str:
 
 
 def fig_security(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
+    """Ranked on threat (a), the attacker's own kernel VA (security.py); the design facts
+    and the probe beside it."""
+    from . import security
     vf = facts.get("variants", {}).get(v, {})
-    score, text = security_score(vf)
-    return Figure(score, text + "; " + probe_text(facts, v, table_preset(df, facts)))
+    _, text = security_score(vf)
+    preset = table_preset(df, facts)
+    score = security.score(vf, "a", preset)
+    if score is not None and not math.isinf(score):
+        h, n = security.slot_entropy(vf)
+        text += f"; estimate {score:.1f} bits (Miller–Madow, n={n})"
+    return Figure(score, text + "; " + probe_text(facts, v, preset))
 
 
 @dataclass
@@ -280,13 +287,18 @@ def tlb_workload_figs(df: pd.DataFrame, v: str, preset: str,
     return out
 
 
+# Misses per op added to both sides of a ratio (robustness.MISS_EPSILON), so that a workload
+# where a scheme misses nothing stays in the geometric mean.
+MISS_EPSILON = 1e-3
+
+
 def _ratio_mean(mine: Sequence[WorkloadFig], ref: Sequence[WorkloadFig]) -> Optional[float]:
-    """The mean over the TLB-loading workloads of my L1 misses / scheme 2's (workloads where
-    scheme 2 misses nothing are left out)."""
+    """The geometric mean over every measured TLB workload (those that fit the L1 included)
+    of (my L1 misses + ε) / (scheme 2's + ε)."""
     rmap = {(f.w.key, f.params): f for f in ref}
-    rs = [f.misses / rmap[(f.w.key, f.params)].misses for f in mine
-          if f.loads and (f.w.key, f.params) in rmap and rmap[(f.w.key, f.params)].misses > 0]
-    return sum(rs) / len(rs) if rs else None
+    rs = [(f.misses + MISS_EPSILON) / (rmap[(f.w.key, f.params)].misses + MISS_EPSILON)
+          for f in mine if (f.w.key, f.params) in rmap]
+    return geomean(rs) if rs else None
 
 
 def fig_tlb(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
@@ -310,21 +322,29 @@ def fig_tlb(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     for f in figs:
         t = f"{f.label} {fmt_num(f.misses)}/{f.w.per}"
         if not f.loads:
-            t += " (fits the L1: not ranked)"
+            t += " (fits the L1)"
         parts.append(t)
     score = _ratio_mean(figs, tlb_workload_figs(df, ref, preset, v))
-    n = sum(1 for f in figs if f.loads)
+    n = len(figs)
     head = f"{preset_label(preset)}: L1 I+D misses: " + "; ".join(parts)
     if failed:
         head += f"; failed run of {' and '.join(failed)} (listed below)"
     if score is None:
-        return Figure(None, head + f"; not ranked (no {ref} reference or no workload "
-                                   f"exceeding the L1)")
-    return Figure(score, head + f"; mean {score:.2f}× {ref} over the {n} workloads "
-                                f"exceeding the L1")
+        return Figure(None, head + f"; not ranked (no {ref} reference)")
+    return Figure(score, head + f"; geomean {score:.3f}× {ref} over the {n} workloads")
 
 
 def fig_complexity(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
+    from .complexity import file_list, scheme_loc
+    insns = sel.icount_value(df, v, "bench_null", "insns_per_op")
+    counted = (facts.get("complexity") or {}).get("schemes", {})
+    scheme = int(v[1:].split("-")[0])
+    if str(scheme) in counted:
+        total = scheme_loc(facts, v)
+        text = f"{fmt_num(total or 0)} LOC ({file_list(facts, scheme)})"
+        if insns is not None:
+            text += f"; trap path {fmt_num(insns)} insns"
+        return Figure(total, text)
     vf = facts.get("variants", {}).get(v, {})
     loc = vf.get("loc") or {}
     src, trap = loc.get("scheme_src"), loc.get("trap_s_specific")
@@ -376,16 +396,16 @@ def fig_performance(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figur
     ref = _ref_variant(v)
     if preset is not None:
         mine = {(f.w.key, f.params): f for f in tlb_workload_figs(df, v, preset, ref)
-                if f.loads and f.cycles is not None and f.cycles > 0}
+                if f.cycles is not None and f.cycles > 0}
         theirs = {(f.w.key, f.params): f for f in tlb_workload_figs(df, ref, preset, v)
-                  if f.loads and f.cycles is not None and f.cycles > 0}
+                  if f.cycles is not None and f.cycles > 0}
         keys = [k for k in mine if k in theirs]
         if keys:
             raw = geomean([mine[k].cycles for k in keys])  # type: ignore[misc]
             ratio = geomean([mine[k].cycles / theirs[k].cycles for k in keys])  # type: ignore
             names = ", ".join(mine[k].label for k in keys)
             text = (f"{ratio:.2f}× {ref} modelled cycles ({preset_label(preset)} cost model; "
-                    f"geomean of {len(keys)} TLB-loading workloads: {names})")
+                    f"geomean of {len(keys)} TLB workloads: {names})")
             if ic_text:
                 text += f"; {ic_text}"
             return Figure(raw, text)

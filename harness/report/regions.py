@@ -5,11 +5,10 @@ import pandas as pd
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import crossover as xo
-from ..tlb import footprint_pages, TLB_WORKLOADS
+from ..tlb import TLB_WORKLOADS
 from .claims import CTX_WHOLE, RELATIVE, ROW_BY_KEY, RowSpec, SCHEMES
-from .figures import _run_presets, table_preset
+from .figures import MISS_EPSILON, _run_presets, table_preset
 from .format import fmt_num, geomean
-from .params import params_of
 from .ranking import compare, judge
 
 
@@ -39,15 +38,14 @@ def _points(df: pd.DataFrame, facts: Mapping[str, Any], panel: str,
 
 def _loading_events(df: pd.DataFrame, panel: str, pt: xo.Point, need_satp: bool = True
                     ) -> List[Dict[int, xo.Events]]:
-    """The scheme events of every TLB workload whose footprint exceeds the point's L1."""
+    """The scheme events of every measured TLB workload: the same set at every L1 size (a
+    workload that fits the point's L1 stays in the mean)."""
     out = []
     for w in TLB_WORKLOADS:
         e = xo.scheme_events(df, w, panel, pt.preset, need_satp)
         if e is None or (pt.lru is not None and not all(pt.lru in x.lru for x in e.values())):
             continue
-        pages = footprint_pages(w.bench, params_of(df, w.bench, e[2].params))
-        if pages is not None and pages > pt.entries:
-            out.append(e)
+        out.append(e)
     return out
 
 
@@ -112,7 +110,7 @@ def region_performance(df: pd.DataFrame, facts: Mapping[str, Any],
     axis = ("L1 sizes: fully associative LRU L1s from the runs' LRU profile, hypothetical "
             "sizes with the table preset's L2 and costs" if lru else
             "L1 sizes = the presets run, each with its own L2 and costs")
-    return (f"Region (geomean of modelled cycles over the TLB-loading workloads, satp write "
+    return (f"Region (geomean of modelled cycles over the TLB workloads, satp write "
             f"swept {xo.SATP_COSTS[0]}–{xo.SATP_COSTS[-1]} cycles; {axis}): "
             + xo.region_text(g) + "; " + _fail_text(g, True))
 
@@ -127,14 +125,12 @@ def region_tlb(df: pd.DataFrame, facts: Mapping[str, Any], tol: Mapping[str, flo
             evs = _loading_events(df, panel, pt, need_satp=False)
             ratios: Dict[int, List[float]] = {k: [] for k in SCHEMES}
             for e in evs:
-                ref = e[2].misses_at(pt.lru)
-                if ref <= 0:
-                    continue
+                ref = e[2].misses_at(pt.lru) + MISS_EPSILON
                 for k in SCHEMES:
-                    ratios[k].append(e[k].misses_at(pt.lru) / ref)
+                    ratios[k].append((e[k].misses_at(pt.lru) + MISS_EPSILON) / ref)
             if not ratios[2]:
                 continue
-            sc = {k: sum(r) / len(r) for k, r in ratios.items()}
+            sc = {k: geomean(r) for k, r in ratios.items()}
             rows.append((panel, (pt, len(ratios[2])), [(0, 0, word(sc))]))
     if not rows:
         return ""
