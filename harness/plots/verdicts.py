@@ -1,0 +1,331 @@
+"""Plots behind the comparison's verdicts: the scheme ratios per dimension with the tie band,
+the breakdown of modelled cycles, the robustness matrix, and the wall repetitions (reported,
+never ranked)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import crossover as xo
+from ..tlb import PRESETS, TLB_WORKLOADS
+from .micro import ctx_net
+from .registry import Skip, plot
+from .style import (SCHEME_COLORS, WALL_LABEL, color, param, save, time_unit, title,
+                    variants)
+from .tlbmodel import L1_MISSES, mix_tlb_preset, preset_short
+
+# Tie bands drawn around a ratio of 1: the table's default tolerance and its widest choice.
+TIE_BANDS = (0.02, 0.05)
+WHOLE_SWITCH = {"procs": 2, "ws_kb": 0}
+
+
+def geomean(xs: Sequence[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def _at(d: pd.DataFrame, **params: float) -> pd.DataFrame:
+    for k, val in params.items():
+        if param(k) not in d.columns:
+            return d.iloc[0:0]
+        d = d[d[param(k)] == val]
+    return d
+
+
+def _one(d: pd.DataFrame, v: str, bench: str, metric: str, **params: float) -> Optional[float]:
+    r = _at(d[(d["variant"] == v) & (d["bench"] == bench) & (d["metric"] == metric)], **params)
+    if r.empty:
+        return None
+    return float(r["value"].iloc[0])
+
+
+def verdict_rows(df: pd.DataFrame, _src: Optional[Path] = None) -> pd.DataFrame:
+    """icount rows of the null call, bench_ctx and the page-table count; TLB-model rows of the
+    TLB-loading workloads under the table's preset (cycles and L1 misses)."""
+    ic = (df["mode"] == "icount") & (
+        (df["bench"].isin(["bench_null", "bench_ctx"]) & (df["metric"] == "insns_per_op"))
+        | ((df["bench"] == "bench_null") & (df["metric"] == "pt_pages")))
+    benches = {w.bench for w in TLB_WORKLOADS}
+    tl = ((df["mode"] == "tlb") & df["bench"].isin(benches)
+          & df["metric"].isin(["tlb_model_cycles_per_op", *L1_MISSES]))
+    return df[ic | tl]
+
+
+Dimension = Tuple[str, Dict[str, float], Dict[str, List[float]]]
+
+
+def _workload_ratios(d: pd.DataFrame, preset: str, panel: str, metrics: Sequence[str]
+                     ) -> Tuple[Dict[str, List[float]], List[str]]:
+    """Per-workload ratios {"S1/S2": [...], "S3/S2": [...]} of the summed metrics, the same
+    workload set for both pairs (a workload with a zero reference is listed, not averaged)."""
+    vs = [xo.panel_variant(s, panel) for s in (1, 2, 3)]
+    t = d[(d["mode"] == "tlb") & (d["preset"] == preset) & d["metric"].isin(metrics)]
+    ratios: Dict[str, List[float]] = {"S1/S2": [], "S3/S2": []}
+    zero: List[str] = []
+    for w in TLB_WORKLOADS:
+        got = None
+        for p in w.params:
+            vals = [t[(t["variant"] == v) & (t["bench"] == w.bench) & (t["params"] == p)]
+                    for v in vs]
+            if all(len(x) == len(metrics) for x in vals):
+                got = [float(x["value"].sum()) for x in vals]
+                break
+        if got is None:
+            continue
+        if got[1] <= 0 or got[0] <= 0 or got[2] <= 0:
+            zero.append(w.key)
+            continue
+        ratios["S1/S2"].append(got[0] / got[1])
+        ratios["S3/S2"].append(got[2] / got[1])
+    return ratios, zero
+
+
+def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
+    """(label, {"S1/S2": r, "S3/S2": r} of the ASID variants, per-workload ratios) per dimension
+    that the CSV measures; geometric means over workloads."""
+    out: List[Dimension] = []
+
+    def pairs(fig: Callable[[str], Optional[float]], panel: str = "asid") -> Optional[Dict[str, float]]:
+        s = [fig(f"s{k}-{panel}") for k in (1, 2, 3)]
+        if any(x is None for x in s) or not s[1]:
+            return None
+        return {"S1/S2": s[0] / s[1], "S3/S2": s[2] / s[1]}  # type: ignore[operator]
+
+    for label, fig in (
+            ("latency: null-call instructions",
+             lambda v: _one(d, v, "bench_null", "insns_per_op")),
+            ("switch: whole-yield instructions",
+             lambda v: _one(d, v, "bench_ctx", "insns_per_op", **WHOLE_SWITCH)),
+            ("switch, net of the 1-process line",
+             lambda v: ctx_net(d[(d["bench"] == "bench_ctx") & (d["mode"] == "icount")]
+                               ).get(v, {}).get(0.0)),
+            ("memory: page-table pages per process",
+             lambda v: _one(d, v, "bench_null", "pt_pages"))):
+        r = pairs(fig)
+        if r is not None:
+            out.append((label, r, {}))
+    preset = mix_tlb_preset(d)
+    if preset is not None:
+        for label, metrics in (("performance: modelled cycles", ("tlb_model_cycles_per_op",)),
+                               ("TLB: L1 I+D misses", L1_MISSES)):
+            per, zero = _workload_ratios(d, preset, "asid", metrics)
+            if per["S1/S2"]:
+                n = len(per["S1/S2"])
+                note = f" (+{len(zero)} with 0)" if zero else ""
+                out.append((f"{label}, geomean of {n} workloads{note} ({preset})",
+                            {k: geomean(v) for k, v in per.items()}, per))
+    return out
+
+
+@plot("verdict_ratios.png", "scheme ratios per dimension", verdict_rows)
+def plot_verdict_ratios(d: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Per dimension, S1/S2 and S3/S2 (ASID variants) against the tie band around 1."""
+    dims = dimension_ratios(d)
+    if not dims:
+        return None
+    fig, ax = plt.subplots(figsize=(10, 0.7 * len(dims) + 2.0))
+    for tol, alpha in zip(sorted(TIE_BANDS, reverse=True), (0.12, 0.25)):
+        ax.axvspan(1 - tol, 1 + tol, color="gray", alpha=alpha, lw=0,
+                   label=f"tie band ±{tol * 100:g} %")
+    ax.axvline(1.0, color=SCHEME_COLORS[2], lw=1.2, label="scheme 2 (= 1)")
+    for y, (label, r, per) in enumerate(dims):
+        for off, key, s in ((-0.12, "S1/S2", 1), (0.12, "S3/S2", 3)):
+            ax.plot([r[key]], [y + off], marker="o", ms=8, color=SCHEME_COLORS[s],
+                    label=key if y == 0 else None)
+            ax.text(r[key], y + off + 0.16, f"{r[key]:.3f}", fontsize=7, ha="center")
+            ax.plot(per.get(key, []), [y + off] * len(per.get(key, [])), marker="|", ls="",
+                    ms=9, color=SCHEME_COLORS[s], alpha=0.6,
+                    label="one workload" if y == len(dims) - 1 and s == 1 and per else None)
+    ax.set_yticks(range(len(dims)))
+    ax.set_yticklabels([x[0] for x in dims], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullLocator
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in (0.5, 0.67, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10)
+             if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlabel("ratio to scheme 2, ASID variants (log; < 1: cheaper than scheme 2)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    title(fig, "Each dimension's figure relative to scheme 2, with the tie band")
+    return save(fig, out / "verdict_ratios.png")
+
+
+# ------------------------------------------------------------------ cost breakdown
+
+BREAKDOWN_PARTS = ("instructions", "trap", "sret", "satp", "fence", "l2_hits", "walks")
+BREAKDOWN_OPS = (("null call", "bench_null", ""), ("whole switch", "bench_ctx", "procs=2,ws_kb=0"))
+
+
+def breakdown_fn() -> Callable[..., Dict[str, float]]:
+    try:
+        from ..report.costmodel import breakdown
+    except ImportError as e:
+        raise Skip(f"harness.report.costmodel is not available ({e})") from e
+    return breakdown
+
+
+def breakdown_rows(df: pd.DataFrame, _src: Optional[Path] = None) -> pd.DataFrame:
+    return df[df["bench"].isin([b for _, b, _ in BREAKDOWN_OPS])
+              & df["mode"].isin(["tlb", "icount"])]
+
+
+@plot("cost_breakdown.png", "modelled cycles breakdown", breakdown_rows)
+def plot_cost_breakdown(d: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Stacked modelled cycles per variant (the one cost model, harness/report/costmodel.py)."""
+    breakdown = breakdown_fn()
+    preset = mix_tlb_preset(d)
+    if preset is None:
+        return None
+    vs = [v for v in variants(d) if not v.endswith("-dc")
+          and not d[(d["variant"] == v) & (d["preset"] == preset)].empty]
+    if not vs:
+        return None
+    fig, axes = plt.subplots(1, len(BREAKDOWN_OPS), figsize=(6.5 * len(BREAKDOWN_OPS), 5),
+                             squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    for ax, (op, bench, params) in zip(axes[0], BREAKDOWN_OPS):
+        bottoms = [0.0] * len(vs)
+        parts = [breakdown(d, v, preset, bench, params) for v in vs]
+        for k, part in enumerate(BREAKDOWN_PARTS):
+            hs = [float(p.get(part, 0.0)) for p in parts]
+            ax.bar(range(len(vs)), hs, bottom=bottoms, color=cmap(k), label=part)
+            bottoms = [b + h for b, h in zip(bottoms, hs)]
+        for x, tot in enumerate(bottoms):
+            ax.text(x, tot, f"{tot:.0f}", ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(vs)))
+        ax.set_xticklabels(vs, rotation=30, ha="right")
+        ax.set_ylabel(f"modelled cycles per {op} (model, not hardware)")
+        ax.set_title(f"{op} ({preset_short(preset)})", fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][-1].legend(fontsize=7)
+    title(fig, "Modelled cycles broken down: instructions, trap/sret/satp/fence, L2 hits, walks")
+    return save(fig, out / "cost_breakdown.png")
+
+
+# ------------------------------------------------------------------ robustness matrix
+
+VERDICT_COLORS = {"agree": "#4caf50", "partly": "#ffc107", "disagree": "#e53935",
+                  "depends": "#8e7cc3", "n/a": "#d0d0d0"}
+
+
+def robustness_rows(_df: pd.DataFrame, src: Optional[Path] = None) -> pd.DataFrame:
+    """results/robustness.csv (row, choice, value, verdict), written by the table."""
+    path = (src / "robustness.csv") if src is not None else None
+    if path is None or not path.is_file():
+        raise Skip(f"no robustness.csv in {src}")
+    r = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"row", "choice", "value", "verdict"} - set(r.columns)
+    if missing:
+        raise Skip(f"{path}: columns {sorted(missing)} missing")
+    return r
+
+
+@plot("robustness_matrix.png", "robustness matrix", robustness_rows, raw=True)
+def plot_robustness(r: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Each row's verdict under every analysis choice (rows × choices, verdict colours)."""
+    rows = list(dict.fromkeys(r["row"]))
+    label = r["choice"].where(r["value"] == "", r["choice"] + "=" + r["value"])
+    cols = list(dict.fromkeys(label))
+    words = sorted(set(r["verdict"]), key=lambda w: (w not in VERDICT_COLORS, w))
+    palette = {w: VERDICT_COLORS.get(w, plt.get_cmap("Set3")(i % 12))
+               for i, w in enumerate(words)}
+    # the row's verdict under its default analysis (the choice "default", else the first)
+    default = {k: (g[g["choice"] == "default"] if (g["choice"] == "default").any() else g)
+               ["verdict"].iloc[0] for k, g in r.groupby("row", sort=False)}
+    fig, ax = plt.subplots(figsize=(max(8, 0.32 * len(cols) + 3), 0.45 * len(rows) + 2.6))
+    ax.add_patch(plt.Rectangle((0, 0), len(cols), len(rows), color="#f2f2f2", lw=0))
+    for (_, x), lab in zip(r.iterrows(), label):
+        i, j = rows.index(x["row"]), cols.index(lab)
+        ax.add_patch(plt.Rectangle((j, i), 1, 1, color=palette[x["verdict"]], ec="white"))
+        if x["verdict"] != default[x["row"]]:  # a flip: the verdict differs from the default
+            ax.plot([j + 0.5], [i + 0.5], marker="x", color="black", ms=6)
+    holds = {k: (int((g["verdict"] == default[k]).sum()), len(g))
+             for k, g in r.groupby("row", sort=False)}
+    ax.set_xlim(0, len(cols))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([j + 0.5 for j in range(len(cols))])
+    ax.set_xticklabels(cols, rotation=90, fontsize=7)
+    ax.set_yticks([i + 0.5 for i in range(len(rows))])
+    ax.set_yticklabels([f"{k}: {default[k]}, holds in {holds[k][0]} of {holds[k][1]}"
+                        for k in rows], fontsize=8)
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color=palette[w], label=w) for w in words], fontsize=7,
+              bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    ax.set_xlabel("analysis choice (one factor changed from the default; grey: not applicable;"
+                  " ×: verdict differs from the default)", fontsize=8)
+    title(fig, "Robustness: each row's verdict under every analysis choice")
+    return save(fig, out / "robustness_matrix.png")
+
+
+# ------------------------------------------------------------------ wall time
+
+WALL_OPS = (("null system call", "bench_null", {}),
+            ("whole process switch", "bench_ctx", WHOLE_SWITCH),
+            ("pipe round trip", "bench_pipe", {"mode": "lat"}))
+BOOTSTRAP = 2000
+
+
+def wall_rows(df: pd.DataFrame, _src: Optional[Path] = None) -> pd.DataFrame:
+    return df[(df["mode"] == "wall") & (df["metric"] == "ns_per_op")
+              & df["bench"].isin([b for _, b, _ in WALL_OPS])]
+
+
+def bootstrap_median_ci(xs: Sequence[float], seed: int = 0) -> Tuple[float, float]:
+    """95 % percentile bootstrap interval of the median (fixed seed: the plot is reproducible)."""
+    a = np.asarray(xs, dtype=float)
+    rng = np.random.default_rng(seed)
+    meds = np.median(rng.choice(a, size=(BOOTSTRAP, len(a)), replace=True), axis=1)
+    return float(np.percentile(meds, 2.5)), float(np.percentile(meds, 97.5))
+
+
+def wall_points(d: pd.DataFrame, bench: str, params: Dict[str, object]) -> Dict[str, List[float]]:
+    r = d[d["bench"] == bench]
+    for k, val in params.items():
+        col = param(k)
+        if col not in r.columns:
+            return {}
+        r = r[r[col].astype(object).map(lambda x, val=val: x == val).astype(bool)]
+    return {v: [float(x) for x in r[r["variant"] == v]["value"]] for v in variants(r)}
+
+
+@plot("wall_repetitions.png", "wall repetitions", wall_rows)
+def plot_wall(d: pd.DataFrame, out: Path) -> Optional[Path]:
+    """Every wall repetition as a point, with a bootstrap 95 % interval of the median. Wall
+    time under QEMU is reported, never ranked: variants stay in their fixed order."""
+    ops = [(name, pts) for name, b, p in WALL_OPS if (pts := wall_points(d, b, p))]
+    if not ops:
+        return None
+    fig, axes = plt.subplots(1, len(ops), figsize=(5.5 * len(ops), 4.8), squeeze=False)
+    for ax, (name, pts) in zip(axes[0], ops):
+        div, unit = time_unit(max(max(v) for v in pts.values()))
+        for x, (v, ys) in enumerate(pts.items()):
+            jit = np.linspace(-0.15, 0.15, len(ys)) if len(ys) > 1 else [0.0]
+            ax.plot([x + j for j in jit], [y / div for y in ys], "o", ms=4, alpha=0.7,
+                    color=color(v))
+            if len(ys) >= 2:
+                lo, hi = bootstrap_median_ci(ys)
+                med = float(np.median(ys))
+                ax.errorbar([x + 0.3], [med / div], yerr=[[(med - lo) / div], [(hi - med) / div]],
+                            fmt="_", color="black", capsize=3, ms=10)
+        ax.set_xticks(range(len(pts)))
+        ax.set_xticklabels(list(pts), rotation=30, ha="right")
+        top = max(max(v) for v in pts.values())
+        if top > 10 * min(min(v) for v in pts.values()):
+            ax.set_yscale("log")  # variants an order of magnitude apart: keep both readable
+        else:
+            ax.set_ylim(bottom=0)
+        ax.set_ylabel(f"{unit} per operation, {WALL_LABEL}")
+        ax.set_title(f"{name} (n = {min(len(v) for v in pts.values())}–"
+                     f"{max(len(v) for v in pts.values())} per variant)", fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+    title(fig, f"{WALL_LABEL}: every repetition, median with bootstrap 95 % interval; "
+               "not a ranking")
+    return save(fig, out / "wall_repetitions.png")
