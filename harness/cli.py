@@ -148,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
     dp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     dp.add_argument("--check", action="store_true",
                     help="only compare: exit 1 when docs/results.md is out of date")
+    vp = sub.add_parser("verify", help="re-derive comparison.md and robustness.csv from a "
+                                       "results directory alone (default REPO/results) and "
+                                       "check the evidence hashes; exit 1 on any difference")
+    vp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
+    vp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     sw = sub.add_parser("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
                                       "engine; resumable (docs/harness.md 'Sweeps')")
     sw.add_argument("file", type=Path, metavar="FILE", help="the sweep file (TOML)")
@@ -457,6 +462,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .report.verify import verify
+    results = args.dir.resolve() if args.dir is not None else official_results(_repo(args))
+    problems = verify(results)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{results}: comparison.md and robustness.csv re-derive identically")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .docfigures import render_from
     repo = _repo(args)
@@ -592,6 +609,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_report(args)
         if args.command == "docs":
             return cmd_docs(args)
+        if args.command == "verify":
+            return cmd_verify(args)
         if args.command == "sweep":
             return cmd_sweep(args)
         if args.command == "run":

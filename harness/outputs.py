@@ -153,10 +153,12 @@ def write_results(directory: Path, df: Any, facts: Dict[str, Any],
 def write_report(df: Any, facts: Dict[str, Any], directory: Path,
                  say: Any = print) -> List[Path]:
     """Every plot the harness owns (a plot it cannot draw is removed, never left stale),
-    complexity.json (counted from this source tree), comparison.md and robustness.csv."""
+    complexity.json (counted from this source tree), comparison.md, robustness.csv and the
+    evidence (results/evidence/, when the run's logs are there)."""
     from .plots import make_plots
     from .report.complexity import count
     from .report.markdown import render_report
+    from .report.verify import write_evidence
     written, skipped = make_plots(df, directory / "plots")
     for s in skipped:
         say(f"plot not drawn: {s}")
@@ -165,7 +167,8 @@ def write_report(df: Any, facts: Dict[str, Any], directory: Path,
     md, rob = render_report(df, report_facts(facts, directory))
     (directory / "comparison.md").write_text(md)
     (directory / "robustness.csv").write_text(rob)
-    return written + [cx, directory / "comparison.md", directory / "robustness.csv"]
+    evidence = write_evidence(directory)
+    return written + [cx, directory / "comparison.md", directory / "robustness.csv"] + evidence
 
 
 def report_facts(facts: Dict[str, Any], directory: Path) -> Dict[str, Any]:

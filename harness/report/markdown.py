@@ -285,8 +285,9 @@ def _render_definitions(tol: Mapping[str, float], tp: Optional[str] = None) -> s
         "## How each row is measured",
         "",
         f"- **Trap/syscall latency**: `bench_null` instructions per call from the `-icount` run "
-        f"(deterministic; ranked on this, tie {t['latency']}), and the median wall ns of the "
-        f"repeated runs without icount (min–max, n runs).",
+        f"(deterministic; ranked on this, tie {t['latency']}); beside it the median QEMU wall ns "
+        f"of the repeated runs without icount (min–max, n runs), which is not hardware time "
+        f"and ranks nothing.",
         f"- **Process-switch cost**: the whole yield to another process (trap + switch + "
         f"return): `bench_ctx` at working set 0 with 2 processes, per switch, from the "
         f"`-icount` run; ranked on its instructions, tie {t['switch']}, shown with its satp "
@@ -296,18 +297,21 @@ def _render_definitions(tol: Mapping[str, float], tp: Optional[str] = None) -> s
         f"1-process yield (the same-process overhead; what earlier tables ranked on). The "
         f"Reason gives the satp-write cost range (0–100 cycles, swept from the counted events) "
         f"in which the document's order holds in modelled cycles.",
-        f"- **Security/isolation**: whether the kernel is mapped in user page tables (scheme "
-        f"design), whether every process sees the same kernel VA (`kaslr_probe 64`: one `@slot` "
-        f"per process) and the entropy of the per-process slot (kernel-reported, else log2 of the "
-        f"documented slot count, capped by the number of slot-index bits that vary across the observed processes). "
-        f"Ranking: no kernel mapping in user tables > randomized slot (more bits better) > the "
-        f"same VA everywhere; tie {t['security']}.",
-        f"- **Implementation complexity**: non-blank, non-comment lines of the scheme's "
-        f"`kernel/scheme/*.cpp` plus the scheme-specific part of the generated `trap.S`; the "
-        f"trap-path instruction count is shown beside it. Tie {t['complexity']}.",
+        f"- **Security/isolation**: ranked under threat (a), an attacker process that wants "
+        f"its own kernel VA: the kernel not mapped in user page tables (scheme design) > the "
+        f"bits of the kernel slot it does not know, estimated from the slots `kaslr_probe` "
+        f"observed (plug-in Shannon with the Miller–Madow correction; a lower bound below "
+        f"4,096 samples) > the same VA everywhere (0 bits); tie {t['security']}. Threats (b) "
+        f"and (c) are in the robustness analysis and the security section.",
+        f"- **Implementation complexity**: non-blank, non-comment lines of the scheme's own "
+        f"sources (`kernel/scheme/<name>/` when that folder exists, else "
+        f"`kernel/scheme/<name>.cpp` and `.hpp`), its classes in the trap generator "
+        f"(`trapgen.py`: one copy of each trampoline, however many the generator emits) and, "
+        f"for scheme 3, `KPtr`; the files are listed in the cell "
+        f"(`results/complexity.json`). Tie {t['complexity']}.",
         f"- **Performance**: geometric mean of the modelled cycles per op "
-        f"(`tlb_model_cycles_per_op`, the {tp} preset's cost model) of the TLB workloads whose "
-        f"footprint exceeds that preset's L1 (below), shown as a ratio to scheme 2 (same ASID "
+        f"(the one cost model under the {tp} preset) of every measured TLB workload (below; the "
+        f"same set at every L1 size), as a geometric mean of ratios to scheme 2 (same ASID "
         f"setting), tie {t['performance']}; beside it the icount instructions of "
         f"`bench_null`, `bench_ctx` (ws 0, raw) and `bench_fork` as a ratio to scheme 2 (the "
         f"ranking when no TLB-model data exists, said so in the cell). The Reason gives the "
@@ -324,11 +328,12 @@ def _render_definitions(tol: Mapping[str, float], tp: Optional[str] = None) -> s
         f"variant), so that the ASID and no-ASID variants differ. Workloads (per op, from the "
         f"benchmarks' region markers): " + "; ".join(f"{w.title}, per {w.per}"
                                                      for w in TLB_WORKLOADS) +
-        f". A workload counts when its footprint (user data pages from its parameters) "
-        f"exceeds the preset's L1 DTLB; the others are shown as *fits the L1: not ranked*. "
-        f"Score: the mean over the counted workloads of the scheme's L1 I + D misses per op "
-        f"divided by scheme 2's (same ASID setting; workloads where scheme 2 misses nothing "
-        f"are left out); lower is better, tie {t['tlb']}; the no-ASID ranking in brackets "
+        f". Every measured workload counts, at every L1 size; one whose footprint (user "
+        f"data pages, from the `param_*` columns) fits the preset's L1 DTLB is marked *fits "
+        f"the L1*. Score: the geometric mean over the workloads of (the scheme's L1 I + D "
+        f"misses per op + 0.001) / (scheme 2's + 0.001) (same ASID setting; the 0.001 keeps "
+        f"a workload where a scheme misses nothing in the mean); lower is better, tie "
+        f"{t['tlb']}; the no-ASID ranking in brackets "
         f"where it differs. The Reason gives the verdict at every point of the L1-size axis "
         f"(LRU sizes from the runs' stack-distance profile when present, else the presets "
         f"run). Not in the document's final table: its text calls scheme 1's TLB behaviour "
