@@ -154,7 +154,13 @@ def merge_equal(series: Mapping[str, Mapping[float, float]]) -> Dict[str, Mappin
             out[v] = s
         else:
             out[f"{hit} = {v}"] = out.pop(hit)
-    return out
+    return {short_merged(k): s for k, s in out.items()}
+
+
+def short_merged(label: str) -> str:
+    """`a = b = c = d …` shortened to `a = b = … (n equal)` past three names."""
+    names = label.split(" = ")
+    return label if len(names) <= 3 else f"{names[0]} = {names[1]} = … ({len(names)} equal)"
 
 
 def coincide(series: Iterable[Mapping[float, float]], rtol: float = COINCIDE_RTOL,

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..tlb import PRESETS
 from .registry import plot
-from .style import (LINE_KEY, NET_NOTE, color, log2_axis, merge_equal, param, plot_lines, save,
-                    size_label, title, variants)
+from .style import (LINE_KEY, NET_NOTE, coincide, color, log2_axis, merge_equal, param,
+                    plot_lines, save, size_label, title, variants)
 
 L1_MISSES = ("tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op")
 
@@ -156,9 +156,24 @@ def mix_figure(panels: Dict[str, Dict[int, Dict[float, float]]], ylabel: str, ti
                path: Path, symlog: bool = False) -> Optional[Path]:
     if not panels:
         return None
+    wss = sorted({w for s in panels.values() for w in s})
+    if len(wss) > 1 and all(coincide(list(s.values()), log=not symlog) for s in panels.values()):
+        # the working-set lines coincide in every panel: one panel, one line per variant
+        w = wss[-1]
+        fig, ax = plt.subplots(figsize=(8, 4.6))
+        plot_lines(ax, {v: s[w] for v, s in panels.items() if w in s})
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1e-3) if symlog else ax.set_yscale("log")
+        ax.set_xlabel("accesses per system call (N, log)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, title=f"working set {size_label(w * 1024)} (the "
+                  f"{', '.join(size_label(x * 1024) for x in wss[:-1])} lines coincide)",
+                  title_fontsize=7)
+        title(fig, title_text)
+        return save(fig, path)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.4), squeeze=False,
                              sharey=True)
-    wss = sorted({w for s in panels.values() for w in s})
     cmap = plt.get_cmap("viridis")
     for ax, (v, series) in zip(axes[0], panels.items()):
         for i, w in enumerate(wss):

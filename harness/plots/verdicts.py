@@ -66,22 +66,26 @@ def _workload_ratios(d: pd.DataFrame, preset: str, panel: str, metrics: Sequence
     t = d[(d["mode"] == "tlb") & (d["preset"] == preset) & d["metric"].isin(metrics)]
     ratios: Dict[str, List[float]] = {"S1/S2": [], "S3/S2": []}
     zero: List[str] = []
+    present = [v for v in vs if not t[t["variant"] == v].empty]
+    if vs[1] not in present:
+        return {}, zero
     for w in TLB_WORKLOADS:
         got = None
         for p in w.params:
-            vals = [t[(t["variant"] == v) & (t["bench"] == w.bench) & (t["params"] == p)]
-                    for v in vs]
-            if all(len(x) == len(metrics) for x in vals):
-                got = [float(x["value"].sum()) for x in vals]
+            vals = {v: t[(t["variant"] == v) & (t["bench"] == w.bench) & (t["params"] == p)]
+                    for v in present}
+            if all(len(x) == len(metrics) for x in vals.values()):
+                got = {v: float(x["value"].sum()) for v, x in vals.items()}
                 break
         if got is None:
             continue
-        if got[1] <= 0 or got[0] <= 0 or got[2] <= 0:
+        if any(x <= 0 for x in got.values()):
             zero.append(w.key)
             continue
-        ratios["S1/S2"].append(got[0] / got[1])
-        ratios["S3/S2"].append(got[2] / got[1])
-    return ratios, zero
+        for k, v in ((1, vs[0]), (3, vs[2])):
+            if v in got:
+                ratios[f"S{k}/S2"].append(got[v] / got[vs[1]])
+    return {k: r for k, r in ratios.items() if r}, zero
 
 
 def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
@@ -91,9 +95,10 @@ def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
 
     def pairs(fig: Callable[[str], Optional[float]], panel: str = "asid") -> Optional[Dict[str, float]]:
         s = [fig(f"s{k}-{panel}") for k in (1, 2, 3)]
-        if any(x is None for x in s) or not s[1]:
+        if not s[1]:
             return None
-        return {"S1/S2": s[0] / s[1], "S3/S2": s[2] / s[1]}  # type: ignore[operator]
+        out = {f"S{k}/S2": x / s[1] for k, x in ((1, s[0]), (3, s[2])) if x is not None}
+        return out or None  # a scheme not built: its ratio is left out
 
     for label, fig in (
             ("latency: null-call instructions",
@@ -113,8 +118,8 @@ def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
         for label, metrics in (("performance: modelled cycles", ("tlb_model_cycles_per_op",)),
                                ("TLB: L1 I+D misses", L1_MISSES)):
             per, zero = _workload_ratios(d, preset, "asid", metrics)
-            if per["S1/S2"]:
-                n = len(per["S1/S2"])
+            if per:
+                n = max(len(r) for r in per.values())
                 note = f" (+{len(zero)} with 0)" if zero else ""
                 out.append((f"{label}, geomean of {n} workloads{note} ({preset})",
                             {k: geomean(v) for k, v in per.items()}, per))
@@ -132,10 +137,14 @@ def plot_verdict_ratios(d: pd.DataFrame, out: Path) -> Optional[Path]:
         ax.axvspan(1 - tol, 1 + tol, color="gray", alpha=alpha, lw=0,
                    label=f"tie band ±{tol * 100:g} %")
     ax.axvline(1.0, color=SCHEME_COLORS[2], lw=1.2, label="scheme 2 (= 1)")
+    drawn_keys: set = set()
     for y, (label, r, per) in enumerate(dims):
         for off, key, s in ((-0.12, "S1/S2", 1), (0.12, "S3/S2", 3)):
+            if key not in r:
+                continue
             ax.plot([r[key]], [y + off], marker="o", ms=8, color=SCHEME_COLORS[s],
-                    label=key if y == 0 else None)
+                    label=key if key not in drawn_keys else None)
+            drawn_keys.add(key)
             ax.text(r[key], y + off + 0.16, f"{r[key]:.3f}", fontsize=7, ha="center")
             ax.plot(per.get(key, []), [y + off] * len(per.get(key, [])), marker="|", ls="",
                     ms=9, color=SCHEME_COLORS[s], alpha=0.6,
@@ -323,8 +332,9 @@ def plot_wall(d: pd.DataFrame, out: Path) -> Optional[Path]:
         else:
             ax.set_ylim(bottom=0)
         ax.set_ylabel(f"{unit} per operation, {WALL_LABEL}")
-        ax.set_title(f"{name} (n = {min(len(v) for v in pts.values())}–"
-                     f"{max(len(v) for v in pts.values())} per variant)", fontsize=9)
+        ns = sorted({len(v) for v in pts.values()})
+        n = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]}–{ns[-1]}"
+        ax.set_title(f"{name} (n = {n} repetitions per variant)", fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
     title(fig, f"{WALL_LABEL}: every repetition, median with bootstrap 95 % interval; "
                "not a ranking")

@@ -249,3 +249,26 @@ def test_plot_modules_stay_off_the_run_side() -> None:
                 assert node.id != "parse_params", f.name
             if isinstance(node, ast.Attribute):
                 assert node.attr != "parse_params", f.name
+
+
+def test_verdict_ratios_from_the_csv(committed: pd.DataFrame) -> None:
+    """S1/S2 and S3/S2 per dimension: the null call's instructions straight from the CSV; the
+    model rows geometric means over one workload set; without scheme 3 only S1/S2 is drawn."""
+    from harness.plots.verdicts import dimension_ratios
+    p = registry.by_file("verdict_ratios.png")
+    dims = {label: (r, per) for label, r, per in dimension_ratios(p.data(committed))}
+    null = committed[(committed["bench"] == "bench_null") & (committed["mode"] == "icount")
+                     & (committed["metric"] == "insns_per_op")]
+    ins = {v: null[null["variant"] == v]["value"].mean() for v in ("s1-asid", "s2-asid",
+                                                                    "s3-asid")}
+    r, _ = dims["latency: null-call instructions"]
+    assert r == pytest.approx({"S1/S2": ins["s1-asid"] / ins["s2-asid"],
+                               "S3/S2": ins["s3-asid"] / ins["s2-asid"]})
+    perf = next(v for k, v in dims.items() if k.startswith("performance"))
+    assert len(perf[1]["S1/S2"]) == len(perf[1]["S3/S2"]) >= 5
+    import math
+    assert perf[0]["S1/S2"] == pytest.approx(
+        math.exp(sum(map(math.log, perf[1]["S1/S2"])) / len(perf[1]["S1/S2"])))
+    no3 = committed[~committed["variant"].str.startswith("s3-")]
+    for _, r, _ in dimension_ratios(p.data(no3)):
+        assert set(r) == {"S1/S2"}
