@@ -159,14 +159,15 @@ def write_report(df: Any, facts: Dict[str, Any], directory: Path,
     from .report.complexity import count
     from .report.markdown import render_report
     from .report.verify import write_evidence
-    written, skipped = make_plots(df, directory / "plots")
-    for s in skipped:
-        say(f"plot not drawn: {s}")
     cx = directory / "complexity.json"
     write_json(cx, count(Path(__file__).resolve().parent.parent))
     md, rob = render_report(df, report_facts(facts, directory))
     (directory / "comparison.md").write_text(md)
     (directory / "robustness.csv").write_text(rob)
+    # after robustness.csv: the robustness matrix plot draws this run's file
+    written, skipped = make_plots(df, directory / "plots")
+    for s in skipped:
+        say(f"plot not drawn: {s}")
     evidence = write_evidence(directory)
     return written + [cx, directory / "comparison.md", directory / "robustness.csv"] + evidence
 
