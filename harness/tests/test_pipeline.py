@@ -52,7 +52,8 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
                      "fault_cost_vs_size.png", "lebench_relative.png",
                      "mix_insns_per_access.png", "mix_tlb_misses_per_access.png",
                      "null_syscall.png", "pipe_bandwidth.png", "pipe_ctx_vs_working_set.png",
-                     "pipe_latency.png", "satp_sfence_per_op.png", "tlb_model_misses.png",
+                     "pipe_latency.png", "robustness_matrix.png", "satp_sfence_per_op.png",
+                     "tlb_model_misses.png",
                      "tlb_model_pollution.png", "tlb_pollution.png", "verdict_ratios.png",
                      "wall_repetitions.png"]
     assert "## Workloads" in md
