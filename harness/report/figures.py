@@ -191,8 +191,7 @@ def fig_security(df: pd.DataFrame, facts: Mapping[str, Any], v: str) -> Figure:
     preset = table_preset(df, facts)
     score = security.score(vf, "a", preset)
     if score is not None and not math.isinf(score):
-        h, n = security.slot_entropy(vf)
-        text += f"; estimate {score:.1f} bits (Miller–Madow, n={n})"
+        text += f"; estimate {security.estimator_text(vf)}"
     return Figure(score, text + "; " + probe_text(facts, v, preset))
 
 

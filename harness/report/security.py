@@ -15,9 +15,14 @@ the kernel is not mapped in user page tables at all (scheme 1: nothing to find o
      the slot is found by scanning the slots: per-process randomisation does NOT defend
      against an attacker probing its own process)
 
-Entropy estimator: plug-in Shannon entropy of the observed slots with the Miller–Madow bias
-correction, over the processes of `kaslr_probe`; it cannot exceed log2 of the sample count,
-so with fewer than MIN_SLOTS samples the figure is a lower bound and said so.
+Entropy estimators, over the slots `kaslr_probe` observed:
+- independent draws (`kaslr_probe N seq`, facts kaslr.draws == "seq"): the collision (Rényi
+  order 2) entropy H2 = log2(pairs / colliding pairs), with an exact 95 % Poisson interval on
+  the number of colliding pairs. H2 ≤ Shannon entropy, and it reaches the 17 bits of a uniform
+  draw over 130,302 slots from 4,096 samples (about 64 colliding pairs), where a plug-in
+  estimate cannot exceed log2 n = 12;
+- otherwise (the chain of live processes, whose windows never overlap, so no collisions): the
+  plug-in Shannon entropy with the Miller–Madow correction, a lower bound (≤ log2 n + ~0.7).
 """
 from __future__ import annotations
 
@@ -44,16 +49,54 @@ def miller_madow_bits(samples: Sequence[Any]) -> Optional[float]:
     return h + (len(counts) - 1) / (2 * n * math.log(2))
 
 
+def collision_bits(samples: Sequence[Any]) -> Optional[Tuple[float, float, float]]:
+    """(H2 estimate, 95 % low, 95 % high) in bits from the colliding pairs of independent
+    draws; with no collision the estimate is the low bound (the interval's upper end is ∞)."""
+    from scipy.stats import chi2
+    n = len(samples)
+    if n < 2:
+        return None
+    pairs = n * (n - 1) / 2
+    c = sum(k * (k - 1) // 2 for k in Counter(samples).values())
+    c_hi = chi2.ppf(0.975, 2 * c + 2) / 2
+    c_lo = chi2.ppf(0.025, 2 * c) / 2 if c > 0 else 0.0
+    low = math.log2(pairs / c_hi)
+    high = math.log2(pairs / c_lo) if c_lo > 0 else math.inf
+    return (math.log2(pairs / c) if c > 0 else low), low, high
+
+
 def variant_name(scheme: int, asid: bool, kmap: str) -> str:
     return f"s{scheme}-{'asid' if asid else 'noasid'}" + ("-4k" if kmap == "4K" else "")
 
 
+def independent(vf: Mapping[str, Any]) -> bool:
+    return (vf.get("kaslr") or {}).get("draws") == "seq"
+
+
 def slot_entropy(vf: Mapping[str, Any]) -> Tuple[Optional[float], int]:
+    """(bits, samples): the collision estimate for independent draws, else Miller–Madow."""
     k = vf.get("kaslr") or {}
     slots = list(k.get("slots") or [])
     if not slots:
         return None, 0
+    if independent(vf):
+        est = collision_bits(slots)
+        return (est[0] if est else None), len(slots)
     return miller_madow_bits(slots), len(slots)
+
+
+def estimator_text(vf: Mapping[str, Any]) -> str:
+    h, n = slot_entropy(vf)
+    if h is None:
+        return "–"
+    k = vf.get("kaslr") or {}
+    if independent(vf):
+        est = collision_bits(list(k.get("slots") or []))
+        assert est is not None
+        hi = "∞" if math.isinf(est[2]) else f"{est[2]:.1f}"
+        return f"{h:.2f} bits (collision, 95 % {est[1]:.1f}–{hi}, n={n})"
+    return (f"{h:.2f} bits (Miller–Madow, n={n}" +
+            (": a lower bound)" if n < MIN_SLOTS else ")"))
 
 
 def probe_rate(vf: Mapping[str, Any], preset: Optional[str], side: str
@@ -119,10 +162,11 @@ def detail(facts: Mapping[str, Any], preset: Optional[str]) -> List[str]:
            "pointer leaked from *another* process; (c) it probes its own process with a "
            "TLB/prefetch-style probe (`kernel_probe` under the TLB model). Score: the bits of "
            "its kernel VA it still does not know (*not mapped*: the kernel is absent from user "
-           "page tables). Entropy: plug-in Shannon estimate with the Miller–Madow correction "
-           f"over the slots `kaslr_probe` observed; below {MIN_SLOTS:,} samples it cannot "
-           "exceed log2 n and is a lower bound.", "",
-           "| variant | kernel in user tables | slots observed (distinct) | entropy (MM) | "
+           "page tables). Entropy over the slots `kaslr_probe` observed: from independent "
+           "draws the collision (Rényi-2) entropy with a 95 % Poisson interval on the colliding "
+           "pairs; from the chain of live processes (no collisions possible) the plug-in "
+           "Shannon estimate with the Miller–Madow correction, a lower bound.", "",
+           "| variant | kernel in user tables | slots observed (distinct) | entropy (estimator) | "
            f"own-slot probe ({preset}) | other-process probe | a | b | c |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     names = [n for n in facts.get("variants", {})
@@ -133,9 +177,7 @@ def detail(facts: Mapping[str, Any], preset: Optional[str]) -> List[str]:
             continue
         k = vf.get("kaslr") or {}
         slots = list(k.get("slots") or [])
-        h, n = slot_entropy(vf)
-        ent = "–" if h is None else (f"{h:.2f} bits" + (f" (≤ log2 {n}: lower bound)"
-                                                         if n < MIN_SLOTS else ""))
+        ent = estimator_text(vf)
         rates = []
         for side in ("own", "other"):
             r = probe_rate(vf, preset, side)

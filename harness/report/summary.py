@@ -11,7 +11,6 @@ from .claims import DEFAULT_TOLERANCES, ROWS, RowSpec, SCHEMES
 from .figures import table_preset
 from .ranking import compare
 from .robustness import BASIS, Robustness, robustness, row_tol
-from .security import MIN_SLOTS
 
 MAX_CELL = 120
 SHORT_TITLES = {"latency": "Trap/syscall latency", "switch": "Process switch",
@@ -60,9 +59,10 @@ def margin(spec: RowSpec, scores: Mapping[int, float], tol: float,
     if spec.key == "security":
         def b(x: float) -> str:
             return "not mapped" if math.isinf(x) else f"{x:.1f} bits"
-        n = len(((facts.get("variants", {}).get("s3-asid") or {}).get("kaslr") or {})
-                .get("slots") or [])
-        note = f" (n={n} < {MIN_SLOTS:,}: lower bound)" if 0 < n < MIN_SLOTS else ""
+        k3 = (facts.get("variants", {}).get("s3-asid") or {}).get("kaslr") or {}
+        n = len(k3.get("slots") or [])
+        note = (f" (n={n}, collision est.)" if k3.get("draws") == "seq" else
+                f" (n={n}: lower bound)" if n else "")
         return ", ".join(f"S{k} {b(scores[k])}" for k in sorted(scores)) + note
     if spec.key == "memory":
         return ", ".join(f"S{k} {scores[k]:g}" for k in sorted(scores)) + " pages"
