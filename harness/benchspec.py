@@ -115,9 +115,11 @@ def select_benches(names: List[str] | None) -> List[BenchSpec]:
 KASLR_SEEDS = (1, 2, 3, 4, 5)
 KASLR_SEEDS_QUICK = (1, 2)
 
-# The security probe: `kaslr_probe N` forks N processes, each prints `@slot 0x...`.
+# The security probe: `kaslr_probe N seq` forks N processes one after another, each prints
+# `@slot 0x...`: N independent draws, enough for an entropy estimate (issue 15: >= 4,096).
 KASLR_PROBE = "kaslr_probe"
-KASLR_PROCESSES = 64
+KASLR_PROCESSES = 4096
+KASLR_MODE = "seq"
 
 
 # ------------------------------------------------------------------ TLB-model runs
@@ -143,8 +145,10 @@ TLB_BENCHES: List[BenchSpec] = [
     BenchSpec("bench_app", ("1",), ("1",), min_lines=3, quick_min_lines=3, demand_cow=True),
 ]
 TLB_BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in TLB_BENCHES}
-# The Meltdown-style probe (user/kernel_probe.cpp): no arguments, no @bench lines.
+# The Meltdown-style probe (user/kernel_probe.cpp): `kernel_probe TRIALS`, no @bench lines;
+# each probe repeated TRIALS times so that the report gives a hit rate (issue 15: >= 100).
 TLB_PROBE = "kernel_probe"
+TLB_PROBE_TRIALS = 100
 TLB_PRESETS_DEFAULT = ("u54", "c906")
 
 
