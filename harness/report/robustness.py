@@ -28,7 +28,7 @@ from .figures import _memory_bench, _run_presets, table_preset
 from .format import geomean
 from .params import params_of
 from .ranking import Verdict, compare, judge
-from .security import THREATS, threat_scores
+from .security import S2_KASLR, THREATS, threat_scores
 
 # Misses per op added to both sides of a miss ratio, so that a workload where a scheme misses
 # nothing stays in the geometric mean (0/0 = 1) instead of being dropped.
@@ -50,6 +50,7 @@ class Analysis:
     model: costmodel.CostModel = costmodel.DEFAULT_MODEL
     tol: float = DEFAULT_TOL
     threat: str = "a"
+    s2_kaslr: bool = False              # security: scheme 2 with per-boot KASLR (s2-kaslr)
 
     def variant(self, scheme: int) -> str:
         return f"s{scheme}-{'asid' if self.asid else 'noasid'}" + \
@@ -235,7 +236,7 @@ def score_tlb(df: pd.DataFrame, facts: Mapping[str, Any], a: Analysis
 def score_security(df: pd.DataFrame, facts: Mapping[str, Any], a: Analysis
                    ) -> Optional[Dict[int, float]]:
     return threat_scores(df, facts, a.threat, asid=a.asid, kmap=a.kmap,
-                         preset=_preset(df, facts, a))
+                         preset=_preset(df, facts, a), s2_kaslr=a.s2_kaslr)
 
 
 SCORERS: Dict[str, Callable[[pd.DataFrame, Mapping[str, Any], Analysis],
@@ -329,6 +330,10 @@ def choices(df: pd.DataFrame, facts: Mapping[str, Any], key: str
         for t in THREATS:
             if t != base.threat:
                 out.append(("threat", t, replace(base, threat=t)))
+        if S2_KASLR in facts.get("variants", {}):
+            for t in THREATS:
+                out.append(("scheme 2 per-boot KASLR, threat", t,
+                            replace(base, threat=t, s2_kaslr=True)))
     return out
 
 

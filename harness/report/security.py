@@ -114,7 +114,11 @@ def probe_rate(vf: Mapping[str, Any], preset: Optional[str], side: str
     return min(int(h), int(n)), int(n)
 
 
-def score(vf: Mapping[str, Any], threat: str, preset: Optional[str]) -> Optional[float]:
+def score(vf: Mapping[str, Any], threat: str, preset: Optional[str],
+          per_boot: bool = False) -> Optional[float]:
+    """per_boot: the variant draws one slot per boot for every process (s2-kaslr); one boot's
+    processes then show one slot, so threat (a) takes the kernel-reported per-boot entropy (a
+    design figure: measuring it needs many boots) and threat (b) the measured 0 bits."""
     mapped = vf.get("kernel_mapped_in_user")
     if mapped is None:
         return None
@@ -124,6 +128,9 @@ def score(vf: Mapping[str, Any], threat: str, preset: Optional[str]) -> Optional
     if h is None:
         return None
     if threat == "a":
+        if per_boot:
+            bits = (vf.get("kaslr") or {}).get("kernel_entropy_bits")
+            return None if bits is None else float(bits)
         return h
     if threat == "b":
         other = probe_rate(vf, preset, "other")
@@ -137,13 +144,16 @@ def score(vf: Mapping[str, Any], threat: str, preset: Optional[str]) -> Optional
 
 
 def threat_scores(df: pd.DataFrame, facts: Mapping[str, Any], threat: str, *, asid: bool,
-                  kmap: str, preset: Optional[str]) -> Optional[Dict[int, float]]:
+                  kmap: str, preset: Optional[str],
+                  s2_kaslr: bool = False) -> Optional[Dict[int, float]]:
+    """Scores per scheme; s2_kaslr: scheme 2 is the per-boot KASLR variant (S2_KASLR)."""
     out = {}
     for k in (1, 2, 3):
-        vf = facts.get("variants", {}).get(variant_name(k, asid, kmap))
+        name = S2_KASLR if (k == 2 and s2_kaslr) else variant_name(k, asid, kmap)
+        vf = facts.get("variants", {}).get(name)
         if vf is None:
             return None
-        s = score(vf, threat, preset)
+        s = score(vf, threat, preset, per_boot=(k == 2 and s2_kaslr))
         if s is None:
             return None
         out[k] = s
@@ -184,7 +194,7 @@ def detail(facts: Mapping[str, Any], preset: Optional[str]) -> List[str]:
             rates.append("–" if r is None else
                          f"{r[0]}/{r[1]} hit" + (f" (n < {MIN_TRIALS})" if r[1] < MIN_TRIALS
                                                  else ""))
-        sc = [score(vf, t, preset) for t in THREATS]
+        sc = [score(vf, t, preset, per_boot=(v == S2_KASLR)) for t in THREATS]
         out.append("| " + " | ".join(
             [v, "no" if vf.get("kernel_mapped_in_user") is False else "yes",
              f"{len(slots)} ({len(set(slots))})" if slots else "–", ent, *rates,

@@ -100,3 +100,23 @@ def test_wall_time_ranks_nothing(committed: Tuple[pd.DataFrame, Dict[str, Any]],
     assert summary_cells(md) == summary_cells(rendered[0])
     assert rob == rendered[1]
     assert "ops/s" not in md and "wall ns:" not in md
+
+
+def test_s2_kaslr_absent_is_not_measured_present_is_compared(
+        committed: Tuple[pd.DataFrame, Dict[str, Any]], rendered: Tuple[str, str]) -> None:
+    """Without an s2-kaslr variant the security section says so; with one (per-boot KASLR: one
+    slot per boot for all processes) scheme 2 scores the kernel's per-boot bits against threat
+    (a) and 0 bits against (b), a pointer leaked from another process."""
+    import copy
+    from harness.report.security import threat_scores
+    df, facts = committed
+    assert "(`s2-kaslr`, what Linux ships): not measured in this run." in rendered[0]
+    assert not any(c.startswith("scheme 2 per-boot") for c in rendered[1].split("\n"))
+    f2 = copy.deepcopy(facts)
+    kaslr = dict(f2["variants"]["s2-asid"]["kaslr"], kernel_entropy_bits=9.0)
+    f2["variants"]["s2-kaslr"] = dict(f2["variants"]["s2-asid"], kaslr=kaslr)
+    a = threat_scores(df, f2, "a", asid=True, kmap="2M", preset="c906", s2_kaslr=True)
+    b = threat_scores(df, f2, "b", asid=True, kmap="2M", preset="c906", s2_kaslr=True)
+    assert a is not None and b is not None and a[2] == 9.0 and b[2] == 0.0
+    recs = robustness(df, f2, "security").records
+    assert ("scheme 2 per-boot KASLR, threat", "a", "disagree") in recs
