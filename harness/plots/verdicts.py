@@ -44,15 +44,8 @@ def _one(d: pd.DataFrame, v: str, bench: str, metric: str, **params: float) -> O
 
 
 def verdict_rows(df: pd.DataFrame, _src: Optional[Path] = None) -> pd.DataFrame:
-    """icount rows of the null call, bench_ctx and the page-table count; TLB-model rows of the
-    TLB-loading workloads under the table's preset (cycles and L1 misses)."""
-    ic = (df["mode"] == "icount") & (
-        (df["bench"].isin(["bench_null", "bench_ctx"]) & (df["metric"] == "insns_per_op"))
-        | ((df["bench"] == "bench_null") & (df["metric"] == "pt_pages")))
-    benches = {w.bench for w in TLB_WORKLOADS}
-    tl = ((df["mode"] == "tlb") & df["bench"].isin(benches)
-          & df["metric"].isin(["tlb_model_cycles_per_op", *L1_MISSES]))
-    return df[ic | tl]
+    """Every row: the table's scorers (harness/report/robustness.py) read any of them."""
+    return df
 
 
 Dimension = Tuple[str, Dict[str, float], Dict[str, List[float]]]
@@ -106,8 +99,8 @@ def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
             ("switch: whole-yield instructions",
              lambda v: _one(d, v, "bench_ctx", "insns_per_op", **WHOLE_SWITCH)),
             ("switch, net of the 1-process line",
-             lambda v: ctx_net(d[(d["bench"] == "bench_ctx") & (d["mode"] == "icount")]
-                               ).get(v, {}).get(0.0)),
+             lambda v: ctx_net(d[(d["bench"] == "bench_ctx") & (d["mode"] == "icount")
+                                 & (d["metric"] == "insns_per_op")]).get(v, {}).get(0.0)),
             ("memory: page-table pages per process",
              lambda v: _one(d, v, "bench_null", "pt_pages"))):
         r = pairs(fig)
@@ -126,32 +119,97 @@ def dimension_ratios(d: pd.DataFrame) -> List[Dimension]:
     return out
 
 
+def load_facts(results: Path) -> Optional[Dict[str, object]]:
+    """facts.json with complexity.json beside it (what the table reads), or None."""
+    import json
+    f = results / "facts.json"
+    if not f.is_file():
+        return None
+    facts = json.loads(f.read_text())
+    cx = results / "complexity.json"
+    if cx.is_file():
+        facts["complexity"] = json.loads(cx.read_text())
+    return facts
+
+
+Row = Tuple[str, Dict[str, float], Dict[str, List[float]], Optional[float], str]
+
+
+def table_ratios(d: pd.DataFrame, facts: Dict[str, object]) -> Optional[List[Row]]:
+    """(label, ratios, per-workload ratios, relative tie band or None, verdict) of every row
+    the table ranks by a ratio, from the table's own scores under its default analysis; None
+    when harness/report/robustness.py is not there."""
+    try:
+        from dataclasses import replace
+
+        from ..report import robustness as rb
+        from ..report.claims import RELATIVE, ROW_BY_KEY
+    except ImportError:
+        return None
+    out: List[Row] = []
+    for key, spec in ROW_BY_KEY.items():
+        if key == "security":
+            continue  # bits of entropy and "not mapped": not a ratio
+        a = rb.default_analysis(key)
+        res = rb.evaluate(d, facts, key, a)  # type: ignore[arg-type]
+        sc = res.scores
+        if not sc or not sc.get(2):
+            continue
+        r = {f"S{k}/S2": sc[k] / sc[2] for k in (1, 3) if k in sc and math.isfinite(sc[k])}
+        per: Dict[str, List[float]] = {"S1/S2": [], "S3/S2": []}
+        if key in ("performance", "tlb"):
+            for w in TLB_WORKLOADS:
+                one = rb.SCORERS[key](d, facts, replace(a, workload=w.key))  # type: ignore
+                if one and one.get(2):
+                    for k in (1, 3):
+                        if k in one:
+                            per[f"S{k}/S2"].append(one[k] / one[2])
+        basis = rb.BASIS.get(key, "")
+        label = f"{key}: {basis}" if basis else key
+        out.append((label, r, {k: v for k, v in per.items() if v},
+                    a.tol if key in RELATIVE else None, res.verdict.word))
+    return out
+
+
 @plot("verdict_ratios.png", "scheme ratios per dimension", verdict_rows)
 def plot_verdict_ratios(d: pd.DataFrame, out: Path) -> Optional[Path]:
-    """Per dimension, S1/S2 and S3/S2 (ASID variants) against the tie band around 1."""
-    dims = dimension_ratios(d)
-    if not dims:
+    """Per dimension, S1/S2 and S3/S2 (ASID variants) against the row's tie band around 1:
+    the table's own scores when harness/report is there, else computed from the CSV."""
+    facts = load_facts(out.parent)
+    rows = table_ratios(d, facts) if facts is not None else None
+    source = "the table's scores (default analysis)"
+    if not rows:
+        rows = [(label, r, per, TIE_BANDS[0], "") for label, r, per in dimension_ratios(d)]
+        source = "computed from the CSV"
+    if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(10, 0.7 * len(dims) + 2.0))
-    for tol, alpha in zip(sorted(TIE_BANDS, reverse=True), (0.12, 0.25)):
-        ax.axvspan(1 - tol, 1 + tol, color="gray", alpha=alpha, lw=0,
-                   label=f"tie band ±{tol * 100:g} %")
+    fig, ax = plt.subplots(figsize=(10.5, 0.75 * len(rows) + 2.0))
     ax.axvline(1.0, color=SCHEME_COLORS[2], lw=1.2, label="scheme 2 (= 1)")
-    drawn_keys: set = set()
-    for y, (label, r, per) in enumerate(dims):
-        for off, key, s in ((-0.12, "S1/S2", 1), (0.12, "S3/S2", 3)):
+    drawn: set = set()
+    for y, (label, r, per, tol, word) in enumerate(rows):
+        if tol:
+            ax.fill_between([1 - tol, 1 + tol], y - 0.4, y + 0.4, color="gray", alpha=0.3,
+                            lw=0, label="the row's tie band" if "band" not in drawn else None)
+            drawn.add("band")
+        for off, key, sch in ((-0.12, "S1/S2", 1), (0.12, "S3/S2", 3)):
+            ticks = per.get(key, [])
+            ax.plot(ticks, [y + off] * len(ticks), marker="|", ls="", ms=9,
+                    color=SCHEME_COLORS[sch], alpha=0.6,
+                    label="one workload" if ticks and "tick" not in drawn else None)
+            if ticks:
+                drawn.add("tick")
             if key not in r:
                 continue
-            ax.plot([r[key]], [y + off], marker="o", ms=8, color=SCHEME_COLORS[s],
-                    label=key if key not in drawn_keys else None)
-            drawn_keys.add(key)
-            ax.text(r[key], y + off + 0.16, f"{r[key]:.3f}", fontsize=7, ha="center")
-            ax.plot(per.get(key, []), [y + off] * len(per.get(key, [])), marker="|", ls="",
-                    ms=9, color=SCHEME_COLORS[s], alpha=0.6,
-                    label="one workload" if y == len(dims) - 1 and s == 1 and per else None)
-    ax.set_yticks(range(len(dims)))
-    ax.set_yticklabels([x[0] for x in dims], fontsize=8)
-    ax.invert_yaxis()
+            ax.plot([r[key]], [y + off], marker="o", ms=8, color=SCHEME_COLORS[sch],
+                    label=key if key not in drawn else None)
+            drawn.add(key)
+            ax.text(r[key], y + off + 0.17, f"{r[key]:.3f}", fontsize=7, ha="center")
+        band = (f"±{tol * 100:g} %" if tol else "absolute") if tol is not None else "absolute"
+        ax.text(1.005, y, f" {word}  (tie {band})" if word else "", fontsize=8,
+                transform=ax.get_yaxis_transform(), va="center")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([x[0] for x in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xscale("log")
     from matplotlib.ticker import FixedLocator, NullLocator
     lo, hi = ax.get_xlim()
@@ -160,10 +218,10 @@ def plot_verdict_ratios(d: pd.DataFrame, out: Path) -> Optional[Path]:
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{t:g}" for t in ticks])
-    ax.set_xlabel("ratio to scheme 2, ASID variants (log; < 1: cheaper than scheme 2)")
+    ax.set_xlabel(f"ratio to scheme 2, ASID variants ({source}; log; < 1: below scheme 2)")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    title(fig, "Each dimension's figure relative to scheme 2, with the tie band")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=5)
+    title(fig, "Each dimension's figure relative to scheme 2, with its tie band and verdict")
     return save(fig, out / "verdict_ratios.png")
 
 

@@ -272,3 +272,22 @@ def test_verdict_ratios_from_the_csv(committed: pd.DataFrame) -> None:
     no3 = committed[~committed["variant"].str.startswith("s3-")]
     for _, r, _ in dimension_ratios(p.data(no3)):
         assert set(r) == {"S1/S2"}
+
+
+def test_verdict_ratios_use_the_tables_scores(committed: pd.DataFrame) -> None:
+    """With harness/report present and the committed facts, the rows are the table's own
+    scores: latency's S1/S2 is the null call's instruction ratio; security is not a ratio."""
+    from harness.plots.verdicts import load_facts, table_ratios
+    facts = load_facts(ROOT / "results")
+    assert facts is not None
+    rows = table_ratios(registry.by_file("verdict_ratios.png").data(committed), facts)
+    assert rows is not None
+    by = {label.split(":")[0]: (r, per, tol, word) for label, r, per, tol, word in rows}
+    assert "security" not in by and {"latency", "switch", "performance", "tlb"} <= set(by)
+    null = committed[(committed["bench"] == "bench_null") & (committed["mode"] == "icount")
+                     & (committed["metric"] == "insns_per_op")]
+    s1, s2 = (null[null["variant"] == v]["value"].mean() for v in ("s1-asid", "s2-asid"))
+    assert by["latency"][0]["S1/S2"] == pytest.approx(s1 / s2)
+    assert by["latency"][2] == 0.02 and by["latency"][3] in {"agree", "partly", "disagree"}
+    assert len(by["tlb"][1]["S1/S2"]) >= 5   # each workload alone, the same set for S3
+    assert len(by["tlb"][1]["S1/S2"]) == len(by["tlb"][1]["S3/S2"])
