@@ -20,3 +20,10 @@ from .tlbmodel import (plot_mix_tlb, plot_tlb_model_misses,  # noqa: F401
                        plot_tlb_model_pollution)
 from .workloads import (plot_fault_cost, plot_lebench, plot_mix, plot_pipe_bandwidth,  # noqa: F401
                         plot_pipe_ctx, plot_pipe_latency)
+
+__all__ = ["PLOTS", "Plot", "Skip", "by_file", "make_plots", "owned_files", "seed_mean",
+           "micro", "tlbmodel", "workloads", "verdicts", "crossover",
+           "plot_null", "plot_copy", "plot_tlb", "plot_ctx", "plot_counters",
+           "plot_tlb_model_misses", "plot_tlb_model_pollution", "plot_mix_tlb",
+           "plot_pipe_latency", "plot_pipe_bandwidth", "plot_pipe_ctx", "plot_fault_cost",
+           "plot_mix", "plot_lebench"]

@@ -3,12 +3,11 @@ time has its own plot, harness/plots/verdicts.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import select as sel
 from .registry import plot
 from .style import (LINE_KEY, NET_NOTE, bars, coincide, color, diff_lines, label_bars,
                     param, plot_lines, save, size_label, ticks_at, title, variants)

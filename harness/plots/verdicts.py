@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import crossover as xo
-from ..tlb import PRESETS, TLB_WORKLOADS
+from ..tlb import TLB_WORKLOADS
 from .micro import ctx_net
 from .registry import Skip, plot
 from .style import (SCHEME_COLORS, WALL_LABEL, color, param, save, time_unit, title,
