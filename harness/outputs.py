@@ -23,7 +23,8 @@ from .errors import UserError
 
 # Files a harness results directory may hold; a directory with anything else in it (and not
 # empty) is not replaced.
-OWNED = {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots", "logs"}
+OWNED = {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots", "logs",
+         "robustness.csv", "complexity.json", "evidence"}
 # Files that may sit in a results directory and are carried over to its replacement.
 PRESERVED = {".gitkeep", ".gitignore", "README.md"}
 
@@ -142,11 +143,11 @@ def write_results(directory: Path, df: Any, facts: Dict[str, Any],
     write_csv(df, directory / "measurements.csv")
     write_json(directory / "facts.json", facts)
     written = [directory / "measurements.csv", directory / "facts.json"]
-    if report:
-        written += write_report(df, facts, directory)
-    if meta is not None:
+    if meta is not None:  # before the report: the evidence adds its hashes to it
         write_json(directory / "metadata.json", meta)
         written.append(directory / "metadata.json")
+    if report:
+        written += write_report(df, facts, directory)
     return written
 
 

@@ -3,7 +3,7 @@ and a few generated sentences of findings. Every cell is a figure and a word (â‰
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, List, Mapping, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Sequence
 
 import pandas as pd
 
@@ -129,9 +129,11 @@ def findings(df: pd.DataFrame, facts: Mapping[str, Any],
         if not r.flips:
             how = f"in all {len(r.measured)} analysis choices"
         else:
-            c, v, fw = r.flips[0]
-            how = (f"in {r.holds} of {len(r.measured)} choices; with {c} {v} the verdict is "
-                   f"{fw}")
+            groups: Dict[str, List[str]] = {}
+            for c, v, fw in r.flips:
+                groups.setdefault(c, []).append(f"{v} ({fw})")
+            how = (f"in {r.holds} of {len(r.measured)} choices; it changes with "
+                   + "; ".join(f"{c} {', '.join(vs)}" for c, vs in groups.items()))
         verb = {"agree": "agrees with", "partly": "partly agrees with",
                 "disagree": "disagrees with"}.get(w, "cannot be compared with")
         out.append(f"- {SHORT_TITLES[spec.key]}: measured {measured} ({basis(spec, df, facts)})"
