@@ -52,7 +52,7 @@ def plot_crossover(d: pd.DataFrame, out: Path) -> Optional[Path]:
                    f"({xo.SATP_COSTS[0]}–{xo.SATP_COSTS[-1]} cycles)")
     ncol = min(3, len(found))
     nrow = (len(found) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.2 * nrow), squeeze=False,
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(9.0, 5.2 * ncol), 4.2 * nrow), squeeze=False,
                              sharey=True)
     cmap = plt.get_cmap("viridis")
     for k, (w, panel, pair, m) in enumerate(found):
@@ -64,6 +64,8 @@ def plot_crossover(d: pd.DataFrame, out: Path) -> Optional[Path]:
             c = m.crossing(pair, i)
             if c is not None:
                 ax.plot([c], [1.0], marker="|", color="black", ms=12)
+                ax.annotate(f"{c:.0f}", (c, 1.0), xytext=(3, -10), textcoords="offset points",
+                            fontsize=7)
             own = PRESETS[pt.preset].satp_write if pt.preset in PRESETS else None
             if own is not None and (pt.lru is None or pt.lru == PRESETS[pt.preset].l1d):
                 y = m.ratio[pair][i][min(range(len(m.costs)), key=lambda j: abs(m.costs[j] - own))]
@@ -78,6 +80,5 @@ def plot_crossover(d: pd.DataFrame, out: Path) -> Optional[Path]:
         axes[k // ncol][k % ncol].axis("off")
     for row in axes:
         row[0].set_ylabel("modelled cycles ratio (> 1: scheme 2 cheaper)")
-    title(fig, "Crossovers: modelled-cycle ratios that cross 1 as the satp-write cost grows "
-               "(★ preset)")
+    title(fig, "Modelled-cycle ratios that cross 1 as the satp-write cost grows (star: a preset)")
     return save(fig, out / "crossover_curves.png")
