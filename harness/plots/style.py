@@ -146,15 +146,15 @@ def same(a: Mapping[float, float], b: Mapping[float, float], rtol: float = SAME_
 
 
 def merge_equal(series: Mapping[str, Mapping[float, float]]) -> Dict[str, Mapping[float, float]]:
-    """Series that are equal, merged under one label `a = b` (first-seen order kept)."""
-    out: Dict[str, Mapping[float, float]] = {}
+    """Series that are equal, merged under one label `a = b` at the first one's place."""
+    groups: List[Tuple[List[str], Mapping[float, float]]] = []
     for v, s in series.items():
-        hit = next((k for k, t in out.items() if same(s, t)), None)
+        hit = next((g for g in groups if same(s, g[1])), None)
         if hit is None:
-            out[v] = s
+            groups.append(([v], s))
         else:
-            out[f"{hit} = {v}"] = out.pop(hit)
-    return {short_merged(k): s for k, s in out.items()}
+            hit[0].append(v)
+    return {short_merged(" = ".join(names)): s for names, s in groups}
 
 
 def short_merged(label: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..tlb import PRESETS
 from .registry import plot
 from .style import (LINE_KEY, NET_NOTE, coincide, color, log2_axis, merge_equal, param,
-                    plot_lines, save, size_label, title, variants)
+                    plot_lines, same, save, size_label, title, variants)
 
 L1_MISSES = ("tlb_l1i_misses_per_op", "tlb_l1d_misses_per_op")
 
@@ -64,10 +64,17 @@ def plot_tlb_model_misses(d: pd.DataFrame, out: Path) -> Optional[Path]:
     fig, axes = plt.subplots(1, len(ps), figsize=(6.5 * len(ps), 4.8), squeeze=False)
     drawn = False
     for ax, p in zip(axes[0], ps):
-        vs = [v for v in variants(d) if not d[(d["variant"] == v) & (d["preset"] == p)].empty]
+        vals = {v: null_and_switch(d, v, p) for v in variants(d)
+                if not d[(d["variant"] == v) & (d["preset"] == p)].empty}
+        # variants with the same two figures (e.g. ASIDs on and off on a core without ASIDs)
+        # share one pair of bars, labelled `a = b`
+        merged = merge_equal({v: {k: x for k, x in enumerate(nv) if x is not None}
+                              for v, nv in vals.items()})
+        vs = list(merged)
         top = 0.0
         for i, v in enumerate(vs):
-            for off, val, hatch in zip((-0.19, 0.19), null_and_switch(d, v, p), (None, "//")):
+            pair = vals[v.split(" = ")[0]]
+            for off, val, hatch in zip((-0.19, 0.19), pair, (None, "//")):
                 ax.bar(i + off, val or 0.0, width=0.38, color=color(v), hatch=hatch,
                        edgecolor="black", linewidth=0.5)
                 ax.text(i + off, val or 0.0, " n/a" if val is None else f" {val:.3g}",
@@ -75,7 +82,7 @@ def plot_tlb_model_misses(d: pd.DataFrame, out: Path) -> Optional[Path]:
                 if val is not None:
                     drawn, top = True, max(top, val)
         ax.set_xticks(range(len(vs)))
-        ax.set_xticklabels(vs, rotation=30, ha="right")
+        ax.set_xticklabels(vs, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(top=top * 1.3 if top > 0 else 1)
         ax.set_ylabel("L1 TLB misses per operation (I + D, model)")
         ax.set_title(preset_short(p), fontsize=9)
@@ -139,17 +146,16 @@ def mix_panels(values: Dict[str, Dict[int, Dict[float, float]]]
                ) -> Dict[str, Dict[int, Dict[float, float]]]:
     """The main variants' panels, a panel equal to an earlier one merged into it (`a = b`)."""
     vs = [v for v in MIX_VARIANTS if v in values] or list(values)[:4]
-    out: Dict[str, Dict[int, Dict[float, float]]] = {}
+    groups: List[Tuple[List[str], Dict[int, Dict[float, float]]]] = []
     for v in vs:
         flat = {(w, n): x for w, s in values[v].items() for n, x in s.items()}
-        hit = next((k for k, t in out.items() if len(merge_equal(
-            {"a": flat, "b": {(w, n): x for w, s in t.items() for n, x in s.items()}})) == 1),
-            None)
+        hit = next((g for g in groups if same(
+            flat, {(w, n): x for w, s in g[1].items() for n, x in s.items()})), None)
         if hit is None:
-            out[v] = values[v]
+            groups.append(([v], values[v]))
         else:
-            out[f"{hit} = {v}"] = out.pop(hit)
-    return out
+            hit[0].append(v)
+    return {" = ".join(names): s for names, s in groups}
 
 
 def mix_figure(panels: Dict[str, Dict[int, Dict[float, float]]], ylabel: str, title_text: str,
