@@ -6,7 +6,9 @@ Counted from the source tree (non-blank, non-comment lines, harness.facts.code_l
 - its class in the trap generator (kernel/scheme/trapgen.py; scheme 3's class extends scheme
   2's, so scheme 3 is charged both): the generator source, so that the trampoline the
   generator emits twice for scheme 1 (with and without a flush) is counted once;
-- scheme 3's KPtr and relocation support (the KPtr class in kernel/mm/kview.hpp).
+- scheme 3's KPtr and relocation support (the KPtr class in kernel/mm/kview.hpp);
+- its fields in shared structures: code lines outside kernel/scheme/ whose comment marks them
+  as one scheme's (`// scheme 1 only`, `// scheme 1: ...`), listed as `<file>:fields`.
 
 `count(repo)` runs at report time from the repository and is stored beside the results
 (results/complexity.json), so that the report re-derives from results/ alone.
@@ -56,12 +58,33 @@ def _kptr_lines(text: str) -> int:
     return len(code_lines(m.group(0))) if m else 0
 
 
+FIELD_MARK = re.compile(r"\S.*//\s*scheme ([123])(?: only\b|:)", re.I)
+
+
+def _shared_fields(repo: Path) -> Dict[int, Dict[str, int]]:
+    """{scheme: {file: lines}} of code lines in shared kernel files marked as one scheme's."""
+    out: Dict[int, Dict[str, int]] = {k: {} for k in NAMES}
+    kernel = repo / "kernel"
+    if not kernel.is_dir():
+        return out
+    for p in sorted(kernel.rglob("*")):
+        if p.suffix not in (".hpp", ".cpp", ".h") or "scheme" in p.relative_to(kernel).parts[:1]:
+            continue
+        for line in p.read_text().splitlines():
+            m = FIELD_MARK.match(line.strip())
+            if m and not line.strip().startswith("//"):
+                rel = f"{p.relative_to(repo)}:fields"
+                out[int(m.group(1))][rel] = out[int(m.group(1))].get(rel, 0) + 1
+    return out
+
+
 def count(repo: Path) -> Dict[str, Any]:
     out: Dict[str, Any] = {"method": "non-blank, non-comment lines; trap generator classes "
                                      "counted from trapgen.py (one trampoline copy)",
                            "schemes": {}}
     gen = (repo / TRAPGEN).read_text() if (repo / TRAPGEN).is_file() else ""
     kview = (repo / KVIEW).read_text() if (repo / KVIEW).is_file() else ""
+    fields = _shared_fields(repo)
     for k in NAMES:
         files: Dict[str, int] = {}
         for p in _scheme_files(repo, k):
@@ -71,6 +94,7 @@ def count(repo: Path) -> Dict[str, Any]:
                 files[f"{TRAPGEN}:{cls}"] = _class_lines(gen, cls)
         if k == 3 and kview:
             files[f"{KVIEW}:KPtr"] = _kptr_lines(kview)
+        files.update(fields[k])
         out["schemes"][str(k)] = {"files": files, "total": sum(files.values())}
     return out
 
