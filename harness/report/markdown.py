@@ -147,6 +147,11 @@ def render_report(df: pd.DataFrame, facts: Mapping[str, Any],
     return "\n".join(out).rstrip() + "\n", robustness_csv(rob)
 
 
+# What a row's ranking rests on, in its cells: the TLB and performance rows come from the cost
+# model, the security row from a stated rule over design facts and estimates.
+RANK_LABEL = {"performance": "modelled", "tlb": "modelled", "security": "by rule"}
+
+
 def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
                 tol: Mapping[str, float]) -> str:
     fig_fn = FIGURES[spec.key]
@@ -193,7 +198,7 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
     for s in SCHEMES:
         lines = cells[s]
         if s in labels:
-            m = f"**measured: {labels[s]}**"
+            m = f"**{RANK_LABEL.get(spec.key, 'measured')}: {labels[s]}**"
             if primary[s] != "asid":
                 m += " (from noasid)"
             if s in alt_labels and alt_labels[s] != labels[s]:

@@ -64,8 +64,8 @@ def test_full_fixture_cells_and_verdicts(fixture_df: pd.DataFrame,
     assert [sw[4], "S2, S3, S1" in sw[5]] == ["agree", True]
 
     sec = rows["security"]
-    assert "kernel not mapped in user tables" in sec[1] and "**measured: best**" in sec[1]
-    assert "same kernel VA in 64/64 processes" in sec[2] and "**measured: worst**" in sec[2]
+    assert "kernel not mapped in user tables" in sec[1] and "**by rule: best**" in sec[1]
+    assert "same kernel VA in 64/64 processes" in sec[2] and "**by rule: worst**" in sec[2]
     assert "64/64 distinct slots; 17.0 bits (kernel-reported)" in sec[3]
     assert "doc: 最高 (highest)" in sec[3]
     assert sec[4] == "disagree" and "S3 (highest) above S1 (high)" in sec[5]
@@ -297,7 +297,7 @@ def test_tlb_and_performance_rows_geomean_over_every_workload() -> None:
     assert "asid: c906: L1 I+D misses: bench_tlb K=64 70/iteration; ctx 2×16 KiB " \
            "2/switch (fits the L1); geomean 1.030× s2-asid over the 2 workloads" in tlb[1]
     # 1.030 > 2 %: S1 worst; S3 ties S2: both best; S3 not judged
-    assert "**measured: worst**" in tlb[1] and "**measured: best**" in tlb[2]
+    assert "**modelled: worst**" in tlb[1] and "**modelled: best**" in tlb[2]
     assert tlb[4] == "agree" and "S3 not judged" in tlb[5]
     assert "Region (L1 size axis: the presets run): with ASIDs, c906 (10/10) [2 workloads]: " \
            "agree" in tlb[5]
