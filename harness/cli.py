@@ -1,4 +1,4 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,docs,sweep,run} [options].
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,docs,verify,sweep,run} [options].
 
 Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
 130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
