@@ -1,5 +1,5 @@
-"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,compare,docs,sweep,run}
-[options].
+"""Command line: /usr/bin/python3 -m harness {build,bench,reproduce,report,compare,docs,verify,sweep,
+run} [options].
 
 Exit status: 0 success; 1 a build or a run failed; 2 a usage error (one line on stderr);
 130 interrupted (Ctrl-C; the QEMU and make processes are stopped, no results are replaced)."""
@@ -202,6 +202,11 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--preset", default="", help="the TLB-model preset of --mode tlb rows")
     cp.add_argument("--plot", type=Path, default=None, metavar="PNG",
                     help="also draw a grouped bar chart into this file")
+    vp = sub.add_parser("verify", help="re-derive comparison.md and robustness.csv from a "
+                                       "results directory alone (default REPO/results) and "
+                                       "check the evidence hashes; exit 1 on any difference")
+    vp.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
+    vp.add_argument("--repo", type=Path, default=REPO_DEFAULT)
     sw = add("sweep", help="a declarative sweep (configs/sweeps/*.toml) on the dask "
                                       "engine; resumable (docs/harness.md 'Sweeps')")
     sw.add_argument("file", type=Path, metavar="FILE", help="the sweep file (TOML)")
@@ -545,6 +550,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .report.verify import verify
+    results = args.dir.resolve() if args.dir is not None else official_results(_repo(args))
+    problems = verify(results)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{results}: comparison.md and robustness.csv re-derive identically")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .docfigures import render_from
     repo = _repo(args)
@@ -685,6 +702,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_report(args)
         if args.command == "docs":
             return cmd_docs(args)
+        if args.command == "verify":
+            return cmd_verify(args)
         if args.command == "sweep":
             return cmd_sweep(args)
         if args.command == "compare":

@@ -11,8 +11,8 @@ rows `tlb_lru_l1{i,d}_misses_e<N>_per_op`), for a fully associative LRU L1 of N 
 
     cycles(c, N) = cycles(c) + (misses(N) − misses) × penalty
 
-with `penalty` the measured run's own cost per L1 miss (its L2 hits × 4 + walk references
-× 20, divided by its L1 misses; ASSUMED_MISS_PENALTY when it had none): an assumption, since
+with `penalty` the measured run's own cost per L1 miss (the cost model's L2-hit and walk cycles,
+harness/report/costmodel.py, divided by its L1 misses; ASSUMED_MISS_PENALTY when it had none): an assumption, since
 the misses a smaller or larger L1 adds need not cost what the measured ones did. Without an
 LRU profile the size axis is the presets that were run, each at its own L1 size (and with
 its own L2, walk cache and other cost constants): the points, not a sweep.
@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import pandas as pd
 
 from . import select as sel
+from .report import costmodel
 from .tidy import parse_params
 from .tlb import (LRU_SIZES, PRESETS, TLB_WORKLOADS, TlbWorkload, exceeds_l1, footprint_pages,
                   lru_metric)
@@ -56,7 +57,7 @@ class Events:
     satp: float                   # satp writes per op
     satp_source: str              # "model" (the report's count) or "icount" (kernel counter)
     misses: float                 # L1 I + D misses per op
-    miss_cost: float              # the model cycles of those misses (L2 hits × 4 + walks × 20)
+    miss_cost: float              # the cost model's cycles of those misses (L2 hits, walks)
     lru: Dict[int, float] = field(default_factory=dict)   # N -> L1 I + D misses (LRU profile)
 
     @property
@@ -98,9 +99,8 @@ def events(df: pd.DataFrame, v: str, preset: str, bench: str, params: str,
         if need_satp:
             return None
         satp, src = math.nan, "none"
-    old = _tlb(df, v, bench, "model_cycles_per_op", preset, params)
-    ins = _tlb(df, v, bench, "tlb_insns_per_op", preset, params)
-    miss_cost = max(0.0, old - ins) if old is not None and ins is not None else 0.0
+    ev = costmodel.events(df, v, preset, bench, params)
+    miss_cost = costmodel.miss_cost(ev, preset) if ev is not None else 0.0
     lru: Dict[int, float] = {}
     for n in LRU_SIZES:
         li = _tlb(df, v, bench, lru_metric("i", n), preset, params)

@@ -19,7 +19,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import pandas as pd
 
-from .benchspec import KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE, BenchSpec, runs_in
+from .benchspec import (KASLR_MODE, KASLR_PROBE, KASLR_PROCESSES, TLB_PROBE,
+                        TLB_PROBE_TRIALS,
+                        BenchSpec, runs_in)
 from .build import BuildResult, variant_dir
 from .errors import HarnessError, Interrupted, TlbRunError
 from .facts import (base_variant_facts, count_code_lines, kaslr_facts, read_dotconfig,
@@ -132,12 +134,15 @@ def measure_bench(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[D
 def probe_kaslr(variant: Variant, opts: RunOptions,
                 processes: int = KASLR_PROCESSES) -> Dict[str, Any]:
     log = log_path(opts.log_root, variant.name, KASLR_PROBE, "wall", 0)
-    res = boot(variant, [KASLR_PROBE, str(processes)], icount=False, log=log, opts=opts)
+    res = boot(variant, [KASLR_PROBE, str(processes), KASLR_MODE], icount=False, log=log,
+               opts=opts)
     out = parse_kaslr_output(res.console, Context(variant.name, res.command, log),
                              processes=processes)
     config = read_dotconfig(opts.repo / variant_dir(variant) / ".config")
-    return kaslr_facts(out.slots, processes=processes, kernel=out.kaslr, config=config,
-                       log=_rel(log, opts.repo))
+    facts = kaslr_facts(out.slots, processes=processes, kernel=out.kaslr, config=config,
+                        log=_rel(log, opts.repo))
+    facts["draws"] = KASLR_MODE  # independent draws: the report's entropy estimator needs it
+    return facts
 
 
 # ------------------------------------------------------------------ TLB-model runs
@@ -216,7 +221,7 @@ def probe_tlb(variant: Variant, preset: str, opts: RunOptions) -> Dict[str, Any]
     """kernel_probe under one preset: facts (probe_own_slot_hit, probe_other_process_hit, the
     raw counts, the report and log paths). Scheme 3: the first kaslr seed."""
     seed = seeds_for(variant, opts)[0]
-    res, rep, report = tlb_boot(variant, [TLB_PROBE], preset, opts, seed)
+    res, rep, report = tlb_boot(variant, [TLB_PROBE, str(TLB_PROBE_TRIALS)], preset, opts, seed)
     try:
         f = probe_facts(rep, where=str(report))
     except TlbReportError as exc:

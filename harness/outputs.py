@@ -23,7 +23,8 @@ from .errors import UserError
 
 # Files a harness results directory may hold; a directory with anything else in it (and not
 # empty) is not replaced.
-OWNED = {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots", "logs"}
+OWNED = {"measurements.csv", "facts.json", "metadata.json", "comparison.md", "plots", "logs",
+         "robustness.csv", "complexity.json", "evidence"}
 # Files that may sit in a results directory and are carried over to its replacement.
 PRESERVED = {".gitkeep", ".gitignore", "README.md"}
 
@@ -142,23 +143,39 @@ def write_results(directory: Path, df: Any, facts: Dict[str, Any],
     write_csv(df, directory / "measurements.csv")
     write_json(directory / "facts.json", facts)
     written = [directory / "measurements.csv", directory / "facts.json"]
-    if report:
-        written += write_report(df, facts, directory)
-    if meta is not None:
+    if meta is not None:  # before the report: the evidence adds its hashes to it
         write_json(directory / "metadata.json", meta)
         written.append(directory / "metadata.json")
+    if report:
+        written += write_report(df, facts, directory)
     return written
 
 
 def write_report(df: Any, facts: Dict[str, Any], directory: Path,
                  say: Any = print) -> List[Path]:
-    """Every plot the harness owns (a plot it cannot draw is removed, never left stale) and
-    comparison.md."""
+    """Every plot the harness owns (a plot it cannot draw is removed, never left stale),
+    complexity.json (counted from this source tree), comparison.md, robustness.csv and the
+    evidence (results/evidence/, when the run's logs are there)."""
     from .plots import make_plots
-    from .table import render_comparison
+    from .report.complexity import count
+    from .report.markdown import render_report
+    from .report.verify import write_evidence
+    cx = directory / "complexity.json"
+    write_json(cx, count(Path(__file__).resolve().parent.parent))
+    md, rob = render_report(df, report_facts(facts, directory))
+    (directory / "comparison.md").write_text(md)
+    (directory / "robustness.csv").write_text(rob)
+    # after robustness.csv: the robustness matrix plot draws this run's file
     written, skipped = make_plots(df, directory / "plots")
     for s in skipped:
         say(f"plot not drawn: {s}")
-    md = directory / "comparison.md"
-    md.write_text(render_comparison(df, facts))
-    return written + [md]
+    evidence = write_evidence(directory)
+    return written + [cx, directory / "comparison.md", directory / "robustness.csv"] + evidence
+
+
+def report_facts(facts: Dict[str, Any], directory: Path) -> Dict[str, Any]:
+    """The facts the report reads: facts.json plus complexity.json when the results have it."""
+    cx = directory / "complexity.json"
+    if not cx.is_file():
+        return facts
+    return {**facts, "complexity": json.loads(cx.read_text())}

@@ -19,9 +19,10 @@ insns_per_op):
   tlb_user_misses_per_op         U-mode L1 I + D misses: the user's TLB state lost to the trap
   tlb_user_l1d_misses_per_op     U-mode L1 D misses alone (bench_tlb's pages)
   tlb_kernel_misses_per_op       S-mode L1 I + D misses
-  model_cycles_per_op            the cycle MODEL below, never measured hardware time
   tlb_model_cycles_per_op        the plugin's per-preset cost model (docs/tlbmodel.md "Cost
-                                 model"; only when the report has it), never measured time
+                                 model"; only when the report has it), never measured time;
+                                 the one cost model, harness/report/costmodel.py, recomputes
+                                 it from the counted events below
 
 ASID widths: every preset is a real core with its own ASID width (PRESETS). A TLB-model run
 boots the kernel with `asid_bits=<width>` (kernel_bootargs) and the model with the same width
@@ -45,20 +46,6 @@ PLUGIN_DIR = Path("build") / "tlbmodel"           # relative to the repository r
 PLUGIN = PLUGIN_DIR / "libtlbmodel.so"
 PLUGIN_LOCK = Path("build") / "tlbmodel.lock"
 REPORT_PY = Path(__file__).resolve().parent.parent / "tlbmodel" / "report.py"
-
-# ------------------------------------------------------------------ the cycle model
-# A MODEL, not measured hardware time: CPI 1, an L2-TLB hit costs 4 cycles, each page-walk
-# memory reference 20 cycles (no page-walk cache, no overlap). Stated wherever the number
-# appears (table, plots, docs).
-CPI = 1
-L2_HIT_CYCLES = 4
-WALK_REF_CYCLES = 20
-CYCLE_MODEL = {"cpi": CPI, "l2_hit_cycles": L2_HIT_CYCLES, "walk_ref_cycles": WALK_REF_CYCLES}
-CYCLE_MODEL_TEXT = (f"model cycles = instructions × CPI {CPI} + L2-TLB hits × {L2_HIT_CYCLES} "
-                    f"+ page-walk memory references × {WALK_REF_CYCLES} (a model, not measured "
-                    f"hardware time)")
-CYCLE_MODEL_SHORT = (f"CPI {CPI}, L2 hit {L2_HIT_CYCLES} cycles, walk reference "
-                     f"{WALK_REF_CYCLES} cycles")
 
 # ------------------------------------------------------------------ the presets
 
@@ -438,8 +425,6 @@ def op_metrics(region: Mapping[str, Any], iters: float, *, has_l2: bool,
         "tlb_user_misses_per_op": (c(u, "l1i_misses") + c(u, "l1d_misses")) / iters,
         "tlb_user_l1d_misses_per_op": c(u, "l1d_misses") / iters,
         "tlb_kernel_misses_per_op": (c(s, "l1i_misses") + c(s, "l1d_misses")) / iters,
-        "model_cycles_per_op": (insns * CPI + c(t, "l2_hits") * L2_HIT_CYCLES
-                                + c(t, "walk_refs") * WALK_REF_CYCLES) / iters,
     }
     if "model_cycles" in t:
         out["tlb_model_cycles_per_op"] = c(t, "model_cycles") / iters
@@ -619,3 +604,12 @@ def plugin_facts(build: Optional[PluginBuild], presets: List[str], *, enabled: b
         f.update(built=build.ok, build_command=build.command, build_log=rel(build.log),
                  build_error=build.error)
     return f
+
+
+# The one cost model (harness/report/costmodel.py); these names stay for the plots and cli.
+# Imported last: costmodel needs nothing from this module, and everything above is defined.
+from .report import costmodel as _costmodel  # noqa: E402
+
+CYCLE_MODEL_TEXT = _costmodel.TEXT
+CYCLE_MODEL_SHORT = _costmodel.SHORT
+CYCLE_MODEL = _costmodel.as_dict()

@@ -11,7 +11,9 @@
 //              *parent's* table maps it (another process's address).
 // Expected: scheme 1 finds nothing in either (the kernel is not mapped in user tables);
 // scheme 2 finds both (the same VA everywhere); scheme 3 finds only its own slot.
-// Prints one `@probe {...}` line with the addresses; exits 0 when both children were killed.
+// `kernel_probe [trials]` (default 1) repeats each probe `trials` times, so that the model's
+// per-region counts give a hit rate over the trials rather than one yes/no.
+// Prints one `@probe {...}` line with the addresses; exits 0 when every child was killed.
 #include "user.hpp"
 
 using namespace uapi;
@@ -39,12 +41,24 @@ bool probe(long address, bool own) {
 
 }  // namespace
 
-int main(int, char**) {
+int main(int argc, char** argv) {
+  long trials = 1;
+  if (argc > 1) {
+    trials = atol(argv[1]);
+    if (trials <= 0) {
+      printf("usage: kernel_probe [trials]   (trials > 0, default 1)\n");
+      return 1;
+    }
+  }
   long parents = diag(DIAG_KERNEL_ADDR, 0);
   printf("@probe {\"parent_kernel_addr\":\"%#lx\",\"parent_slot\":\"%#lx\"}\n", parents,
          diag(DIAG_KERNEL_SLOT, 0));
-  bool own = probe(0, true);
-  bool other = probe(parents, false);
+  bool own = true;
+  bool other = true;
+  for (long t = 0; t < trials; t++) {
+    own = probe(0, true) && own;
+    other = probe(parents, false) && other;
+  }
   if (!own || !other) {
     printf("kernel_probe: a probing child was not killed (own %d, other %d)\n", own, other);
     return 1;

@@ -165,8 +165,8 @@ def test_report_redraws_owned_plots_and_removes_stale_ones(
     assert rc == 0
     now = {p.name: p.read_bytes() for p in plots.iterdir()}
     assert now and all(v.startswith(b"\x89PNG") for v in now.values())
-    assert "tlb_model_cycles.png" not in now  # --no-tlb: no TLB data, so no TLB plot
-    assert "plot not drawn: TLB model: cycles" in out
+    assert "tlb_model_misses.png" not in now  # --no-tlb: no TLB data, so no TLB plot
+    assert "plot not drawn: TLB model: misses" in out
     rc, _, err = _run(["report", str(fake_repo / "nowhere")], capsys)
     assert rc == 2 and "measurements.csv" in err
 

@@ -35,7 +35,7 @@ def test_results_md_template_refuses_absent_data(fixture_df, fixture_facts) -> N
     with pytest.raises(UserError, match="unknown placeholder"):
         render("{{guess:s1-asid}}", fixture_df, fixture_facts, {})
     from harness import select as sel
-    from harness.table import fmt_num
+    from harness.report import fmt_num
     want = fmt_num(sel.icount_value(fixture_df, "s1-asid", "bench_null", "insns_per_op"))
     got = render("{{icount:s1-asid:bench_null:insns_per_op}}", fixture_df, fixture_facts, {})
     assert got.splitlines()[-1] == want
@@ -136,3 +136,81 @@ def test_python3_without_the_packages_says_which_interpreter(tmp_path: Path) -> 
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "/usr/bin/python3 -m harness" in lines[0], res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_benchmark_names_in_docs() -> None:
+    text = (REPO / "docs" / "userspace.md").read_text()
+    for name in BENCH_BY_NAME:
+        assert name in text
+
+
+# ------------------------------------------------------------------ generated sentences
+# Each data-dependent sentence of docs/results.md is chosen by the data (docfigures.py); these
+# tests check what the committed document says against the committed CSV and facts directly,
+# so a hand-written or stale claim fails.
+
+def _doc() -> str:
+    return (REPO / "docs" / "results.md").read_text()
+
+
+def _csv_mean(variant: str, bench: str, metric: str, preset: str = "", params: str = "",
+              mode: str = "tlb") -> float:
+    import pandas as pd
+    df = pd.read_csv(REPO / "results" / "measurements.csv", low_memory=False)
+    r = df[(df["variant"] == variant) & (df["bench"] == bench) & (df["metric"] == metric)
+           & (df["mode"] == mode) & (df["params"].fillna("") == params)]
+    if preset:
+        r = r[r["preset"] == preset]
+    assert not r.empty, (variant, bench, metric, preset, params)
+    return float(r["value"].mean())
+
+
+def test_pollution_sentence_is_true() -> None:
+    m = re.search(r"at K = (\d+) pages scheme 1 with ASIDs loses (more|fewer|as many) of the "
+                  r"user's entries (?:than|as) scheme 2 \(([\d.,]+) against ([\d.,]+) user-mode "
+                  r"L1 misses per iteration\): (the document's \"TLB pollution\" of scheme 1 "
+                  r"shows here|no pollution by scheme 1 shows here)", _doc())
+    assert m, "the c906 pollution sentence is missing from docs/results.md"
+    k = m.group(1)
+    one = _csv_mean("s1-asid", "bench_tlb", "tlb_user_misses_per_op", "c906", f"pages={k}")
+    two = _csv_mean("s2-asid", "bench_tlb", "tlb_user_misses_per_op", "c906", f"pages={k}")
+    want = "more" if one > two else "fewer" if one < two else "as many"
+    assert m.group(2) == want
+    assert m.group(5).startswith("the document's") == (one > two)
+
+
+def test_null_call_user_misses_sentence_is_true() -> None:
+    for preset in ("u54", "c906"):
+        vals = {k: _csv_mean(f"s{k}-asid", "bench_null", "tlb_user_misses_per_op", preset)
+                for k in (1, 2, 3)}
+        from harness.report.format import fmt_num
+        text = ", ".join(f"{fmt_num(x)} (scheme {k})" for k, x in vals.items())
+        assert text in _doc(), (preset, text)
+        tail = _doc().split(text, 1)[1][:60]
+        assert tail.startswith(": no scheme loses") == all(x == 0 for x in vals.values())
+
+
+def test_probe_sentences_are_true() -> None:
+    import json
+    facts = json.loads((REPO / "results" / "facts.json").read_text())
+    doc = _doc()
+    for v in ("s1-asid", "s2-asid", "s3-asid"):
+        pr = facts["variants"][v]["tlb_probe"]["c906"]
+        own, other = pr["probe_own_slot_hit"], pr["probe_other_process_hit"]
+        phrase = ("finds no kernel translation" if not own and not other else
+                  "finds the kernel's translation at the process's own slot and not at another "
+                  "process's" if own and not other else
+                  "finds the kernel's translation at both the own and another process's address"
+                  if own and other else "finds a kernel translation only at another process's")
+        section = doc.split(f"- Scheme {v[1]}:", 1)[1].split("\n- ", 1)[0]
+        assert phrase in " ".join(section.split()), (v, phrase)
+
+
+def test_same_sentences_are_true() -> None:
+    doc = " ".join(_doc().split())
+    for a, b in (("s2-asid-4k", "s2-asid"), ("s3-asid", "s2-asid")):
+        x = _csv_mean(a, "bench_null", "insns_per_op", mode="icount")
+        y = _csv_mean(b, "bench_null", "insns_per_op", mode="icount")
+        from harness.report.format import fmt_num
+        word = "do not change" if abs(x - y) <= 1e-9 * max(x, y) else "change"
+        assert f"{word} ({fmt_num(x)} against {fmt_num(y)})" in doc, (a, b)

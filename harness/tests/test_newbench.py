@@ -188,7 +188,7 @@ def test_workloads_table_ranks_and_judges() -> None:
     """Pipe round trip S1 6000 / S2 4800 / S3 4900 insns: S2 best, S3 middle (2.1 % > 2 %),
     S1 worst, which is the document's process-switch order; a COW fork row from the -dc
     variants where S3 beats S2 disagrees with the performance row."""
-    from harness.table import render_workloads
+    from harness.report import render_workloads
     from harness.tidy import make_row
     rows = []
     for s, lat, cow in ((1, 6000, 130000), (2, 4800, 128000), (3, 4900, 100000)):

@@ -48,12 +48,14 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     md = (results / "comparison.md").read_text()
     assert "asid: *not built*<br>noasid: *not built*<br>**measured: not built**" in md
     plots = sorted(p.name for p in (results / "plots").iterdir())
-    assert plots == ["copy_vs_size.png", "ctx_vs_working_set.png", "fault_cost_vs_size.png",
-                     "lebench_relative.png", "mix_insns_per_access.png",
-                     "mix_tlb_misses_per_access.png", "null_syscall.png", "pipe_bandwidth.png",
-                     "pipe_ctx_vs_working_set.png", "pipe_latency.png",
-                     "satp_sfence_per_op.png", "tlb_model_cycles.png", "tlb_model_misses.png",
-                     "tlb_model_pollution.png", "tlb_pollution.png"]
+    assert plots == ["copy_vs_size.png", "cost_breakdown.png", "ctx_vs_working_set.png",
+                     "fault_cost_vs_size.png", "lebench_relative.png",
+                     "mix_insns_per_access.png", "mix_tlb_misses_per_access.png",
+                     "null_syscall.png", "pipe_bandwidth.png", "pipe_ctx_vs_working_set.png",
+                     "pipe_latency.png", "robustness_matrix.png", "satp_sfence_per_op.png",
+                     "tlb_model_misses.png",
+                     "tlb_model_pollution.png", "tlb_pollution.png", "verdict_ratios.png",
+                     "wall_repetitions.png"]
     assert "## Workloads" in md
     # the TLB-model runs (fake plugin and reports): every built variant x preset x bench
     assert facts["tlbmodel"]["built"] is True and facts["tlbmodel"]["presets"] == ["u54", "c906"]

@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import pandas as pd
 import pytest
 
-from harness.table import compare, rank_labels, render_comparison
+from harness.report import compare, rank_labels, render_comparison
 
 pytestmark = pytest.mark.unit
 
@@ -16,9 +16,10 @@ SCHEME_COLS = {1: 1, 2: 2, 3: 3}  # scheme -> column index in a table row
 
 
 def table_rows(md: str) -> Dict[str, List[str]]:
-    """The first markdown table as {dimension keyword: cells}."""
+    """The detail table (after the summary) as {dimension keyword: cells}."""
     rows: Dict[str, List[str]] = {}
-    for ln in md.splitlines():
+    start = md.index("| Dimension | Scheme 1")
+    for ln in md[start:].splitlines():
         if not ln.startswith("| ") or ln.startswith("| Dimension") or ln.startswith("| ---"):
             if rows and not ln.startswith("|"):
                 break
@@ -44,11 +45,12 @@ def test_full_fixture_cells_and_verdicts(fixture_df: pd.DataFrame,
     rows = render(fixture_df, fixture_facts)
     assert set(rows) == set(KEYS.values())
     lat = rows["latency"]
-    assert "asid: 420 insns; 1,210 ns median (1,190–1,250, n=3)" in lat[1]
+    assert "asid: 420 insns; QEMU wall (not hardware, not ranked) 1,210 ns median " \
+           "(1,190–1,250, n=3)" in lat[1]
     assert "**measured: worst**" in lat[1] and "doc: 最差 (worst)" in lat[1]
     assert "**measured: best**" in lat[2] and "doc: 最佳 (best)" in lat[2]
-    # S3 within 2 % of S2 in instructions: a tie, so both are "best"; wall time separates them
-    assert "**measured: best** (wall ns: middle)" in lat[3]
+    # S3 within 2 % of S2 in instructions: a tie, so both are "best"; wall time ranks nothing
+    assert "**measured: best**" in lat[3] and "wall ns" not in lat[3]
     assert lat[4] == "partly" and "tie (within 2%" in lat[5]
 
     sw = rows["switch"]
@@ -62,8 +64,8 @@ def test_full_fixture_cells_and_verdicts(fixture_df: pd.DataFrame,
     assert [sw[4], "S2, S3, S1" in sw[5]] == ["agree", True]
 
     sec = rows["security"]
-    assert "kernel not mapped in user tables" in sec[1] and "**measured: best**" in sec[1]
-    assert "same kernel VA in 64/64 processes" in sec[2] and "**measured: worst**" in sec[2]
+    assert "kernel not mapped in user tables" in sec[1] and "**by rule: best**" in sec[1]
+    assert "same kernel VA in 64/64 processes" in sec[2] and "**by rule: worst**" in sec[2]
     assert "64/64 distinct slots; 17.0 bits (kernel-reported)" in sec[3]
     assert "doc: 最高 (highest)" in sec[3]
     assert sec[4] == "disagree" and "S3 (highest) above S1 (high)" in sec[5]
@@ -237,9 +239,10 @@ def synthetic(lru: bool = False) -> tuple:
                      lru_metric("i", 128): 0.0, lru_metric("d", 128): 2.0}
         rows += _tlb_rows(v, "bench_tlb", {"pages": 64}, tlb_l1i_misses_per_op=0.0,
                           tlb_l1d_misses_per_op=miss, tlb_model_cycles_per_op=cyc,
-                          tlb_satp_writes_per_op=satp, tlb_insns_per_op=cyc - 100 - 10,
-                          model_cycles_per_op=cyc - 10, **extra)
-        # cost of the misses: model_cycles - insns = 100 cycles for `miss` misses
+                          tlb_satp_writes_per_op=satp, tlb_insns_per_op=cyc - 100 - 5 * satp,
+                          tlb_traps_per_op=0.0, tlb_srets_per_op=0.0, tlb_sfences_per_op=0.0,
+                          tlb_walk_refs_per_op=5.0, **extra)
+        # cost of the misses (the cost model): 5 walk references x 20 = 100 cycles
         rows += _tlb_rows(v, "bench_ctx", {"procs": 2, "ws_kb": 16}, tlb_l1i_misses_per_op=1.0,
                           tlb_l1d_misses_per_op=1.0, tlb_model_cycles_per_op=500.0,
                           tlb_satp_writes_per_op=1.0)
@@ -284,31 +287,32 @@ def test_cycles_at_lru_size_known_answer() -> None:
     assert "hypothetical except N = 10" in xo.axis_note(m)
 
 
-def test_tlb_and_performance_rows_from_tlb_loading_workloads() -> None:
+def test_tlb_and_performance_rows_geomean_over_every_workload() -> None:
     df, facts = synthetic()
     md = render_comparison(df, facts)
     rows = table_rows(md)
     tlb, perf = rows["tlb"], rows["performance"]
-    # the preset is the run's first with ASIDs (c906, not u54); ctx 2×16 KiB fits the L1
+    # the preset is the run's first with ASIDs (c906, not u54); ctx 2×16 KiB fits the L1 and
+    # stays in the geomean: sqrt((70 + ε) / (66 + ε) × 2 / 2) = 1.030
     assert "asid: c906: L1 I+D misses: bench_tlb K=64 70/iteration; ctx 2×16 KiB " \
-           "2/switch (fits the L1: not ranked); mean 1.06× s2-asid over the 1 workloads " \
-           "exceeding the L1" in tlb[1]
-    # 70/66 = 1.061 > 5 %: S1 worst; S3 ties S2: both best; S3 not judged
-    assert "**measured: worst**" in tlb[1] and "**measured: best**" in tlb[2]
+           "2/switch (fits the L1); geomean 1.030× s2-asid over the 2 workloads" in tlb[1]
+    # 1.030 > 2 %: S1 worst; S3 ties S2: both best; S3 not judged
+    assert "**modelled: worst**" in tlb[1] and "**modelled: best**" in tlb[2]
     assert tlb[4] == "agree" and "S3 not judged" in tlb[5]
-    assert "Region (L1 size axis: the presets run): with ASIDs, c906 (10/10) [1 workloads]: " \
+    assert "Region (L1 size axis: the presets run): with ASIDs, c906 (10/10) [2 workloads]: " \
            "agree" in tlb[5]
-    # performance: modelled cycles at the preset's satp cost (5): S1 880 < S2 900 < S3 950
-    assert "0.98× s2-asid modelled cycles (c906 cost model; geomean of 1 TLB-loading " \
-           "workloads: bench_tlb K=64)" in perf[1]
+    # performance at the preset's satp cost (5), geomean with ctx16 (500 everywhere):
+    # S1 sqrt(880 / 900) = 0.99, S3 sqrt(950 / 900) = 1.03
+    assert "0.99× s2-asid modelled cycles (c906 cost model; geomean of 2 TLB workloads: " \
+           "bench_tlb K=64, ctx 2×16 KiB)" in perf[1]
     assert perf[4] == "disagree"
-    # swept satp write 0..100 (tie 2 %): S1 = 870 + 2c against S2 900 and S3 950:
-    # S1 beats S3 (reversed) while 870 + 2c < 950 / 1.02 (c <= 30); S1 ties S3 up to
-    # 870 + 2c <= 950 * 1.02 (c <= 49); from c = 50 every pair is in the document's order
-    assert "with ASIDs, c906 (10/10) [1 workloads]: disagree at 0–30, partly at 31–49, " \
-           "agree at 50–100 cycles" in perf[5]
+    # swept satp write 0..100 (tie 2 %, geomeans): S1 = sqrt((870 + 2c) × 500) against
+    # S3 = sqrt(950 × 500): S1 beats S3 (reversed) while 870 + 2c < 950 / 1.02² (c <= 21);
+    # they tie while 870 + 2c <= 950 × 1.02² (c <= 59); from c = 60 the document's order
+    assert "with ASIDs, c906 (10/10) [2 workloads]: disagree at 0–21, partly at 22–59, " \
+           "agree at 60–100 cycles" in perf[5]
     assert "where the document's claim fails or ties: disagree (with ASIDs, c906 (10/10) " \
-           "[1 workloads] at satp write 0–30 cycles); partly" in perf[5]
+           "[2 workloads] at satp write 0–21 cycles); partly" in perf[5]
 
 
 def test_tlb_row_on_a_core_without_asids_says_so() -> None:
