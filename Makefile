@@ -127,7 +127,9 @@ COMMON_FLAGS := -mcmodel=medany \
 # trapgen.py and scheme.mk (its extra compiler flags and link checks).
 SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
 SCHEME_DIR := kernel/scheme/$(SCHEME_NAME)
+ifneq ($(BUILD_GOALS),)
 include $(SCHEME_DIR)/scheme.mk
+endif
 KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax $(SCHEME_CXXFLAGS) \
   -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) \
   -DSCHEME_SLIDE_HEADER='"$(SCHEME_DIR:kernel/%=%)/slide.hpp"' -DSCHEME_STATE_HEADER='"$(SCHEME_DIR:kernel/%=%)/state.hpp"'
@@ -202,7 +204,7 @@ $(O)/generated/programs.S.o: $(USER_PROGS)
 
 # ---------------------------------------------------------------- kernel
 SCHEME_SRC := $(wildcard $(SCHEME_DIR)/*.cpp)
-KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' | sort)) $(SCHEME_SRC)
+KERNEL_SRCS := $(filter-out kernel/scheme/%,$(shell find kernel -name '*.cpp' -o -name '*.S' 2>/dev/null | sort)) $(SCHEME_SRC)
 KERNEL_OBJS := $(patsubst %,$(O)/%.o,$(KERNEL_SRCS)) $(O)/generated/trap.S.o $(O)/generated/programs.S.o
 
 # Generated headers must exist before the first compile (order-only); the dependency files
