@@ -134,7 +134,8 @@ def test_a_declared_benchmark_is_measured_with_no_harness_edit(fake_repo: Path,
     shutil.copytree(REPO / "user" / "bench", code / "user" / "bench")
     (code / "user" / "bench" / "bench_three.cpp").write_text(NEW_BENCH)
     shutil.copy(REPO / "user" / "kaslr_probe.cpp", code / "user" / "kaslr_probe.cpp")
-    for f in ("Kconfig", "configs"):
+    # tlbmodel/: the harness lists the TLB presets from the plugin's own definitions
+    for f in ("Kconfig", "configs", "tlbmodel"):
         src = REPO / f
         (shutil.copytree if src.is_dir() else shutil.copy)(src, code / f)
     qemu = code / "harness" / "tests" / "fakes" / "fake_qemu.py"
