@@ -12,6 +12,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_app]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "700 pipeline; 701 + log2(kv_kb/256) kv"
 //! arguments = "scale (1)"
 //! op = "`gen | sort | wc -s` of 2000 lines (per line), and a key-value server answering GET/PUT over pipes with 256 KiB and 1 MiB tables (per request)"

@@ -5,6 +5,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_copy]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "100 + log2(size) (103..116)"
 //! arguments = "iters (2000)"
 //! op = "`bench_echo` of `size` bytes, size 8..65536 (14 lines)"

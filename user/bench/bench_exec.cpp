@@ -4,6 +4,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_exec]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "21"
 //! arguments = "iters (100)"
 //! op = "fork + exec `bench_exec --child` + waitpid"

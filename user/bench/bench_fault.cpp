@@ -11,6 +11,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_fault]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "720 + log2(kb/4) first_touch; 740 + log2(kb/4) cow; 760 protfault"
 //! arguments = "iters (40), kb... (4 .. 65536)"
 //! op = "`first_touch`: mmap and touch each page; `cow`: a forked child writes each page; `protfault`: a child killed by a store to a read-only page"

@@ -8,6 +8,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_fork]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "20"
 //! arguments = "iters (200), touched_kb..."
 //! op = "fork + child exit + waitpid; with sizes, after the parent touched that much memory (a quarter of the iterations each)"
@@ -16,6 +17,7 @@
 //! args = ["200"]
 //! quick = ["5"]
 //! [bench_fork_sizes]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! arguments = "iters (40), touched_kb... (64 .. 16384)"
 //! op = "`bench_fork` after the parent touched `touched_kb` KiB: eager copy against copy-on-write"
 //! params = "`touched_kb`"

@@ -5,6 +5,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_lebench]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "1000 + case (1000..1063)"
 //! arguments = "scale (1)"
 //! op = "one line per case: every system call with small and large arguments (LEBench style)"

@@ -5,6 +5,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_mmap]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "300 + log2(N) (300..310)"
 //! arguments = "iters (50), max pages (1024)"
 //! op = "mmap N pages, touch each, munmap, N = 1..1024"

@@ -12,6 +12,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_pipe]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "600 lat; 601 + log2(size) bw; 620 + 8*b + p-1 ctx, b capped at 6 (620..675)"
 //! arguments = "iters (2000), sizes... (64 .. 65536)"
 //! op = "`lat`: one byte round trip over two pipes (lat_pipe); `bw`: writes of `size` bytes to a reader (bw_pipe); `ctx`: a token passed round a ring of 2/4/8 processes touching 0/16/64 KiB each (lat_ctx over pipes)"

@@ -6,6 +6,7 @@
 //
 // The harness's declaration of this benchmark (harness/benchspec.py reads it; TOML after `//!`):
 //! [bench_tlb]
+//! wall = false  # wall time only for bench_null and bench_ctx (reported, never ranked)
 //! regions = "200 + log2(K) (200..210)"
 //! arguments = "iters (200), max pages (1024)"
 //! op = "touch K pages + one `getpid`, K = 1..1024"
