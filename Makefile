@@ -119,7 +119,7 @@ COMMON_FLAGS := -mcmodel=medany \
   -Wall -Wextra -Werror=return-type -O2 -g -MMD -MP
 SCHEME_NAME := $(if $(CONFIG_SCHEME_SEPARATE),separate,$(if $(CONFIG_SCHEME_RANDOMIZED),randomized,shared))
 # -fno-tree-switch-conversion: no tables of pointers (absolute addresses; see scripts/check_relocs.py).
-KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
+KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -Werror=unused-result -fno-omit-frame-pointer -mno-relax -fno-tree-switch-conversion \
   -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) -DSCHEME_HEADER='"scheme/$(SCHEME_NAME).hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \
   -Wl,-T,$(GEN)/kernel.ld -Wl,--no-relax

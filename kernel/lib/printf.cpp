@@ -6,13 +6,26 @@
 
 namespace {
 
+// Formatted output into buf; a streaming Out (kprintf) writes buf to the console each time it
+// fills, so it needs no buffer that outlives the call.
 struct Out {
   char* buf;
   size_t size;
   size_t len = 0;
+  bool stream = false;
+  size_t pending = 0;
   void put(char c) {
-    if (len + 1 < size) buf[len] = c;
     len++;
+    if (stream) {
+      buf[pending++] = c;
+      if (pending == size) flush();
+    } else if (len < size) {
+      buf[len - 1] = c;
+    }
+  }
+  void flush() {
+    console_write(buf, pending);
+    pending = 0;
   }
 };
 
@@ -30,8 +43,9 @@ void put_number(Out& out, u64 v, unsigned base, bool negative, int width, char p
 
 }  // namespace
 
-int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
-  Out out{buf, size};
+namespace {
+
+void format(Out& out, const char* fmt, va_list ap) {
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
       out.put(*fmt);
@@ -80,6 +94,13 @@ int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
         if (*fmt) out.put(*fmt); else fmt--;
     }
   }
+}
+
+}  // namespace
+
+int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
+  Out out{buf, size};
+  format(out, fmt, ap);
   if (size) buf[out.len < size ? out.len : size - 1] = 0;
   return static_cast<int>(out.len);
 }
@@ -101,11 +122,15 @@ void console_write(const char* s, size_t len) {
   }
 }
 
+// A small buffer on the stack, not a static one: a trap taken inside kprintf (a fault while
+// formatting) prints its own report with kprintf, which must not overwrite this call's text.
 void kprintf(const char* fmt, ...) {
-  static char buf[512];
+  char buf[128];
+  Out out{buf, sizeof buf};
+  out.stream = true;
   va_list ap;
   va_start(ap, fmt);
-  int n = kvsnprintf(buf, sizeof buf, fmt, ap);
+  format(out, fmt, ap);
   va_end(ap);
-  console_write(buf, min<size_t>(n, sizeof buf - 1));
+  out.flush();
 }

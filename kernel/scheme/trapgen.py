@@ -44,7 +44,7 @@ ALL_BUT_SP = [1] + list(range(3, 32))
 
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
-SYS_COUNT = 22              # include/uapi/syscall.h: SYS_COUNT (checked by the C++ build)
+SYS_COUNT = 24              # include/uapi/syscall.h: SYS_COUNT (checked by the C++ build)
 
 
 def read_config(path: str) -> dict[str, str]:
