@@ -122,15 +122,22 @@ void console_write(const char* s, size_t len) {
   }
 }
 
-// A small buffer on the stack, not a static one: a trap taken inside kprintf (a fault while
-// formatting) prints its own report with kprintf, which must not overwrite this call's text.
+// The SBI console takes a physical address, so the buffer must be in the kernel image (the
+// window), not on a kernel stack. One buffer per nesting level: a trap taken inside kprintf (a
+// fault while formatting) prints its report with kprintf, which must not overwrite this call's
+// text. Deeper nesting (a fault inside that report) shares the last level.
 void kprintf(const char* fmt, ...) {
-  char buf[128];
-  Out out{buf, sizeof buf};
+  constexpr int LEVELS = 3;
+  static char bufs[LEVELS][128];
+  static int depth = 0;
+  char* buf = bufs[depth < LEVELS ? depth : LEVELS - 1];
+  depth++;
+  Out out{buf, sizeof bufs[0]};
   out.stream = true;
   va_list ap;
   va_start(ap, fmt);
   format(out, fmt, ap);
   va_end(ap);
   out.flush();
+  depth--;
 }
