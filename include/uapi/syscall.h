@@ -107,6 +107,7 @@ struct KernelStats {
   uint64_t fp_restores;     // FP register files loaded at a switch or at a process's first FP use
   uint64_t memory_demand;   // 1: anonymous memory is paged in on demand (CONFIG_MEMORY_DEMAND)
   uint64_t fork_cow;        // 1: fork shares pages copy-on-write (CONFIG_FORK_COW)
+  uint64_t timer_hz;        // scheduler ticks per second (CONFIG_TIMER_HZ)
 };
 
 // SYS_diag operations, for tests and the harness. None of them reveals more than a kernel

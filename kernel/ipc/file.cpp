@@ -11,8 +11,12 @@ using namespace uapi;
 namespace {
 
 constexpr int NPIPE = 2 * config::nproc;
-constexpr size_t IO_CHUNK = 1024;
-char io_buf[IO_CHUNK];  // console I/O; never held across a switch
+// Console I/O goes through io_buf in chunks of at most IO_CHUNK bytes, never held across a
+// switch. The SBI console takes about 11 us of host time per byte under QEMU, so a chunk of
+// 256 bytes is about 3 ms, under a third of a 100 Hz tick: the longest a console write keeps
+// other processes waiting (docs/design.md, "How long a system call holds the CPU").
+constexpr size_t IO_CHUNK = 256;
+char io_buf[IO_CHUNK];
 u64 timebase_hz_for_poll = 10000000;
 
 // A bounded byte queue in one frame, with the number of descriptors on each end.

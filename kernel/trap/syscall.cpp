@@ -126,6 +126,7 @@ long sys_stats(u64 out) {
   s.fp_restores = fp::restores();
   s.memory_demand = config::memory_demand;
   s.fork_cow = config::fork_cow;
+  s.timer_hz = config::timer_hz;
   s.timebase_hz = timebase_hz;
   return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
 }
