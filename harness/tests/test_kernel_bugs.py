@@ -3,8 +3,8 @@
 - The tick-to-nanosecond conversion (kernel/lib/time.hpp) compiled for the host and compared
   with exact integer arithmetic: a 24 MHz timebase used to run 1.6 % slow, above 1 GHz gave 0.
 - Under -icount (deterministic) in the paging configurations of every scheme: the bounds of
-  `usertests --icount`: a 256 KiB console write keeps another process waiting at most a few
-  ticks, and fork, munmap and exit of a 120 GiB untouched area take a bounded number of
+  `usertests --icount`: a long console write keeps another process waiting at most a few
+  ticks (a 1 MiB write under -icount), and fork, munmap and exit of a 120 GiB untouched area take a bounded number of
   instructions; the console's ENOMEM paths and the heap giving frames back run there too.
 - Ctrl-C (0x03 on QEMU's stdin) in `sh` ends a runaway pipeline, prints a message and the prompt
   comes back.
@@ -77,7 +77,7 @@ def test_bounds_under_icount(name: str) -> None:
     rc, out, cmd = boot(kernel(name), f"init=usertests --icount {tests}", log, icount=True)
     assert rc == 0 and ", 0 failed" in out, f"usertests --icount failed in {name}{where(cmd, log)}"
     assert "huge_untouched_area: fork" in out and "instructions" in out, f"no instruction counts{where(cmd, log)}"
-    assert "console_write_preempt: a 262144-byte write took" in out, where(cmd, log)
+    assert "console_write_preempt: a 1048576-byte write took" in out, where(cmd, log)
 
 
 # ---------------------------------------------------------------- Ctrl-C in sh

@@ -132,24 +132,28 @@ TEST(console_write_partial) {
 // child writes WRITE_BYTES to the console in one call. Before, the write held the CPU to the
 // end (a gap of the whole write); now the gap is about one tick, whatever the write's length.
 // Deterministic under -icount (harness/tests/test_kernel_bugs.py runs it so).
+// Under -icount the SBI console costs few instructions per byte (256 KiB is about 3 ticks, against
+// about 300 of host time without -icount): the write is then 1 MiB, so that it spans many ticks.
 constexpr long WRITE_BYTES = 256 * 1024;
+constexpr long WRITE_BYTES_ICOUNT = 1024 * 1024;
 // Bound: the other runnable processes (here also the runner, polling every 10 ms) each take up
 // to a tick, plus one chunk; with margin for a host that stalls QEMU now and then.
 constexpr long MAX_WAIT_TICKS = 8;
 constexpr long MAX_WAIT_TICKS_ICOUNT = 3;  // deterministic: no host stalls
 
-int long_writer(long) {
-  static char line[WRITE_BYTES];
-  memset(line, ' ', sizeof line);
-  line[sizeof line - 1] = '\n';
-  return write(1, line, sizeof line) == WRITE_BYTES ? 0 : 1;
+int long_writer(long bytes) {
+  static char line[WRITE_BYTES_ICOUNT];
+  memset(line, ' ', bytes);
+  line[bytes - 1] = '\n';
+  return write(1, line, bytes) == bytes ? 0 : 1;
 }
 
 TEST(console_write_preempt) {
   KernelStats s = get_stats();
-  uint64_t tick = s.timebase_hz / s.timer_hz;
+  uint64_t tick = s.timebase_hz / (s.timer_hz ? s.timer_hz : 100);  // 0 from a kernel without the field
+  long bytes = g_icount ? WRITE_BYTES_ICOUNT : WRITE_BYTES;
   long pid = fork();
-  if (pid == 0) exit(long_writer(0));
+  if (pid == 0) exit(long_writer(bytes));
   CHECK(pid > 0, "fork = %ld", pid);
   uint64_t start = rdtime(), last = start, longest = 0;
   int st = 0;
@@ -163,7 +167,7 @@ TEST(console_write_preempt) {
   EXPECT(r, pid);
   EXPECT(st, 0);
   printf("  console_write_preempt: a %ld-byte write took %lu ticks; the other process waited at most %lu.%02lu ticks\n",
-         WRITE_BYTES, total / tick, longest / tick, longest % tick * 100 / tick);
+         bytes, total / tick, longest / tick, longest % tick * 100 / tick);
   long bound = g_icount ? MAX_WAIT_TICKS_ICOUNT : MAX_WAIT_TICKS;
   CHECK(longest <= bound * tick, "the other process waited %lu ticks (bound %ld) during a %lu-tick write",
         longest / tick, bound, total / tick);
