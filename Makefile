@@ -130,7 +130,7 @@ SCHEME_DIR := kernel/scheme/$(SCHEME_NAME)
 ifneq ($(BUILD_GOALS),)
 include $(SCHEME_DIR)/scheme.mk
 endif
-KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -fno-omit-frame-pointer -mno-relax $(SCHEME_CXXFLAGS) \
+KERNEL_CXXFLAGS := -std=c++20 $(KERNEL_ARCH) $(COMMON_FLAGS) -Werror=unused-result -fno-omit-frame-pointer -mno-relax $(SCHEME_CXXFLAGS) \
   -I$(SRC)/kernel -I$(SRC)/include -I$(GEN) \
   -DSCHEME_SLIDE_HEADER='"$(SCHEME_DIR:kernel/%=%)/slide.hpp"' -DSCHEME_STATE_HEADER='"$(SCHEME_DIR:kernel/%=%)/state.hpp"'
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--emit-relocs \

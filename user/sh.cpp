@@ -8,6 +8,8 @@
 // `sh -c WORD...` runs the words as one command line and exits with its status (the kernel
 // command line `init=sh -c gen 100 | wc` runs a pipeline without a terminal).
 //
+// Ctrl-C while a job runs kills its processes (kill(2) on each; the shell polls the console).
+//
 // The console hands us raw bytes without echo or line editing, so the shell does both:
 // printable characters are echoed, backspace (0x7f or 0x08) erases, CR or LF ends the line.
 #include "user.hpp"
@@ -17,13 +19,21 @@ using namespace uapi;
 static constexpr int MAX_LINE = 256;
 static constexpr int MAX_ARGS = 32;  // the kernel's exec limit
 
+// Bytes typed while a job ran (the shell watches the console for Ctrl-C then): the next
+// command line starts with them.
+static char typeahead[MAX_LINE];
+static int typeahead_len = 0;
+
 // Read one line into buf (NUL-terminated, without the newline), echoing as we go.
 static void read_line(char* buf, int size) {
   int len = 0;
   static bool last_was_cr = false;  // CR LF from a terminal is one line end, not two
+  int typeahead_at = 0;
   for (;;) {
     char c;
-    long n = read(0, &c, 1);
+    long n = 1;
+    if (typeahead_at < typeahead_len) c = typeahead[typeahead_at++];
+    else typeahead_len = typeahead_at = 0, n = read(0, &c, 1);
     if (n <= 0) {
       // The console should block until a byte arrives; if it fails, do not spin hot.
       sleep_ns(10 * 1000 * 1000);
@@ -115,7 +125,41 @@ static constexpr int MAX_STAGES = 8;
 
 // Run `argv` as a pipeline: the words split at each "|" into stages, stage i's stdout feeding
 // stage i+1's stdin through a pipe. Returns the last stage's exit status (127: not run).
-static int run(char** argv) {
+static constexpr char CTRL_C = 0x03;
+
+// Wait for the job's processes (reaping each; status[i] gets pids[i]'s status). Interactive:
+// poll the console meanwhile; Ctrl-C kills every one still running (they are our children)
+// and says so; other bytes are kept for the next command line. A job that reads the console
+// itself competes with this poll for typed bytes.
+static void wait_job(const long* pids, int* status, int n, bool interactive) {
+  bool done[MAX_STAGES] = {};
+  int left = n;
+  bool interrupted = false;
+  while (left > 0) {
+    for (int i = 0; i < n; i++) {
+      if (done[i]) continue;
+      long r = waitpid(pids[i], &status[i], interactive && !interrupted ? int(WNOHANG) : 0);
+      if (r == 0) continue;
+      if (r != pids[i]) printf("sh: waitpid failed (%ld)\n", r), status[i] = 127;
+      done[i] = true, left--;
+    }
+    if (left == 0) break;
+    char c;
+    if (console_poll(&c, 1) == 1) {
+      if (c == CTRL_C) {
+        for (int i = 0; i < n; i++)
+          if (!done[i]) kill(pids[i]);
+        printf("^C\nsh: interrupted\n");
+        interrupted = true;  // now wait for them without polling
+        continue;
+      }
+      if (typeahead_len < MAX_LINE) typeahead[typeahead_len++] = c;
+    }
+    sleep_ns(10 * 1000 * 1000);  // about a tick: the job keeps the CPU meanwhile
+  }
+}
+
+static int run(char** argv, bool interactive) {
   char** stage[MAX_STAGES];
   int stages = 0;
   stage[stages++] = argv;
@@ -166,18 +210,14 @@ static int run(char** argv) {
     in = fds[0];
   }
   if (in > 0) close(in);
-  int last = 127;
-  for (int i = 0; i < started; i++) {
-    int status = 0;
-    long r = waitpid(pids[i], &status, 0);
-    if (r != pids[i]) printf("sh: waitpid failed (%ld)\n", r);
-    else if (i == stages - 1) last = status;
-  }
+  int status[MAX_STAGES];
+  wait_job(pids, status, started, interactive);
+  int last = started == stages ? status[stages - 1] : 127;
   return last;
 }
 
 static int run_line(char** argv, bool interactive) {
-  int status = run(argv);
+  int status = run(argv, interactive);
   if (interactive && status != 0) printf("[exit %d]\n", status);
   return status;
 }

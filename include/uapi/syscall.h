@@ -33,7 +33,9 @@ enum Sys : long {
   SYS_pipe = 19,        // pipe(int fds[2]) -> 0: fds[0] reads, fds[1] writes
   SYS_close = 20,       // close(fd) -> 0
   SYS_dup2 = 21,        // dup2(old, new) -> new: new refers to what old refers to
-  SYS_COUNT = 22,
+  SYS_kill = 22,        // kill(pid) -> 0: end a descendant process (it exits with status KILLED_STATUS)
+  SYS_console_poll = 23, // console_poll(buf, len) -> bytes typed so far (0: none); never blocks
+  SYS_COUNT = 24,
 };
 
 // Errors are returned as negative values: -EFAULT etc.
@@ -64,6 +66,9 @@ enum Prot : long { PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4 }
 // PIPE_BUF bytes.
 enum FileLimits : long { FD_MAX = 32, PIPE_BUF = 4096 };
 
+// The wait status of a process ended by kill() (the same as one the kernel killed for a fault).
+enum KillStatus : long { KILLED_STATUS = -1 };
+
 // waitpid options.
 enum WaitOptions : long { WNOHANG = 1 };
 
@@ -91,7 +96,7 @@ struct KernelStats {
   uint64_t frames_free; // physical 4 KiB frames free now
   uint64_t frames_total;
   uint64_t heap_bytes_used; // kernel heap in use
-  uint64_t heap_pages;  // frames the kernel heap holds (it keeps them once taken)
+  uint64_t heap_pages;  // frames the kernel heap holds (empty pages go back, but one per size class)
   uint64_t scheme;      // 1, 2 or 3
   uint64_t asid_enabled;
   uint64_t timebase_hz; // rdtime frequency
@@ -102,6 +107,7 @@ struct KernelStats {
   uint64_t fp_restores;     // FP register files loaded at a switch or at a process's first FP use
   uint64_t memory_demand;   // 1: anonymous memory is paged in on demand (CONFIG_MEMORY_DEMAND)
   uint64_t fork_cow;        // 1: fork shares pages copy-on-write (CONFIG_FORK_COW)
+  uint64_t timer_hz;        // scheduler ticks per second (CONFIG_TIMER_HZ)
 };
 
 // SYS_diag operations, for tests and the harness. None of them reveals more than a kernel
@@ -115,8 +121,9 @@ enum DiagOp : long {
   DIAG_ASID_CHECK = 6,        // -> violations of the ASID allocator's invariant over all live
                               //    address spaces (0: no ASID held twice in one generation, and
                               //    every held ASID marked in the allocator)
-  // 7 and 8 stay unknown: usertests' t_diag probes them as invalid operations.
-  DIAG_PRIVATE_GLOBALS = 9,   // -> global (G) entries in the page-table pages this process's table
+  DIAG_RUNQ_CHECK = 7,        // -> violations of the run queue's invariant (0: it holds exactly
+                              //    the Runnable processes, each once, and its tail is its last node)
+  DIAG_PRIVATE_GLOBALS = 8,   // -> global (G) entries in the page-table pages this process's table
                               //    owns: they are freed after an ASID-scoped fence, which does not
                               //    order global entries (privileged spec), so this must be 0
 };

@@ -11,8 +11,12 @@ using namespace uapi;
 namespace {
 
 constexpr int NPIPE = 2 * config::nproc;
-constexpr size_t IO_CHUNK = 1024;
-char io_buf[IO_CHUNK];  // console I/O; never held across a switch
+// Console I/O goes through io_buf in chunks of at most IO_CHUNK bytes, never held across a
+// switch. The SBI console takes about 11 us of host time per byte under QEMU, so a chunk of
+// 256 bytes is about 3 ms, under a third of a 100 Hz tick: the longest a console write keeps
+// other processes waiting (docs/design.md, "How long a system call holds the CPU").
+constexpr size_t IO_CHUNK = 256;
+char io_buf[IO_CHUNK];
 u64 timebase_hz_for_poll = 10000000;
 
 // A bounded byte queue in one frame, with the number of descriptors on each end.
@@ -85,39 +89,39 @@ Error user_to_ring(Pipe& p, u64 src, size_t n) {
   return e;
 }
 
-long pipe_read(u16 index, u64 buf, u64 len) {
-  if (len == 0) return 0;
-  if (!proc::current().space.range_ok(buf, len, PROT_WRITE)) return error_code(Error::Fault);
+Result<long> pipe_read(u16 index, u64 buf, u64 len) {
+  if (len == 0) return 0l;
+  if (!proc::current().space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
   for (;;) {
     Pipe& p = pipes[index];
     if (p.count > 0) {
       size_t n = min<u64>(len, p.count);
-      if (Error e = ring_to_user(p, buf, n); e != Error::None) return error_code(e);
+      TRY(ring_to_user(p, buf, n));
       p.head = static_cast<u32>((p.head + n) % PIPE_BUF);
       p.count -= static_cast<u32>(n);
       wake_waiters(index);  // writers waiting for room
       return static_cast<long>(n);
     }
-    if (p.writers == 0) return 0;  // EOF
+    if (p.writers == 0) return 0l;  // EOF
     wait_on(index);
   }
 }
 
 // Blocks until all of `len` is written, unless the last reader goes away first: then the
 // bytes written so far, or EPIPE if none were.
-long pipe_write(u16 index, u64 buf, u64 len) {
-  if (!proc::current().space.range_ok(buf, len, PROT_READ)) return error_code(Error::Fault);
+Result<long> pipe_write(u16 index, u64 buf, u64 len) {
+  if (!proc::current().space.range_ok(buf, len, PROT_READ)) return Error::Fault;
   u64 done = 0;
   while (done < len) {
     Pipe& p = pipes[index];
-    if (p.readers == 0) return done ? static_cast<long>(done) : error_code(Error::BrokenPipe);
+    if (p.readers == 0) return done ? Result<long>(static_cast<long>(done)) : Error::BrokenPipe;
     size_t room = PIPE_BUF - p.count;
     if (room == 0) {
       wait_on(index);
       continue;
     }
     size_t n = min<u64>(room, len - done);
-    if (Error e = user_to_ring(p, buf + done, n); e != Error::None) return error_code(e);
+    TRY(user_to_ring(p, buf + done, n));
     p.count += static_cast<u32>(n);
     done += n;
     wake_waiters(index);  // readers waiting for data
@@ -125,30 +129,43 @@ long pipe_write(u16 index, u64 buf, u64 len) {
   return static_cast<long>(done);
 }
 
-long console_read(u64 buf, u64 len) {
+// Console input. A read returns at most IO_CHUNK bytes, so it never holds the CPU longer than
+// one chunk. Bytes the copy-out could not deliver are an error (EFAULT or ENOMEM), never a count.
+// Ctrl-C (0x03) is delivered like any other byte: the shell reads it and ends its foreground job.
+Result<long> console_read(u64 buf, u64 len) {
   AddressSpace& space = proc::current().space;
-  if (!space.range_ok(buf, len, PROT_WRITE)) return error_code(Error::Fault);
-  if (len == 0) return 0;
+  if (!space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
+  if (len == 0) return 0l;
+  size_t want = min<u64>(len, IO_CHUNK);
+  // Make the destination present and private before taking bytes from the console: a failure
+  // then loses no typed input.
+  TRY(space.prepare_kernel_access(buf, want, true));
   for (;;) {
-    size_t want = min<u64>(len, IO_CHUNK);
     sbi::Ret r = sbi::console_read(virt_to_phys(io_buf).value, want);
     if (r.error == 0 && r.value > 0) {
-      usercopy::copy_out(space, buf, io_buf, r.value);
-      return r.value;
+      TRY(usercopy::copy_out(space, buf, io_buf, r.value));
+      return static_cast<long>(r.value);
     }
     // Nothing typed yet: poll again after a tick.
     sched::sleep_until(riscv::rdtime() + timebase_hz_for_poll / config::timer_hz);
   }
 }
 
-long console_write_user(u64 buf, u64 len) {
+// Console output in IO_CHUNK pieces with a preemption point between them: a long write lets
+// other processes run at every tick. A failed copy stops the write before its chunk is printed
+// (io_buf still holds someone else's bytes): the bytes printed so far, or the error if none.
+Result<long> console_write_user(u64 buf, u64 len) {
   AddressSpace& space = proc::current().space;
-  if (!space.range_ok(buf, len, PROT_READ)) return error_code(Error::Fault);
+  if (!space.range_ok(buf, len, PROT_READ)) return Error::Fault;
   for (u64 done = 0; done < len;) {
     size_t n = min<u64>(len - done, IO_CHUNK);
-    usercopy::copy_in(space, io_buf, buf + done, n);
+    if (Error e = usercopy::copy_in(space, io_buf, buf + done, n); e != Error::None)
+      return done ? Result<long>(static_cast<long>(done)) : e;
     console_write(io_buf, n);
     done += n;
+    // The range was checked once above; munmap by this process cannot run meanwhile (a
+    // process runs one system call at a time), so it stays valid across the switch.
+    if (done < len) sched::preempt_point();
   }
   return static_cast<long>(len);
 }
@@ -215,31 +232,43 @@ Result<long> dup2(FdTable& t, long old_fd, long new_fd) {
   if (old_fd == new_fd) return new_fd;
   Fd f = t.fd[old_fd];
   incref(f);  // before the close: new_fd may hold the other end of the same pipe
-  if (t.fd[new_fd].kind != FdKind::Closed) close(t, new_fd);
+  if (t.fd[new_fd].kind != FdKind::Closed) (void)close(t, new_fd);  // cannot fail: new_fd is open
   t.fd[new_fd] = f;
   return new_fd;
 }
 
-long read(long fd, u64 buf, u64 len) {
+Result<long> read(long fd, u64 buf, u64 len) {
   FdTable& t = proc::current().files;
-  if (!valid_fd(fd)) return error_code(Error::BadFd);
+  if (!valid_fd(fd)) return Error::BadFd;
   Fd f = t.fd[fd];
   switch (f.kind) {
     case FdKind::ConsoleIn: return console_read(buf, len);
     case FdKind::PipeRead: return pipe_read(f.pipe, buf, len);
-    default: return error_code(Error::BadFd);
+    default: return Error::BadFd;
   }
 }
 
-long write(long fd, u64 buf, u64 len) {
+Result<long> write(long fd, u64 buf, u64 len) {
   FdTable& t = proc::current().files;
-  if (!valid_fd(fd)) return error_code(Error::BadFd);
+  if (!valid_fd(fd)) return Error::BadFd;
   Fd f = t.fd[fd];
   switch (f.kind) {
     case FdKind::ConsoleOut: return console_write_user(buf, len);
     case FdKind::PipeWrite: return pipe_write(f.pipe, buf, len);
-    default: return error_code(Error::BadFd);
+    default: return Error::BadFd;
   }
+}
+
+Result<long> console_poll(u64 buf, u64 len) {
+  AddressSpace& space = proc::current().space;
+  if (!space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
+  if (len == 0) return 0l;
+  size_t want = min<u64>(len, IO_CHUNK);
+  TRY(space.prepare_kernel_access(buf, want, true));
+  sbi::Ret r = sbi::console_read(virt_to_phys(io_buf).value, want);
+  if (r.error != 0 || r.value <= 0) return 0l;
+  TRY(usercopy::copy_out(space, buf, io_buf, r.value));
+  return static_cast<long>(r.value);
 }
 
 u64 pipes_in_use() {

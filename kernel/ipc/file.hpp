@@ -31,8 +31,11 @@ Result<long> pipe(FdTable& t, int* read_fd, int* write_fd);
 Error close(FdTable& t, long fd);
 Result<long> dup2(FdTable& t, long old_fd, long new_fd);
 // read/write on a descriptor of the current process; user buffers are checked inside.
-long read(long fd, u64 user_buf, u64 len);
-long write(long fd, u64 user_buf, u64 len);
+Result<long> read(long fd, u64 user_buf, u64 len);
+Result<long> write(long fd, u64 user_buf, u64 len);
+
+// Console input typed so far, without waiting (the shell watches for Ctrl-C with it).
+Result<long> console_poll(u64 user_buf, u64 len);
 
 // The console poll interval is one tick of this timebase.
 void set_timebase(u64 hz);

@@ -5,13 +5,26 @@
 
 namespace {
 
+// Formatted output into buf; a streaming Out (kprintf) writes buf to the console each time it
+// fills, so it needs no buffer that outlives the call.
 struct Out {
   char* buf;
   size_t size;
   size_t len = 0;
+  bool stream = false;
+  size_t pending = 0;
   void put(char c) {
-    if (len + 1 < size) buf[len] = c;
     len++;
+    if (stream) {
+      buf[pending++] = c;
+      if (pending == size) flush();
+    } else if (len < size) {
+      buf[len - 1] = c;
+    }
+  }
+  void flush() {
+    console_write(buf, pending);
+    pending = 0;
   }
 };
 
@@ -29,8 +42,9 @@ void put_number(Out& out, u64 v, unsigned base, bool negative, int width, char p
 
 }  // namespace
 
-int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
-  Out out{buf, size};
+namespace {
+
+void format(Out& out, const char* fmt, va_list ap) {
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
       out.put(*fmt);
@@ -79,6 +93,13 @@ int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
         if (*fmt) out.put(*fmt); else fmt--;
     }
   }
+}
+
+}  // namespace
+
+int kvsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
+  Out out{buf, size};
+  format(out, fmt, ap);
   if (size) buf[out.len < size ? out.len : size - 1] = 0;
   return static_cast<int>(out.len);
 }
@@ -100,11 +121,22 @@ void console_write(const char* s, size_t len) {
   }
 }
 
+// The SBI console takes a physical address, so the buffer must be in the kernel image (the
+// window), not on a kernel stack. One buffer per nesting level: a trap taken inside kprintf (a
+// fault while formatting) prints its report with kprintf, which must not overwrite this call's
+// text. Deeper nesting (a fault inside that report) shares the last level.
 void kprintf(const char* fmt, ...) {
-  static char buf[512];
+  constexpr int LEVELS = 3;
+  static char bufs[LEVELS][128];
+  static int depth = 0;
+  char* buf = bufs[depth < LEVELS ? depth : LEVELS - 1];
+  depth++;
+  Out out{buf, sizeof bufs[0]};
+  out.stream = true;
   va_list ap;
   va_start(ap, fmt);
-  int n = kvsnprintf(buf, sizeof buf, fmt, ap);
+  format(out, fmt, ap);
   va_end(ap);
-  console_write(buf, min<size_t>(n, sizeof buf - 1));
+  out.flush();
+  depth--;
 }

@@ -57,6 +57,8 @@ void AddressSpace::swap(AddressSpace& o) {
 
 namespace {
 
+constexpr u64 MEGA_SPAN = layout::PAGE_SIZE << 9;  // what one last-level table maps (2 MiB)
+
 // Frames unmapped from a table go back to the allocator only after the TLB entries that could
 // still translate to them are flushed: collected here, flushed and freed in batches.
 class UnmappedFrames {
@@ -96,9 +98,13 @@ void AddressSpace::unmap_pages(u64 start, u64 end) {
   // A table that is neither loaded nor holding an ASID has nothing in the TLB: without ASIDs
   // its last satp write away flushed everything, with ASIDs a rollover or asid::release did.
   UnmappedFrames unmapped(may_be_cached(), asid_.value);
-  for (u64 va = start; va < end; va += layout::PAGE_SIZE) {
+  // Skip absent subtrees: munmap or exit of a huge untouched (demand-paged) area is a few
+  // steps, not one per page.
+  for (u64 va = pt.next_possibly_mapped(start, end); va < end;) {
     PhysPageNum ppn;
     if (pt.unmap(VirtAddr(va).page(), &ppn)) unmapped.add(va, ppn);
+    va += layout::PAGE_SIZE;
+    if ((va & (MEGA_SPAN - 1)) == 0) va = pt.next_possibly_mapped(va, end);
   }
 }
 
@@ -190,11 +196,12 @@ Error AddressSpace::resolve_fault(u64 va, Access access) {
       if (!copy.valid()) return Error::NoMemory;
       memcpy(copy.as<u8>(), phys_to_virt(old.addr()), layout::PAGE_SIZE);
       *pte = Pte::make(copy.release(), flags);
-      frames::release(old);
+      fence_page(page);
+      frames::release(old);  // after the fence, as for every frame whose PTE changed
     } else {
       *pte = Pte::make(old, flags);  // the last sharer: the page is ours again
+      fence_page(page);
     }
-    fence_page(page);
     if (config::stats) stats::counters_now().cow_faults++;
     return Error::None;
   }
@@ -285,7 +292,10 @@ Error AddressSpace::copy_user_from(AddressSpace& parent) {
       break;
     }
     PteFlags flags = user_pte_flags(a.prot);
-    for (u64 va = a.start; va < a.end && result == Error::None; va += layout::PAGE_SIZE) {
+    for (u64 va = src.next_possibly_mapped(a.start, a.end); va < a.end && result == Error::None;
+         va += layout::PAGE_SIZE) {
+      // Demand paging: skip the subtrees nothing touched yet (a huge untouched area is cheap).
+      if ((va & (MEGA_SPAN - 1)) == 0 && (va = src.next_possibly_mapped(va, a.end)) >= a.end) break;
       Pte* pte = src.leaf(VirtAddr(va).page());
       if (!pte) continue;  // demand paging: not touched yet, nothing to copy
       VirtPageNum vpn = VirtAddr(va).page();

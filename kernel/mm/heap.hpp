@@ -1,4 +1,5 @@
-// The kernel heap: power-of-two size classes from 16 B to 4 KiB (a whole frame), carved out of frames.
+// The kernel heap: power-of-two size classes from 16 B to 4 KiB (a whole frame), carved out of
+// frames; a page whose blocks are all free goes back to the frame allocator (one per class is kept).
 #pragma once
 
 #include "mm/kview.hpp"

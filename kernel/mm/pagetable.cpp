@@ -49,6 +49,24 @@ bool PageTable::unmap(VirtPageNum vpn, PhysPageNum* out) {
   return true;
 }
 
+u64 PageTable::next_possibly_mapped(u64 va, u64 end) const {
+  while (va < end) {
+    PhysPageNum table = root_;
+    int level = 2;
+    for (; level > 0; level--) {
+      const Pte& pte = table_entries(table)[VirtAddr(va).page().index(level)];
+      if (!pte.valid() || pte.leaf()) break;
+      table = pte.ppn();
+    }
+    if (level == 0) return va;
+    u64 span = 1ul << (12 + 9 * level);
+    u64 next = align_down(va, span) + span;
+    if (next < va) break;  // wrapped past the top
+    va = next;
+  }
+  return end;
+}
+
 bool PageTable::translate(VirtAddr va, PhysAddr* pa, PteFlags* flags) const {
   PageLevel level;
   Pte* pte = leaf(va.page(), &level);

@@ -47,6 +47,10 @@ class PageTable {
   Pte* leaf(VirtPageNum vpn, PageLevel* level = nullptr) const;
   // The entry for vpn at `level`, creating intermediate tables on the way if asked.
   Pte* entry(VirtPageNum vpn, PageLevel level, bool create, u64& pt_pages);
+  // The first page-aligned va' in [va, end) whose last-level table exists (a 4 KiB leaf may be
+  // there), or end: absent 1 GiB and 2 MiB subtrees are skipped in one step each, so a walk of
+  // a huge untouched area costs one step per absent subtree, not one per page.
+  u64 next_possibly_mapped(u64 va, u64 end) const;
   // Translate a VA; false when unmapped.
   bool translate(VirtAddr va, PhysAddr* pa, PteFlags* flags = nullptr) const;
 

@@ -19,6 +19,7 @@ Error copy_out(AddressSpace& space, u64 user_dst, const void* src, size_t len) {
 }
 
 Result<size_t> string_in(AddressSpace& space, char* dst, u64 user_src, size_t max) {
+  if (max == 0) return Error::NameTooLong;  // no room even for the NUL (exec: argv filled the buffer)
   // Page by page: a string may end just before an unmapped page.
   size_t n = 0;
   while (n < max) {

@@ -36,9 +36,8 @@ void add_counters(uapi::Counters& sum, const uapi::Counters& c) {
   sum.cow_faults += c.cow_faults;
 }
 
-// A free process slot, set up; nullptr with *why = Again (the table is full) or NoMemory.
-Process* alloc_process(Error* why) {
-  *why = Error::Again;
+// A free process slot, set up; Again when the table is full, or the scheme's error (NoMemory).
+Result<Process*> alloc_process() {
   for (int i = 0; i < proc::NPROC; i++) {
     Process& p = table[i];
     if (p.state != ProcState::Free) continue;
@@ -50,13 +49,14 @@ Process* alloc_process(Error* why) {
     p.ctx = {};
     p.fp = {};
     p.files = {};
-    if ((*why = scheme::init_process(p)) != Error::None) return nullptr;
+    p.killed = false;
+    TRY(scheme::init_process(p));
     TrapFrame* tf = scheme::trapframe(p);  // may be the last occupant's: reset its counters
     tf->satp_writes = tf->sfence_all = tf->syscalls = 0;
     p.state = ProcState::Blocked;  // not runnable until fully built
     return &p;
   }
-  return nullptr;
+  return Error::Again;
 }
 
 // Give back everything a dead process still holds. Runs in another process's context.
@@ -77,12 +77,16 @@ void set_name(Process& p, const char* name) {
 }
 
 // A forked child's first instructions in the kernel: return 0 from fork.
-void fork_child_start(u64) { scheme::return_to_user_first(proc::current()); }
+void fork_child_start(u64) {
+  proc::exit_if_killed();  // killed before it first ran
+  scheme::return_to_user_first(proc::current());
+}
 
 // After exec switched to the new address space: free the old one, then start the program.
 void exec_finish(u64) {
   Process& p = proc::current();
   p.retired_space.destroy();
+  proc::exit_if_killed();
   scheme::return_to_user_first(p);
 }
 
@@ -142,9 +146,9 @@ long asid_invariant_violations() {
 }
 
 void start_init(const char* const* argv, int argc) {
-  Error why;
-  Process* p = alloc_process(&why);
-  if (!p) panic("cannot allocate the init process");
+  auto slot = alloc_process();
+  if (!slot.ok()) panic("cannot allocate the init process");
+  Process* p = slot.value();
   set_name(*p, argv[0]);
   files::init_console(p->files);
   Error e = p->space.create(*p);
@@ -161,16 +165,14 @@ void start_init(const char* const* argv, int argc) {
   scheme::enter(*p);
 }
 
-long fork() {
+Result<long> fork() {
   Process& parent = current();
-  Error why;
-  Process* child = alloc_process(&why);
-  if (!child) return error_code(why);
+  Process* child = TRY(alloc_process());
   Error e = child->space.create(*child);
   if (e == Error::None) e = child->space.copy_user_from(parent.space);
   if (e != Error::None) {
     reap(*child);
-    return error_code(e);
+    return e;
   }
   memcpy(child->name, parent.name, sizeof child->name);
   TrapFrame* ctf = scheme::trapframe(*child);
@@ -184,10 +186,10 @@ long fork() {
   scheme::prepare_fresh(*child, fork_child_start, 0);
   sched::wake(*child);
   LOG_DEBUG("fork: pid %d -> pid %d\n", parent.pid, child->pid);
-  return child->pid;
+  return static_cast<long>(child->pid);
 }
 
-long exec(const char* name, const char* const* argv, int argc) {
+Error exec(const char* name, const char* const* argv, int argc) {
   Process& p = current();
   // Build the new address space beside the old one; the old one stays intact on failure.
   AddressSpace& fresh = p.retired_space;
@@ -195,7 +197,7 @@ long exec(const char* name, const char* const* argv, int argc) {
   if (e == Error::None) e = load_program(p, fresh, name, argv, argc);
   if (e != Error::None) {
     fresh.destroy();
-    return error_code(e);
+    return e;
   }
   p.space.swap(fresh);  // p.space is the new one, p.retired_space the old
   set_name(p, name);
@@ -238,8 +240,8 @@ void kill_current(const char* reason, u64 scause, u64 stval, u64 sepc) {
   exit(-1);
 }
 
-long waitpid(long pid, u64 user_status, long options) {
-  if (options & ~long(uapi::WNOHANG) || pid == 0 || pid < -1) return error_code(Error::Invalid);
+Result<long> waitpid(long pid, u64 user_status, long options) {
+  if (options & ~long(uapi::WNOHANG) || pid == 0 || pid < -1) return Error::Invalid;
   Process& me = current();
   for (;;) {
     bool have_child = false;
@@ -251,18 +253,41 @@ long waitpid(long pid, u64 user_status, long options) {
       if (user_status) {
         int status = c.exit_status;
         Error e = usercopy::copy_out(me.space, user_status, &status, sizeof status);
-        if (e != Error::None) return error_code(e);  // the child stays unreaped
+        if (e != Error::None) return e;  // the child stays unreaped
       }
       long child_pid = c.pid;
       reap(c);
       return child_pid;
     }
-    if (!have_child) return error_code(Error::NoChild);
-    if (options & uapi::WNOHANG) return 0;
+    if (!have_child) return Error::NoChild;
+    if (options & uapi::WNOHANG) return 0l;
     me.state = ProcState::Blocked;
     me.waiting = WaitReason::Child;
     sched::schedule();
   }
+}
+
+Error kill(long pid) {
+  Process& me = current();
+  for (Process& p : table) {
+    if (p.state == ProcState::Free || p.pid != pid) continue;
+    // Only descendants: walk up from the target to init, looking for the caller.
+    bool descendant = false;
+    for (int a = p.parent; a >= 0 && !descendant; a = a == INIT ? -1 : table[a].parent)
+      descendant = a == me.index();
+    if (!descendant) return Error::Perm;
+    if (p.state == ProcState::Zombie) return Error::None;  // already ended: nothing to do
+    // The target ends itself the next time it runs in the kernel (it is not running now: only
+    // one process runs, the caller): a blocked one is woken for it.
+    p.killed = true;
+    if (p.state == ProcState::Blocked) sched::wake(p);
+    return Error::None;
+  }
+  return Error::NoProcess;
+}
+
+void exit_if_killed() {
+  if (current().killed) exit(int(uapi::KILLED_STATUS));
 }
 
 }  // namespace proc

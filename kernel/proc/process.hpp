@@ -37,6 +37,7 @@ struct alignas(1024) Process {
   int parent = -1;  // index in the process table (never a pointer: see KPtr)
   int exit_status = 0;
   int run_next = -1;  // next in the run queue (sched.cpp)
+  bool killed = false;  // kill() asked it to end: it exits where it next resumes in the kernel
   u64 wake_at = 0;  // rdtime value, when sleeping
   u16 wait_pipe = 0;  // the pipe, when waiting on one
   FdTable files{};    // descriptors (ipc/file.hpp)
@@ -71,13 +72,17 @@ inline uapi::Counters& counters_now() { return stats::counters_now(); }
 // Boot: create init running `argv[0]` (an embedded program) and never return.
 [[noreturn]] void start_init(const char* const* argv, int argc);
 
-long fork();
-// exec with arguments already copied into kernel memory.
-long exec(const char* name, const char* const* argv, int argc);
+Result<long> fork();
+// exec with arguments already copied into kernel memory; returns only on failure.
+Error exec(const char* name, const char* const* argv, int argc);
 [[noreturn]] void exit(int status);
 // Kill the current process for a fault it caused.
 [[noreturn]] void kill_current(const char* reason, u64 scause, u64 stval, u64 sepc);
-long waitpid(long pid, u64 user_status, long options);
+Result<long> waitpid(long pid, u64 user_status, long options);
+// End process `pid`, a descendant of the caller (Perm otherwise, NoProcess if there is none).
+Error kill(long pid);
+// Called where a process resumes in the kernel: exit now if kill() marked it.
+void exit_if_killed();
 
 // Counters of one process including what its trap path counted.
 void counters_of(Process& p, uapi::Counters& out);
@@ -99,6 +104,13 @@ void schedule();
 void yield();
 void sleep_until(u64 when);
 void on_timer_interrupt();
+// A preemption point inside a long system call: if a tick came due, take it now (as the timer
+// interrupt would have: other processes get their turn). The kernel is not preemptible
+// anywhere else.
+void preempt_point();
+// The run queue's invariant (it holds exactly the Runnable processes, each once, and its tail
+// pointer is its last node): the number of violations, 0 when it holds (DIAG_RUNQ_CHECK).
+long run_queue_violations();
 void wake(Process& p);
 
 }  // namespace sched

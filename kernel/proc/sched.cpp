@@ -76,7 +76,8 @@ void schedule() {
   proc::set_current(next);
   fp::switch_out_in(me.fp, to.fp);
   scheme::switch_to(me, to);
-  // Back in `me`, switched in by someone else.
+  // Back in `me`, switched in by someone else: kill() may have marked it meanwhile.
+  if (me.killed && me.state == ProcState::Running) proc::exit_if_killed();
 }
 
 void yield() {
@@ -91,6 +92,27 @@ void sleep_until(u64 when) {
   me.state = ProcState::Blocked;
   me.waiting = WaitReason::Sleep;
   schedule();
+}
+
+long run_queue_violations() {
+  // Walk the queue (at most NPROC steps: a longer walk means a cycle), marking each member.
+  bool queued[proc::NPROC] = {};
+  long bad = 0;
+  int steps = 0;
+  for (int i = run_head; i >= 0; i = proc::at(i).run_next) {
+    if (++steps > proc::NPROC || queued[i]) return bad + 1;  // a cycle or a process queued twice
+    queued[i] = true;
+    if (proc::at(i).run_next < 0 && run_tail != i) bad++;  // the tail is not the last node
+  }
+  if ((run_head < 0) != (run_tail < 0)) bad++;
+  for (int i = 0; i < proc::NPROC; i++)
+    bad += queued[i] != (proc::at(i).state == ProcState::Runnable);
+  return bad;
+}
+
+void preempt_point() {
+  // The kernel runs with interrupts masked: a tick that came due meanwhile is pending in sip.
+  if (CSR_READ(sip) & (1ul << riscv::IRQ_S_TIMER)) on_timer_interrupt();
 }
 
 void on_timer_interrupt() {

@@ -3,6 +3,7 @@
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "arch/fp.hpp"
+#include "lib/time.hpp"
 #include "ipc/file.hpp"
 #include "mm/asid.hpp"
 #include "mm/frame.hpp"
@@ -32,8 +33,8 @@ AddressSpace& space() { return proc::current().space; }
 
 extern "C" {
 
-long sys_write(long fd, u64 buf, u64 len) { return files::write(fd, buf, len); }
-long sys_read(long fd, u64 buf, u64 len) { return files::read(fd, buf, len); }
+long sys_write(long fd, u64 buf, u64 len) { return to_syscall(files::write(fd, buf, len)); }
+long sys_read(long fd, u64 buf, u64 len) { return to_syscall(files::read(fd, buf, len)); }
 
 long sys_pipe(u64 user_fds) {
   FdTable& t = proc::current().files;
@@ -41,8 +42,8 @@ long sys_pipe(u64 user_fds) {
   auto r = files::pipe(t, &fds[0], &fds[1]);
   if (!r.ok()) return error_code(r.error());
   if (Error e = usercopy::copy_out(space(), user_fds, fds, sizeof fds); e != Error::None) {
-    files::close(t, fds[0]);
-    files::close(t, fds[1]);
+    (void)files::close(t, fds[0]);  // cannot fail: both were just opened
+    (void)files::close(t, fds[1]);
     return error_code(e);
   }
   return 0;
@@ -52,7 +53,7 @@ long sys_close(long fd) { return error_code(files::close(proc::current().files, 
 
 long sys_dup2(long old_fd, long new_fd) {
   auto r = files::dup2(proc::current().files, old_fd, new_fd);
-  return r.ok() ? r.value() : error_code(r.error());
+  return to_syscall(r);
 }
 
 long sys_exec(u64 upath, u64 uargv) {
@@ -76,7 +77,7 @@ long sys_exec(u64 upath, u64 uargv) {
   }
   if (argc == 0) argv[argc++] = name;  // no argv: argv[0] is the program name
   argv[argc] = nullptr;
-  return proc::exec(name, argv, argc);
+  return error_code(proc::exec(name, argv, argc));  // returns only on failure
 }
 
 long sys_mmap(u64 addr, u64 len, long prot) {
@@ -125,6 +126,7 @@ long sys_stats(u64 out) {
   s.fp_restores = fp::restores();
   s.memory_demand = config::memory_demand;
   s.fork_cow = config::fork_cow;
+  s.timer_hz = config::timer_hz;
   s.timebase_hz = timebase_hz;
   return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
 }
@@ -135,7 +137,8 @@ long sys_programs(u64 buf, u64 len) {
   if (!space().range_ok(buf, n, PROT_WRITE)) return error_code(Error::Fault);
   if (n > sizeof echo_buf) return error_code(Error::Invalid);
   list_programs(echo_buf, n);
-  usercopy::copy_out(space(), buf, echo_buf, n);
+  // With demand paging the copy may find no frame for the destination: ENOMEM, not success.
+  if (Error e = usercopy::copy_out(space(), buf, echo_buf, n); e != Error::None) return error_code(e);
   return static_cast<long>(total);
 }
 
@@ -172,6 +175,8 @@ long sys_diag(long op, u64 arg) {
       return static_cast<long>(s.pt_pages());
     case DIAG_ASID_CHECK:
       return proc::asid_invariant_violations();
+    case DIAG_RUNQ_CHECK:
+      return sched::run_queue_violations();
     case DIAG_PRIVATE_GLOBALS:
       return static_cast<long>(scheme::private_global_entries(s));
     default:
@@ -213,9 +218,11 @@ long sys_sbrk(long increment) {
 
 long sys_getpid() { return proc::current().pid; }
 long sys_exit(long status) { proc::exit(static_cast<int>(status)); }
-long sys_fork() { return proc::fork(); }
-long sys_waitpid(long pid, u64 status, long options) { return proc::waitpid(pid, status, options); }
-long sys_get_time() { return static_cast<long>(riscv::rdtime() * (1000000000 / timebase_hz)); }
+long sys_fork() { return to_syscall(proc::fork()); }
+long sys_waitpid(long pid, u64 status, long options) { return to_syscall(proc::waitpid(pid, status, options)); }
+long sys_kill(long pid) { return to_syscall(proc::kill(pid)); }
+long sys_console_poll(u64 buf, u64 len) { return to_syscall(files::console_poll(buf, len)); }
+long sys_get_time() { return static_cast<long>(ticks_to_ns(riscv::rdtime(), timebase_hz)); }
 long sys_nosys() { return error_code(Error::NoSys); }
 
 }  // extern "C"
@@ -224,7 +231,7 @@ long sys_nosys() { return error_code(Error::NoSys); }
 // holds the offset of sys_<name> from the table, so the table has no absolute addresses.
 #define SYSCALLS(X)                                                                            \
   X(read) X(write) X(exit) X(yield) X(getpid) X(getppid) X(fork) X(exec) X(waitpid) X(get_time) \
-  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2)
+  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2) X(kill) X(console_poll)
 
 namespace {
 constexpr long numbers_in_table_order[] = {

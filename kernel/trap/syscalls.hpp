@@ -26,5 +26,7 @@ long sys_get_time();
 long sys_pipe(u64 user_fds);
 long sys_close(long fd);
 long sys_dup2(long old_fd, long new_fd);
+long sys_kill(long pid);
+long sys_console_poll(u64 buf, u64 len);
 long sys_nosys();
 }

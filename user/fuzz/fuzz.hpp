@@ -18,7 +18,6 @@ using namespace uapi;
 
 constexpr long PAGE = 4096;
 constexpr long MS = 1000 * 1000;
-constexpr long USER_TOP = 0x4000000000;
 constexpr long STACK_TOP = 0x3fffff0000;
 constexpr long SCRATCH = 0x1100000000;     // mapped by the top process, inherited
 constexpr long SCRATCH_PAGES = 17;         // bench_echo's 64 KiB + a page; unmapped after it

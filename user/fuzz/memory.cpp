@@ -22,7 +22,7 @@ void Fuzzer::f_mmap() {
   long prot = rng.chance(10) ? junk() : rng.below(16);
   long r = call(SYS_mmap, addr, len, prot, junk(), junk(), junk());
   if (r >= 0) {
-    if ((r & (PAGE - 1)) || r >= USER_TOP || (addr != 0 && r != addr))
+    if ((r & (PAGE - 1)) || r >= (long)USER_TOP || (addr != 0 && r != addr))
       oddity("mmap address", SYS_mmap, addr, len, prot, r);
   }
   // Every mmap(0) takes a slot, failed or not (a failure under another process's memory

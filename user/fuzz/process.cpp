@@ -37,7 +37,7 @@ void Fuzzer::f_waitpid() {
     // Reaped early: its slot stays until the deterministic reap, whose waitpid then gets
     // -ECHILD (so the sequence of calls does not depend on when children exit).
     int v = 0;
-    if (st >= 0x10000 && st < USER_TOP) memcpy(&v, (const void*)st, sizeof v);
+    if (st >= 0x10000 && st < (long)USER_TOP) memcpy(&v, (const void*)st, sizeof v);
     else oddity("waitpid reaped with a bad status pointer", SYS_waitpid, pid, st, opt, r);
     account(r, v);
   }

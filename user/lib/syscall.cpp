@@ -89,3 +89,5 @@ long diag(long op, long arg) { return sc2(SYS_diag, op, arg); }
 long pipe(int fds[2]) { return sc1(SYS_pipe, (long)fds); }
 long close(int fd) { return sc1(SYS_close, fd); }
 long dup2(int old_fd, int new_fd) { return sc2(SYS_dup2, old_fd, new_fd); }
+long kill(long pid) { return sc1(SYS_kill, pid); }
+long console_poll(void* buf, size_t len) { return sc2(SYS_console_poll, (long)buf, (long)len); }

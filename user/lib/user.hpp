@@ -34,6 +34,8 @@ long diag(long op, long arg);
 long pipe(int fds[2]);                                   // fds[0] reads, fds[1] writes
 long close(int fd);
 long dup2(int old_fd, int new_fd);                       // returns new_fd
+long kill(long pid);                                     // a descendant only (else -EPERM)
+long console_poll(void* buf, size_t len);                // console input without blocking (0: none)
 // The raw system call, for tests that pass deliberately bad numbers or arguments.
 long syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 
