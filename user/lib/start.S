@@ -30,3 +30,17 @@ _start:
         # main's return value is the exit status; __user_exit never returns.
         call    __user_exit
 3:      j       3b
+
+# The first instruction of every thread the library creates (thread_create in syscall.cpp).
+# a0 = sp = the {fn, arg} block at the top of the thread's stack (fn's frames go below it).
+        .section .text
+        .globl __thread_start
+__thread_start:
+        li      fp, 0
+        li      ra, 0
+        ld      t0, 0(a0)
+        ld      a0, 8(a0)
+        jalr    t0
+        # fn's return value (a0) is the thread's exit status; __thread_exit never returns.
+        call    __thread_exit
+1:      j       1b

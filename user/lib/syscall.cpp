@@ -91,3 +91,33 @@ long close(int fd) { return sc1(SYS_close, fd); }
 long dup2(int old_fd, int new_fd) { return sc2(SYS_dup2, old_fd, new_fd); }
 long kill(long pid) { return sc1(SYS_kill, pid); }
 long console_poll(void* buf, size_t len) { return sc2(SYS_console_poll, (long)buf, (long)len); }
+
+// ---- threads ----
+//
+// The kernel starts a new thread at fn(arg) with sp = stack_top and nothing else set up, and a
+// function that returns would jump to whatever ra held. So the library starts every thread in
+// __thread_start (start.S) with a0 pointing at {fn, arg}, stored just below stack_top on the new
+// thread's own stack (no shared table to lock): the trampoline calls fn(arg) and passes its
+// result to thread_exit.
+extern "C" void __thread_start(void* block);
+
+long thread_create(long (*fn)(void*), void* arg, void* stack_top) {
+  auto top = (uintptr_t)stack_top;
+  // A misaligned stack is the kernel's error to report (-EINVAL), not a store to fault on.
+  if (top % 16 != 0) return sc3(SYS_thread_create, (long)fn, (long)arg, (long)stack_top);
+  auto* block = (void**)(top - 16);
+  block[0] = (void*)fn;
+  block[1] = arg;
+  return sc3(SYS_thread_create, (long)&__thread_start, (long)block, (long)block);
+}
+
+void thread_exit(long status) {
+  for (;;) sc1(SYS_thread_exit, status);
+}
+
+// The trampoline's way out (a C name for start.S).
+extern "C" [[noreturn]] void __thread_exit(long status) { thread_exit(status); }
+
+long thread_join(long tid) { return sc1(SYS_thread_join, tid); }
+long sched_pin(long hart) { return sc1(SYS_sched_pin, hart); }
+long current_hart() { return sc0(SYS_current_hart); }

@@ -36,6 +36,16 @@ long close(int fd);
 long dup2(int old_fd, int new_fd);                       // returns new_fd
 long kill(long pid);                                     // a descendant only (else -EPERM)
 long console_poll(void* buf, size_t len);                // console input without blocking (0: none)
+// ---- threads (they share the address space and the descriptors; docs/syscalls.md) ----
+// Start fn(arg) in a new thread of this process on the stack that ends at stack_top (16-byte
+// aligned; the library keeps fn and arg in the 16 bytes below it). If fn returns, the thread
+// exits with fn's return value. Returns the new thread's id (> 0). malloc is not thread-safe:
+// threads that allocate must serialise it themselves.
+long thread_create(long (*fn)(void*), void* arg, void* stack_top);
+[[noreturn]] void thread_exit(long status);
+long thread_join(long tid);                              // -> the thread's exit status
+long sched_pin(long hart);                               // -1: any hart again
+long current_hart();
 // The raw system call, for tests that pass deliberately bad numbers or arguments.
 long syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 
