@@ -73,7 +73,7 @@ help:
 	@echo '  reproduce         the full benchmark run; rewrites the tracked results/ and'
 	@echo '                    docs/results.md (on success only; restore the committed ones'
 	@echo '                    with `git checkout results/ docs/results.md`)'
-	@echo 'Options: O=DIR  V=1 (full commands)  QEMU=  MEM=128M'
+	@echo 'Options: O=DIR  V=1 (full commands)  QEMU=  MEM=128M  SMP=1 (harts for run)'
 
 # ---------------------------------------------------------------- configuration
 %_defconfig: configs/%_defconfig
@@ -232,7 +232,8 @@ ifneq ($(BUILD_GOALS),)
 endif
 
 # ---------------------------------------------------------------- running
-QEMU_FLAGS := -machine virt -nographic -bios default -m $(MEM) -kernel $(O)/kernel.elf
+SMP ?= 1
+QEMU_FLAGS := -machine virt -nographic -bios default -m $(MEM) -smp $(SMP) -kernel $(O)/kernel.elf
 run: $(O)/kernel.elf
 	$(QEMU) $(QEMU_FLAGS) $(if $(ARGS),-append "$(ARGS)") $(if $(GDB),-s -S)
 

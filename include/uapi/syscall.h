@@ -35,7 +35,12 @@ enum Sys : long {
   SYS_dup2 = 21,        // dup2(old, new) -> new: new refers to what old refers to
   SYS_kill = 22,        // kill(pid) -> 0: end a descendant process (it exits with status KILLED_STATUS)
   SYS_console_poll = 23, // console_poll(buf, len) -> bytes typed so far (0: none); never blocks
-  SYS_COUNT = 24,
+  SYS_thread_create = 24, // thread_create(fn, arg, stack_top) -> tid > 0 (fn(arg) on a new thread)
+  SYS_thread_exit = 25,  // thread_exit(status) -> does not return; the last thread's ends the process
+  SYS_thread_join = 26,  // thread_join(tid) -> that thread's exit status (blocks until it exits)
+  SYS_sched_pin = 27,    // sched_pin(hart) -> 0: run only on logical hart `hart` (-1: anywhere)
+  SYS_current_hart = 28, // current_hart() -> the logical hart id the caller runs on
+  SYS_COUNT = 29,
 };
 
 // Errors are returned as negative values: -EFAULT etc.
@@ -108,6 +113,10 @@ struct KernelStats {
   uint64_t memory_demand;   // 1: anonymous memory is paged in on demand (CONFIG_MEMORY_DEMAND)
   uint64_t fork_cow;        // 1: fork shares pages copy-on-write (CONFIG_FORK_COW)
   uint64_t timer_hz;        // scheduler ticks per second (CONFIG_TIMER_HZ)
+  uint64_t harts_online;    // harts the kernel runs on (device tree, capped at CONFIG_NR_HARTS)
+  uint64_t remote_fences_sent; // TLB shootdown requests sent to other harts, summed over harts
+  uint64_t ipis_sent;       // inter-processor interrupts sent (wake-ups and IPI shootdowns)
+  uint64_t tlb_shootdowns;  // TLB maintenance operations that needed a remote fence
 };
 
 // SYS_diag operations, for tests and the harness. None of them reveals more than a kernel

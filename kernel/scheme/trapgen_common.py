@@ -49,7 +49,7 @@ ALL_BUT_SP = [1] + list(range(3, 32))
 # kernel/arch/riscv.hpp (the ecall cause), kernel/trap/trap.cpp (kernelvec's frame).
 TRAMPOLINE = 0xFFFFFFFFFFFFF000
 TRAPFRAME = TRAMPOLINE - 0x1000
-SYS_COUNT = 24
+SYS_COUNT = 29
 CAUSE_USER_ECALL = 8
 KERNELVEC_FRAME = 272              # x1..x31 at 8*i, sepc at 256, rounded to 16
 KERNELVEC_SEPC = 256

@@ -224,6 +224,12 @@ long sys_kill(long pid) { return to_syscall(proc::kill(pid)); }
 long sys_console_poll(u64 buf, u64 len) { return to_syscall(files::console_poll(buf, len)); }
 long sys_get_time() { return static_cast<long>(ticks_to_ns(riscv::rdtime(), timebase_hz)); }
 long sys_nosys() { return error_code(Error::NoSys); }
+// Issue 17's calls, not implemented yet.
+long sys_thread_create(u64, u64, u64) { return error_code(Error::NoSys); }
+long sys_thread_exit(long) { return error_code(Error::NoSys); }
+long sys_thread_join(long) { return error_code(Error::NoSys); }
+long sys_sched_pin(long) { return error_code(Error::NoSys); }
+long sys_current_hart() { return error_code(Error::NoSys); }
 
 }  // extern "C"
 
@@ -231,7 +237,8 @@ long sys_nosys() { return error_code(Error::NoSys); }
 // holds the offset of sys_<name> from the table, so the table has no absolute addresses.
 #define SYSCALLS(X)                                                                            \
   X(read) X(write) X(exit) X(yield) X(getpid) X(getppid) X(fork) X(exec) X(waitpid) X(get_time) \
-  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2) X(kill) X(console_poll)
+  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2) X(kill) X(console_poll) \
+  X(thread_create) X(thread_exit) X(thread_join) X(sched_pin) X(current_hart)
 
 namespace {
 constexpr long numbers_in_table_order[] = {
