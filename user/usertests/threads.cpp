@@ -1,0 +1,494 @@
+// usertests: threads and harts (issue 17). Every test adapts to the harts online: with one hart
+// the "remote" thread shares hart 0 and the test still checks the semantics; the harness runs
+// the suite at -smp 1, 2 and 4 so that each test also runs across harts.
+#include "framework.hpp"
+
+namespace {
+
+constexpr long STACK_PAGES = 4;
+constexpr long STACK_BYTES = STACK_PAGES * PAGE;
+
+long harts_online() { return (long)get_stats().harts_online; }
+// The hart a test's second party runs on: the last one (hart 0 when there is only one).
+long other_hart() { return harts_online() - 1; }
+
+// A thread's stack from mmap; returns its top (16-byte aligned), or 0 if mmap failed.
+void* new_stack() {
+  long a = mmap(nullptr, STACK_BYTES, RW);
+  return a < 0 ? nullptr : (void*)(a + STACK_BYTES);
+}
+void free_stack(void* top) { munmap((void*)((long)top - STACK_BYTES), STACK_BYTES); }
+
+long load(const volatile long* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+void store(volatile long* p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+long add(volatile long* p, long v) { return __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
+
+// Wait (yielding, so it also works on one hart) until *p >= want or `ms` have passed.
+bool await_at_least(const volatile long* p, long want, long ms) {
+  long deadline = get_time_ns() + ms * MS;
+  while (load(p) < want) {
+    if (get_time_ns() > deadline) return false;
+    yield();
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- create, join, exit
+
+struct Shared {
+  volatile long counter;
+  volatile long go;
+  volatile long tid_seen;
+  volatile long pid_seen;
+};
+
+long returns_arg_plus_one(void* arg) { return (long)arg + 1; }
+
+long calls_thread_exit(void* arg) {
+  auto* s = (Shared*)arg;
+  add(&s->counter, 1);
+  thread_exit(1234);
+}
+
+long records_pid(void* arg) {
+  auto* s = (Shared*)arg;
+  store(&s->pid_seen, getpid());
+  return 0;
+}
+
+TEST(thread_create_join) {
+  long before = mem_mark();
+  void* st = new_stack();
+  CHECK(st, "mmap of a stack failed");
+  // A returning fn ends its thread with its value (the library's trampoline).
+  long tid = thread_create(returns_arg_plus_one, (void*)41, st);
+  CHECK(tid > 0, "thread_create = %ld", tid);
+  CHECK(tid != getpid(), "the new thread got the pid %ld as its tid", tid);
+  EXPECT(thread_join(tid), 42);
+  EXPECT(thread_join(tid), -ESRCH);  // joined once only
+  // thread_exit's status, and memory written by the thread is the caller's memory.
+  static Shared s;
+  s = Shared{};
+  tid = thread_create(calls_thread_exit, &s, st);
+  CHECK(tid > 0, "thread_create = %ld", tid);
+  EXPECT(thread_join(tid), 1234);
+  EXPECT(load(&s.counter), 1);
+  // A thread is in the same process: the same pid.
+  tid = thread_create(records_pid, &s, st);
+  CHECK(tid > 0, "thread_create = %ld", tid);
+  EXPECT(thread_join(tid), 0);
+  EXPECT(load(&s.pid_seen), getpid());
+  // Tids are unique: a few threads alive at once have distinct ids.
+  long tids[4];
+  void* stacks[4];
+  for (int i = 0; i < 4; i++) {
+    stacks[i] = new_stack();
+    CHECK(stacks[i], "mmap of a stack failed");
+    tids[i] = thread_create(returns_arg_plus_one, (void*)(long)i, stacks[i]);
+    CHECK(tids[i] > 0, "thread_create = %ld", tids[i]);
+    for (int j = 0; j < i; j++) CHECK(tids[i] != tids[j], "tid %ld given twice", tids[i]);
+  }
+  for (int i = 3; i >= 0; i--) EXPECT(thread_join(tids[i]), i + 1);  // any order
+  for (int i = 0; i < 4; i++) free_stack(stacks[i]);
+  free_stack(st);
+  EXPECT(mem_mark(), before);  // every thread's kernel stack and trap frame came back
+  return true;
+}
+
+TEST(thread_errors) {
+  void* st = new_stack();
+  CHECK(st, "mmap of a stack failed");
+  long fn = (long)returns_arg_plus_one;
+  // The raw call: the library's wrapper would store below a bad stack_top itself.
+  EXPECT(syscall6(SYS_thread_create, fn, 0, (long)st - 8, 0, 0, 0), -EINVAL);
+  EXPECT(syscall6(SYS_thread_create, fn, 0, (long)st - 1, 0, 0, 0), -EINVAL);
+  EXPECT(syscall6(SYS_thread_create, fn, 0, UNMAPPED, 0, 0, 0), -EFAULT);
+  EXPECT(syscall6(SYS_thread_create, fn, 0, KADDR, 0, 0, 0), -EFAULT);
+  EXPECT(syscall6(SYS_thread_create, fn, 0, 0, 0, 0, 0), -EFAULT);
+  EXPECT(syscall6(SYS_thread_create, fn, 0, TRAMPOLINE, 0, 0, 0), -EFAULT);
+  // The wrapper passes a misaligned stack to the kernel rather than storing below it.
+  EXPECT(thread_create(returns_arg_plus_one, nullptr, (void*)((long)st - 4)), -EINVAL);
+  EXPECT(thread_join(getpid()), -EINVAL);  // the first thread's tid is the pid: itself
+  const long bad_tids[] = {0, -1, 1l << 40, getpid() + 100000, -getpid()};
+  for (long t : bad_tids) EXPECT(thread_join(t), -ESRCH);
+  // A thread of another process (our parent's first thread) is no thread of ours.
+  if (getppid() > 0) EXPECT(thread_join(getppid()), -ESRCH);
+  free_stack(st);
+  return true;
+}
+
+// Threads that wait for `go`, so that many are alive at once.
+long waits_for_go(void* arg) {
+  auto* s = (Shared*)arg;
+  while (load(&s->go) == 0) yield();
+  return 7;
+}
+
+// The thread table has a limit: creating threads ends in -EAGAIN (or -ENOMEM), never a panic,
+// and every thread and frame comes back.
+TEST(thread_limit) {
+  long before = mem_mark();
+  constexpr int MAX = 512;
+  static long tids[MAX];
+  static void* stacks[MAX];
+  static Shared s;
+  s = Shared{};
+  int n = 0;
+  long r = 0;
+  for (; n < MAX; n++) {
+    stacks[n] = new_stack();
+    if (!stacks[n]) break;
+    r = thread_create(waits_for_go, &s, stacks[n]);
+    if (r < 0) {
+      free_stack(stacks[n]);
+      break;
+    }
+    tids[n] = r;
+  }
+  store(&s.go, 1);
+  for (int i = 0; i < n; i++) EXPECT(thread_join(tids[i]), 7);
+  for (int i = 0; i < n; i++) free_stack(stacks[i]);
+  CHECK(n < MAX, "%d threads created without reaching a limit", MAX);
+  CHECK(r == -EAGAIN || r == -ENOMEM, "thread %d: thread_create = %ld, want -EAGAIN", n, r);
+  CHECK(n >= 2, "only %d threads", n);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// ---------------------------------------------------------------- the process ends
+
+long exits_late(void* arg) {
+  sleep_ns(20 * MS);
+  thread_exit((long)arg);
+}
+
+// The last thread's exit ends the process with its status.
+int last_thread_ends_process(long) {
+  void* st = new_stack();
+  if (!st || thread_create(exits_late, (void*)42, st) <= 0) return 2;
+  thread_exit(5);  // the first thread leaves first
+}
+
+long spins_forever(void* arg) {
+  auto* s = (Shared*)arg;
+  if (sched_pin(add(&s->counter, 1) % harts_online()) != 0) return 3;
+  add(&s->go, 1);
+  for (;;) spin(1000);
+}
+
+// exit() from one thread ends every thread, wherever they run.
+int exit_ends_all(long) {
+  static Shared s;
+  for (int i = 0; i < 4; i++) {
+    void* st = new_stack();
+    if (!st || thread_create(spins_forever, &s, st) <= 0) return 2;
+  }
+  if (!await_at_least(&s.go, 4, 5000)) return 4;
+  exit(9);
+}
+
+TEST(thread_process_end) {
+  long before = mem_mark();
+  EXPECT(run_child(last_thread_ends_process, 0), 42);
+  long pid = fork();
+  CHECK(pid >= 0, "fork = %ld", pid);
+  if (pid == 0) exit(exit_ends_all(0));
+  int st = 0;
+  CHECK(wait_for(pid, &st, 10000), "exit() left a process with spinning threads running");
+  EXPECT(st, 9);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// ---------------------------------------------------------------- fork and exec
+
+long forks(void* arg) {
+  (void)arg;
+  long tid_before = getpid();
+  long pid = fork();
+  if (pid < 0) return 100;
+  if (pid == 0) {
+    // The child has one thread: the forked one. The parent's first thread is not here.
+    if (thread_join(tid_before) != -ESRCH) exit(11);
+    exit(getpid() != tid_before ? 3 : 12);
+  }
+  int st = 0;
+  if (waitpid(pid, &st, 0) != pid) return 101;
+  return st;
+}
+
+TEST(thread_fork) {
+  long before = mem_mark();
+  void* st = new_stack();
+  CHECK(st, "mmap of a stack failed");
+  long tid = thread_create(forks, nullptr, st);
+  CHECK(tid > 0, "thread_create = %ld", tid);
+  EXPECT(thread_join(tid), 3);
+  free_stack(st);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// exec from a process with spinning threads on other harts: the others end, the new program
+// runs alone and exits with its own status.
+int execs_with_threads(long) {
+  static Shared s;
+  for (int i = 0; i < 3; i++) {
+    void* st = new_stack();
+    if (!st || thread_create(spins_forever, &s, st) <= 0) return 2;
+  }
+  if (!await_at_least(&s.go, 3, 5000)) return 4;
+  const char* args[] = {"usertests", "--child-exit", "23", nullptr};
+  long r = exec("usertests", args);
+  return EXEC_FAILED - (int)r;
+}
+
+TEST(thread_exec) {
+  long before = mem_mark();
+  long pid = fork();
+  CHECK(pid >= 0, "fork = %ld", pid);
+  if (pid == 0) exit(execs_with_threads(0));
+  int st = 0;
+  CHECK(wait_for(pid, &st, 10000), "exec from a multi-threaded process did not finish");
+  EXPECT(st, 23);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// ---------------------------------------------------------------- harts
+
+TEST(sched_pin_harts) {
+  long n = harts_online();
+  CHECK(n >= 1 && n <= 8, "harts_online = %ld", n);
+  EXPECT(sched_pin(n), -EINVAL);
+  EXPECT(sched_pin(8), -EINVAL);
+  EXPECT(sched_pin(-2), -EINVAL);
+  EXPECT(sched_pin(1l << 40), -EINVAL);
+  EXPECT(sched_pin(-(1l << 40)), -EINVAL);
+  for (int round = 0; round < 3; round++) {
+    for (long h = n - 1; h >= 0; h--) {
+      EXPECT(sched_pin(h), 0);
+      EXPECT(current_hart(), h);
+      yield();
+      spin(10000);
+      EXPECT(current_hart(), h);  // a pinned thread stays
+    }
+  }
+  EXPECT(sched_pin(-1), 0);
+  long h = current_hart();
+  CHECK(h >= 0 && h < n, "current_hart = %ld", h);
+  return true;
+}
+
+// Each thread pins itself to a hart and reports where it runs.
+long pinned_report(void* arg) {
+  long hart = (long)arg;
+  if (sched_pin(hart) != 0) return -1;
+  return current_hart() * 100 + hart;
+}
+
+TEST(sched_pin_threads) {
+  long n = harts_online();
+  void* stacks[8];
+  long tids[8];
+  for (long h = 0; h < n; h++) {
+    stacks[h] = new_stack();
+    CHECK(stacks[h], "mmap of a stack failed");
+    tids[h] = thread_create(pinned_report, (void*)h, stacks[h]);
+    CHECK(tids[h] > 0, "thread_create = %ld", tids[h]);
+  }
+  for (long h = 0; h < n; h++) EXPECT(thread_join(tids[h]), h * 100 + h);
+  for (long h = 0; h < n; h++) free_stack(stacks[h]);
+  return true;
+}
+
+// ---------------------------------------------------------------- pipes across harts
+
+constexpr long ROUND_TRIPS = 10000;
+
+struct PingPong {
+  int to_echo[2];
+  int from_echo[2];
+  long hart;
+};
+
+// Echo each byte back, pinned to the other hart, until EOF.
+long echoes(void* arg) {
+  auto* p = (PingPong*)arg;
+  if (sched_pin(p->hart) != 0) return -1;
+  long n = 0;
+  char c;
+  for (;;) {
+    long r = read(p->to_echo[0], &c, 1);
+    if (r == 0) return n;
+    if (r != 1 || write(p->from_echo[1], &c, 1) != 1) return -2;
+    n++;
+  }
+}
+
+// 10^4 round trips between hart 0 and the last hart: no lost wake-up (a hang) and no byte lost,
+// duplicated or reordered.
+TEST(thread_pipe_pingpong) {
+  long before = mem_mark();
+  static PingPong p;
+  EXPECT(pipe(p.to_echo), 0);
+  EXPECT(pipe(p.from_echo), 0);
+  p.hart = other_hart();
+  EXPECT(sched_pin(0), 0);
+  void* st = new_stack();
+  CHECK(st, "mmap of a stack failed");
+  long tid = thread_create(echoes, &p, st);
+  CHECK(tid > 0, "thread_create = %ld", tid);
+  for (long i = 0; i < ROUND_TRIPS; i++) {
+    char c = (char)(i * 7), back = 0;
+    EXPECT(write(p.to_echo[1], &c, 1), 1);
+    EXPECT(read(p.from_echo[0], &back, 1), 1);
+    CHECK(back == c, "round trip %ld: sent %d, got %d", i, c, back);
+  }
+  EXPECT(close(p.to_echo[1]), 0);  // EOF ends the echo thread
+  EXPECT(thread_join(tid), ROUND_TRIPS);
+  EXPECT(close(p.to_echo[0]) | close(p.from_echo[0]) | close(p.from_echo[1]), 0);
+  EXPECT(sched_pin(-1), 0);
+  free_stack(st);
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// ---------------------------------------------------------------- shootdown
+
+// A reader thread pinned to the other hart reads a page in a loop (no system call between the
+// reads, so its TLB keeps the translation) while the first thread, on hart 0, unmaps the page
+// and fills the freed frames with a different pattern. The reader must fault (the process is
+// killed: status -1); it must never see the new pattern, which would mean it read the old frame
+// through a stale translation after the frame was reused. It reports that through a pipe
+// to the test, which outlives the killed process.
+constexpr long PATTERN = 0x5a5a5a5a5a5a5a5al;
+constexpr long REUSED = 0x0badf00d0badf00dl;
+constexpr int REFILL_PAGES = 256;
+constexpr int STALE = 1, NO_FAULT = 2, SETUP = 3;
+
+struct Shootdown {
+  volatile long* page;
+  volatile long reads;
+  int report_fd;
+  long hart;
+};
+
+long reads_page(void* arg) {
+  auto* s = (Shootdown*)arg;
+  if (sched_pin(s->hart) != 0) return -1;
+  for (;;) {
+    long v = s->page[0];
+    if (v != PATTERN) {
+      char c = v == REUSED ? STALE : SETUP;
+      write(s->report_fd, &c, 1);
+      for (;;) spin(1000);
+    }
+    add(&s->reads, 1);
+  }
+}
+
+int shootdown_child(long report_fd) {
+  static Shootdown s;
+  s.report_fd = (int)report_fd;
+  s.hart = other_hart() > 0 ? 1 : 0;
+  if (sched_pin(0) != 0) return 50;
+  long page = mmap(nullptr, PAGE, RW);
+  if (page < 0) return 51;
+  s.page = (volatile long*)page;
+  s.page[0] = PATTERN;
+  void* st = new_stack();
+  if (!st || thread_create(reads_page, &s, st) <= 0) return 52;
+  if (!await_at_least(&s.reads, 1000, 5000)) return 53;
+  if (munmap((void*)page, PAGE) != 0) return 54;
+  // Reuse the freed frames (the unmapped one is most likely the first handed out again).
+  for (int i = 0; i < REFILL_PAGES; i++) {
+    long a = mmap(nullptr, PAGE, RW);
+    if (a < 0) break;
+    for (long off = 0; off < PAGE; off += 8) *(volatile long*)(a + off) = REUSED;
+  }
+  // Give the reader time to run on; it must have been killed by now or soon.
+  for (int i = 0; i < 200; i++) {
+    yield();
+    spin(10000);
+  }
+  char c = NO_FAULT;
+  write((int)report_fd, &c, 1);
+  return SURVIVED;
+}
+
+TEST(thread_shootdown) {
+  long before = mem_mark();
+  for (int round = 0; round < 8; round++) {
+    int fds[2];
+    EXPECT(pipe(fds), 0);
+    long pid = fork();
+    CHECK(pid >= 0, "fork = %ld", pid);
+    if (pid == 0) {
+      close(fds[0]);
+      exit(shootdown_child(fds[1]));
+    }
+    EXPECT(close(fds[1]), 0);
+    int st = 0;
+    CHECK(wait_for(pid, &st, 20000), "round %d: the shootdown child hung", round);
+    char c = 0;
+    long r = read(fds[0], &c, 1);
+    EXPECT(close(fds[0]), 0);
+    CHECK(!(r == 1 && c == STALE), "round %d: the reader read the reused frame after munmap", round);
+    CHECK(!(r == 1 && c == SETUP), "round %d: the reader saw neither pattern", round);
+    CHECK(st != SURVIVED, "round %d: the reader did not fault after munmap", round);
+    EXPECT(st, KILLED_STATUS);  // killed for the reader's page fault
+  }
+  EXPECT(mem_mark(), before);
+  return true;
+}
+
+// munmap while threads on every hart hold the address space: the stats count the shootdowns
+// (with more than one hart a remote fence is needed; with one hart none is).
+long spins_until_go(void* arg) {
+  auto* s = (Shared*)arg;
+  long hart = add(&s->counter, 1) % harts_online();
+  if (sched_pin(hart) != 0) return -1;
+  add(&s->tid_seen, 1);
+  while (load(&s->go) == 0) spin(100);
+  return 0;
+}
+
+TEST(thread_shootdown_counted) {
+  if (!g_counters) return counters_read_zero("thread_shootdown_counted");
+  long n = harts_online();
+  static Shared s;
+  s = Shared{};
+  void* stacks[8];
+  long tids[8];
+  for (long i = 0; i < n - 1; i++) {
+    stacks[i] = new_stack();
+    CHECK(stacks[i], "mmap of a stack failed");
+    tids[i] = thread_create(spins_until_go, &s, stacks[i]);
+    CHECK(tids[i] > 0, "thread_create = %ld", tids[i]);
+  }
+  EXPECT(sched_pin(0), 0);
+  CHECK(await_at_least(&s.tid_seen, n - 1, 5000), "the threads did not start");
+  long page = mmap(nullptr, PAGE, RW);
+  CHECK(page > 0, "mmap = %ld", page);
+  *(volatile long*)page = 1;
+  KernelStats a = get_stats();
+  EXPECT(munmap((void*)page, PAGE), 0);
+  KernelStats b = get_stats();
+  store(&s.go, 1);
+  for (long i = 0; i < n - 1; i++) EXPECT(thread_join(tids[i]), 0);
+  for (long i = 0; i < n - 1; i++) free_stack(stacks[i]);
+  EXPECT(sched_pin(-1), 0);
+  long shootdowns = (long)(b.tlb_shootdowns - a.tlb_shootdowns);
+  long fences = (long)(b.remote_fences_sent - a.remote_fences_sent);
+  if (n == 1) {
+    EXPECT(shootdowns, 0);
+    EXPECT(fences, 0);
+  } else {
+    CHECK(shootdowns >= 1, "munmap with threads on %ld harts counted %ld shootdowns", n, shootdowns);
+    CHECK(fences >= 1, "munmap with threads on %ld harts sent %ld remote fences", n, fences);
+  }
+  return true;
+}
+
+}  // namespace
