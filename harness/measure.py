@@ -78,7 +78,7 @@ def seed_bootargs(seed: Optional[int]) -> List[str]:
 def boot(variant: Variant, argv: Sequence[str], *, icount: bool, log: Path, opts: RunOptions,
          check: bool = True, seed: Optional[int] = None) -> RunResult:
     cmd = qemu_command(kernel_arg(variant), argv, icount=icount, qemu=opts.qemu,
-                       bootargs=seed_bootargs(seed))
+                       bootargs=seed_bootargs(seed), harts=variant.harts)
     return execute(cmd, variant, log, opts, check=check, inputs=[str(kernel_arg(variant))])
 
 
@@ -185,7 +185,8 @@ def tlb_boot(variant: Variant, argv: Sequence[str], preset: str,
                                    out=_qemu_path(report, opts.repo)),
              "-d", "plugin", "-D", _qemu_path(plugin_log, opts.repo)]
     cmd = with_bootargs(qemu_command(kernel_arg(variant), argv, icount=True, qemu=opts.qemu,
-                                     extra=extra, bootargs=seed_bootargs(seed)), rc.bootargs)
+                                     extra=extra, bootargs=seed_bootargs(seed),
+                                     harts=variant.harts), rc.bootargs)
     res = execute(cmd, variant, log, opts, inputs=[str(kernel_arg(variant)), str(PLUGIN)],
                   outputs=[_qemu_path(report, opts.repo), _qemu_path(plugin_log, opts.repo)])
     try:

@@ -15,18 +15,25 @@ from .errors import QemuError
 DEFAULT_QEMU = os.environ.get("SV39LAB_QEMU", "qemu-system-riscv64")
 DEFAULT_TIMEOUT = 120.0
 ICOUNT_ARGS = ["-icount", "shift=0,sleep=off"]
+MAX_HARTS = 8  # Kconfig NR_HARTS' range
 
 
 def qemu_command(kernel: Path, init: Sequence[str], *, icount: bool,
                  qemu: str = DEFAULT_QEMU, mem: str = "128M",
-                 extra: Sequence[str] = (), bootargs: Sequence[str] = ()) -> List[str]:
+                 extra: Sequence[str] = (), bootargs: Sequence[str] = (),
+                 harts: int = 1) -> List[str]:
     """The exact command line: init[0] is the program, the rest its arguments; `extra`
     (e.g. the TLB model's -plugin ... -d plugin -D LOG) goes before -append; `bootargs`
-    (e.g. kaslr_seed=3) go before init= on the kernel command line."""
+    (e.g. kaslr_seed=3) go before init= on the kernel command line; `harts` > 1 adds -smp N
+    (one hart: the command line every earlier measurement used)."""
     if not init:
         raise ValueError("init needs a program name")
-    cmd = [qemu, "-machine", "virt", "-nographic", "-bios", "default", "-m", mem,
-           "-kernel", str(kernel)]
+    if not 1 <= harts <= MAX_HARTS:
+        raise ValueError(f"harts must be 1..{MAX_HARTS}, not {harts}")
+    cmd = [qemu, "-machine", "virt", "-nographic", "-bios", "default", "-m", mem]
+    if harts > 1:
+        cmd += ["-smp", str(harts)]
+    cmd += ["-kernel", str(kernel)]
     if icount:
         cmd += ICOUNT_ARGS
     cmd += [str(x) for x in extra]

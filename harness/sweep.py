@@ -55,10 +55,10 @@ from .errors import HarnessError, UserError
 from .measure import RunOptions, measure_tlb, run_bench, run_pool
 from .tidy import make_frame, rows_from_output
 from .tlb import PLUGIN, PRESETS
-from .variants import REPO_DEFAULT, Variant, variant_by_name, with_settings
+from .variants import REPO_DEFAULT, Variant, variant_by_name, with_harts, with_settings
 
 NO_TLB = "none"
-DIMENSIONS = ("variant", "config", "bench", "tlb", "kaslr_seed")
+DIMENSIONS = ("variant", "config", "harts", "bench", "tlb", "kaslr_seed")
 TOP_KEYS = {"description", "quick", "timeout", "dimensions", "args"}
 
 
@@ -86,6 +86,7 @@ class Point:
     @property
     def params(self) -> Dict[str, Any]:
         return {"variant": self.variant.name, "config": self.variant.config_string,
+                "harts": self.variant.harts,
                 "bench": self.bench, "tlb": self.tlb,
                 "kaslr_seed": self.kaslr_seed, "argv": list(self.argv)}
 
@@ -135,12 +136,15 @@ def load_sweep(path: Path, root: Path = REPO_DEFAULT) -> Sweep:
                         f"{', '.join(DIMENSIONS)})")
     names = _list(dims, "variant", str, where)
     configs = _list(dims, "config", str, where, required=False) or [""]
+    harts = _list(dims, "harts", int, where, required=False) or [None]
     variants = []
     for n in names:
         try:
             base = variant_by_name(n, root)
             for c in configs:
-                variants.append(with_settings(base, [x for x in c.split("+") if x.strip()]))
+                v = with_settings(base, [x for x in c.split("+") if x.strip()])
+                # no harts dimension: each variant's own count (1 unless variants.toml says)
+                variants.extend(with_harts(v, h) if h is not None else v for h in harts)
         except UserError as exc:
             raise UserError(f"{where}: {exc}") from None
     benches = _list(dims, "bench", str, where)

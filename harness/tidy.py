@@ -33,10 +33,11 @@ import pandas as pd
 from .parse import WALL_METRIC, ConsoleOutput
 from .variants import Variant, paging_of
 
-BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "paging", "config", "bench", "params"]
+BASE_COLUMNS = ["variant", "scheme", "asid", "kmap", "paging", "harts", "config", "bench",
+                "params"]
 TAIL_COLUMNS = ["mode", "preset", "kaslr_seed", "metric", "value", "unit", "repetition"]
 # columns a table written by an older harness may lack; normalise derives them
-DERIVED_COLUMNS = ("preset", "kmap", "paging", "config", "unit", "kaslr_seed")
+DERIVED_COLUMNS = ("preset", "kmap", "paging", "harts", "config", "unit", "kaslr_seed")
 _UNITS = {"ns_per_op": "ns", "insns_per_op": "instructions", "tlb_insns_per_op": "instructions",
           "extra_insns_per_interrupt": "instructions", "spin_insns": "instructions",
           "model_cycles_per_op": "model cycles", "pt_pages": "pages",
@@ -74,7 +75,8 @@ def make_row(variant: Variant, bench: str, params: Mapping[str, ParamValue], *, 
     row: Dict[str, Any] = {"variant": variant.name, "scheme": variant.scheme,
                            "asid": variant.asid,
                            "kmap": "4K" if variant.kernel_4k else "2M",
-                           "paging": variant.paging, "config": variant.config_string,
+                           "paging": variant.paging, "harts": variant.harts,
+                           "config": variant.config_string,
                            "bench": bench,
                            "params": params_string(params), "mode": mode, "preset": preset,
                            "kaslr_seed": seed, "metric": metric, "value": float(value),
@@ -121,6 +123,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
         df["kmap"] = df["variant"].astype(str).map(kmap_of)
     if "paging" not in df.columns and "variant" in df.columns:  # tables before the -dc variants
         df["paging"] = df["variant"].astype(str).map(paging_of)
+    if "harts" not in df.columns:  # tables before the harts dimension: every run had one hart
+        df["harts"] = 1
     if "config" not in df.columns:  # tables before variants were data: only the twelve
         df["config"] = df["variant"].astype(str).map(_legacy_config) if "variant" in df else ""
     if "unit" not in df.columns and "metric" in df.columns:
@@ -141,6 +145,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df["asid"] = df["asid"].map(_to_bool).astype(bool)
     df["kmap"] = df["kmap"].astype(str)
     df["paging"] = df["paging"].astype(str)
+    df["harts"] = pd.to_numeric(df["harts"].fillna(1), errors="raise").astype("int64")
     df["config"] = df["config"].fillna("").astype(str)
     df["kaslr_seed"] = pd.to_numeric(
         df["kaslr_seed"].astype(object).map(lambda x: None if x is None or x is pd.NA or x == ""

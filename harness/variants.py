@@ -37,6 +37,7 @@ PAGINGS = (PAGING_EAGER, PAGING_DEMAND_COW)
 
 REPO_DEFAULT = Path(__file__).resolve().parent.parent
 VARIANTS_FILE = Path("configs") / "variants.toml"
+MAX_HARTS = 8  # Kconfig NR_HARTS: 1..8
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$")  # + and =: a sweep's derived names
 SETTING_RE = re.compile(r"^([A-Z0-9_]+)=(.*)$")
 
@@ -157,6 +158,7 @@ class Variant:
     name: str
     defconfig: str = "scheme2_defconfig"
     settings: Tuple[str, ...] = ()   # OPT=VAL, applied in order after the defconfig
+    harts: int = 1                   # QEMU -smp N (not a build setting: the same kernel image)
     root: Path = field(default=REPO_DEFAULT, compare=False, hash=False, repr=False)
 
     @property
@@ -208,7 +210,8 @@ class Variant:
     @property
     def spec(self) -> str:
         """NAME:DEFCONFIG+OPT=VAL+..., the command-line form of this variant."""
-        return f"{self.name}:{self.defconfig}" + "".join("+" + s for s in self.settings)
+        harts = f"+harts={self.harts}" if self.harts != 1 else ""
+        return f"{self.name}:{self.defconfig}" + "".join("+" + s for s in self.settings) + harts
 
     def __str__(self) -> str:
         return self.name
@@ -223,15 +226,30 @@ def parse_spec(text: str, root: Path = REPO_DEFAULT, where: str = "--variant") -
                         f"s2-hz1000:scheme2_defconfig+TIMER_HZ=1000")
     parts = rest.split("+")
     defconfig = parts[0] if parts[0].endswith("_defconfig") else parts[0] + "_defconfig"
-    v = _make(name, defconfig, parts[1:], root, f"{where} {text!r}")
-    return v
+    # `harts=N` (lower case: not a Kconfig option) is the run's hart count
+    harts = [p for p in parts[1:] if p.strip().startswith("harts=")]
+    settings = [p for p in parts[1:] if p not in harts]
+    n = parse_harts(harts[-1].strip().removeprefix("harts="), f"{where} {text!r}") if harts else 1
+    return _make(name, defconfig, settings, root, f"{where} {text!r}", harts=n)
 
 
-def _make(name: str, defconfig: str, settings: Iterable[str], root: Path, where: str) -> Variant:
+def parse_harts(value: object, where: str) -> int:
+    """A hart count: an integer 1..MAX_HARTS (Kconfig NR_HARTS' range)."""
+    try:
+        n = int(value) if not isinstance(value, bool) else 0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        n = 0
+    if not 1 <= n <= MAX_HARTS or str(value).strip() != str(n):
+        raise UserError(f"{where}: harts must be an integer 1..{MAX_HARTS}, not {value!r}")
+    return n
+
+
+def _make(name: str, defconfig: str, settings: Iterable[str], root: Path, where: str,
+          harts: int = 1) -> Variant:
     if not NAME_RE.match(name):
         raise UserError(f"{where}: {name!r} is not a variant name (letters, digits, - _ . + =)")
     settings = tuple(s.strip().removeprefix("CONFIG_") for s in settings if s.strip())
-    v = Variant(name, defconfig, settings, root)
+    v = Variant(name, defconfig, settings, harts, root)
     resolve(root, defconfig, settings, where=where)  # check it now, with the place to blame
     return v
 
@@ -250,13 +268,17 @@ def load_variants(root: Path = REPO_DEFAULT) -> List[Variant]:
         where = f"{path}: [{name}]"
         if not isinstance(table, dict) or "defconfig" not in table:
             raise UserError(f"{where}: needs defconfig = \"schemeN_defconfig\"")
-        unknown = set(table) - {"defconfig", "set", "description"}
+        unknown = set(table) - {"defconfig", "set", "description", "harts"}
         if unknown:
             raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         settings = table.get("set", [])
         if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
             raise UserError(f"{where}: set must be a list of \"OPT=VAL\" strings")
-        out.append(_make(name, str(table["defconfig"]), settings, root, where))
+        harts = table.get("harts", 1)
+        if not isinstance(harts, int):  # TOML: a number, not "4"
+            raise UserError(f"{where}: harts must be an integer 1..{MAX_HARTS}, not {harts!r}")
+        harts = parse_harts(harts, where)
+        out.append(_make(name, str(table["defconfig"]), settings, root, where, harts=harts))
     return out
 
 
@@ -292,7 +314,16 @@ def with_settings(base: Variant, settings: Iterable[str]) -> Variant:
     if not settings:
         return base
     return _make(base.name + "".join("+" + s for s in settings), base.defconfig,
-                 base.settings + settings, base.root, f"variant {base.name}")
+                 base.settings + settings, base.root, f"variant {base.name}", harts=base.harts)
+
+
+def with_harts(base: Variant, harts: int) -> Variant:
+    """`base` run on `harts` harts; named base+harts=N unless that is already its count (a
+    sweep's harts dimension)."""
+    if harts == base.harts:
+        return base
+    return _make(f"{base.name}+harts={harts}", base.defconfig, base.settings, base.root,
+                 f"variant {base.name}", harts=parse_harts(harts, f"variant {base.name}"))
 
 
 def select_variants(names: Iterable[str] | None, root: Path = REPO_DEFAULT,

@@ -38,7 +38,7 @@ def parsed_frame() -> pd.DataFrame:
 
 def test_round_trip(tmp_path: Path) -> None:
     df = parsed_frame()
-    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "config", "bench",
+    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "harts", "config", "bench",
                                 "params", "param_size", "mode", "preset", "kaslr_seed",
                                 "metric", "value", "unit", "repetition"]
     assert set(df["paging"]) == {"eager-copy"}

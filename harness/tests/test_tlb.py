@@ -213,7 +213,7 @@ def test_tidy_round_trip_with_preset(tmp_path: Path) -> None:
                                             load_report(TLB_FIX / "bench_ctx.json"))
                     + rows_from_report(v, "c906", console("bench_null.log"),
                                        load_report(TLB_FIX / "bench_null.json")))
-    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "config", "bench",
+    assert list(df.columns) == ["variant", "scheme", "asid", "kmap", "paging", "harts", "config", "bench",
                                 "params", "param_procs", "param_ws_kb", "mode", "preset",
                                 "kaslr_seed", "metric", "value", "unit", "repetition"]
     write_csv(df, tmp_path / "m.csv")
