@@ -7,6 +7,7 @@
 #include "mm/frame.hpp"
 #include "mm/asid.hpp"
 #include "mm/kmap.hpp"
+#include "proc/hart.hpp"
 #include "proc/process.hpp"
 
 extern "C" char __kernel_end[], kernelvec[];
@@ -68,6 +69,7 @@ int parse_init(char* bootargs, const char** argv) {
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(u64 hartid, u64 fdt_pa) {
+  hart::init_boot_hart(hartid);
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
   if (!parse_fdt(phys_to_virt(PhysAddr(fdt_pa)), boot_info)) panic("no usable device tree at %p", (void*)fdt_pa);
   kprintf("sv39lab: scheme %d (%s), ASIDs %s, kernel map %s, %lu Hz tick\n", scheme::number, scheme::name,
@@ -85,8 +87,11 @@ extern "C" [[noreturn]] void kmain(u64 hartid, u64 fdt_pa) {
             kaslr_seed);
 
   scheme::init_kernel_space();
-  // ASIDs: as many bits as the core implements, at most asid_bits=N, none with ASID=n.
-  u64 asid_cap = config::asid ? 16 : 0;
+  // Every hart starts on the kernel table and probes its ASID width.
+  hart::start_secondaries({boot_info.hart_ids, boot_info.harts_listed}, CSR_READ(satp));
+  kprintf("harts: %d online\n", hart::online());
+  // ASIDs: as many bits as every hart implements, at most asid_bits=N, none with ASID=n.
+  u64 asid_cap = config::asid ? hart::min_asid_bits() : 0;
   u64 asked = 0;
   if (numeric_bootarg(boot_info.bootargs, "asid_bits", &asked) && asked < asid_cap) asid_cap = asked;
   asid::init(static_cast<unsigned>(asid_cap));
@@ -99,6 +104,17 @@ extern "C" [[noreturn]] void kmain(u64 hartid, u64 fdt_pa) {
   fp::init();  // user FP is off until a process's first FP instruction
   syscalls_init(boot_info.timebase_hz);
   sched::init_timer(boot_info.timebase_hz);
+
+  // CONFIG_DEBUG_LOCKS: lock_order_selftest=1 takes two locks against the order, =2 holds a
+  // lock across a context-switch check: each must panic naming both locks (tests use this).
+  u64 selftest = 0;
+  if (config::debug_locks && numeric_bootarg(boot_info.bootargs, "lock_order_selftest", &selftest) && selftest) {
+    static SpinLock test_lock("selftest", LockRank::Test);
+    test_lock.lock();
+    if (selftest == 1) proc::kernel_lock.lock();
+    else locks::check_switch(proc::kernel_lock);
+    panic("lock_order_selftest=%lu: the checker did not fire", selftest);
+  }
 
   const char* argv[INIT_ARGS_MAX + 1] = {};
   int argc = parse_init(boot_info.bootargs, argv);

@@ -32,6 +32,27 @@ _start:
 4:  wfi
     j 4b
 
+# A hart started by the boot hart through SBI HSM (proc/hart.cpp): MMU off, a0 = hart id,
+# a1 = its StartBlock's physical address {stack top, kernel satp, Hart*} (kernel VAs).
+    .globl secondary_start
+    .balign 4
+secondary_start:
+    ld sp, 0(a1)
+    ld t0, 8(a1)
+    ld tp, 16(a1)                # this hart's Hart: the kernel's tp from here on
+    li t2, 0xffffffc000000000 - 0x80000000
+    la t1, 5f
+    add t1, t1, t2               # 5f at the window VA
+    csrw stvec, t1               # the fetch after the satp write may fault: it lands at 5f too
+    csrw satp, t0
+    sfence.vma zero, zero
+    jr t1
+    .balign 4
+5:  li s0, 0
+    call secondary_main
+6:  wfi
+    j 6b
+
     .section .bss
     .balign 16
 boot_stack:

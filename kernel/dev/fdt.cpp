@@ -37,6 +37,9 @@ bool parse_fdt(const void* fdt, BootInfo& info) {
   const char* path[8] = {};
   int depth = 0;
   const u8* p = structs;
+  // The cpu node being read (its hart id is kept when the node ends, unless disabled).
+  u64 cpu_id = 0;
+  bool cpu_has_reg = false, cpu_okay = true;
   for (;;) {
     u32 token = be32(p);
     p += 4;
@@ -46,6 +49,12 @@ bool parse_fdt(const void* fdt, BootInfo& info) {
       depth++;
       p += align_up<size_t>(strlen(name) + 1, 4);
     } else if (token == END_NODE) {
+      if (depth == 3 && depth <= 8 && strcmp(path[1], "cpus") == 0 && starts_with(path[2], "cpu@")) {
+        if (cpu_has_reg && cpu_okay && info.harts_listed < BootInfo::MAX_HARTS_LISTED)
+          info.hart_ids[info.harts_listed++] = cpu_id;
+        cpu_has_reg = false;
+        cpu_okay = true;
+      }
       depth--;
     } else if (token == PROP) {
       u32 len = be32(p);
@@ -69,7 +78,12 @@ bool parse_fdt(const void* fdt, BootInfo& info) {
       } else if (depth == 2 && strcmp(node, "cpus") == 0 && strcmp(pname, "timebase-frequency") == 0) {
         info.timebase_hz = len == 8 ? be64(value) : be32(value);
       } else if (depth == 3 && strcmp(parent, "cpus") == 0 && starts_with(node, "cpu@")) {
-        if (strcmp(pname, "riscv,isa") == 0) {
+        if (strcmp(pname, "reg") == 0 && (len == 4 || len == 8)) {
+          cpu_id = len == 8 ? be64(value) : be32(value);
+          cpu_has_reg = true;
+        } else if (strcmp(pname, "status") == 0) {
+          cpu_okay = strncmp(reinterpret_cast<const char*>(value), "okay", 4) == 0;
+        } else if (strcmp(pname, "riscv,isa") == 0) {
           if (isa_has(reinterpret_cast<const char*>(value), len, "zkr")) info.has_zkr = true;
         } else if (strcmp(pname, "riscv,isa-extensions") == 0) {
           // A list of NUL-terminated names.

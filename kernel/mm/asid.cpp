@@ -66,17 +66,22 @@ bool is_reserved(const Tag& t) {
 
 namespace asid {
 
+unsigned probe_width() {
+  // Write all-ones to satp.ASID (keeping mode and root) and count the bits that stick.
+  u64 satp = CSR_READ(satp);
+  CSR_WRITE(satp, satp | (riscv::SATP_ASID_MASK << riscv::SATP_ASID_SHIFT));
+  u64 back = (CSR_READ(satp) >> riscv::SATP_ASID_SHIFT) & riscv::SATP_ASID_MASK;
+  CSR_WRITE(satp, satp);
+  tlb::flush_all();
+  unsigned bits = 0;
+  while (bits < MAX_BITS && (back >> bits & 1)) bits++;
+  return bits;
+}
+
 void init(unsigned cap_bits) {
   usable_bits = 0;
   if (cap_bits > 0) {
-    // Write all-ones to satp.ASID (keeping mode and root) and count the bits that stick.
-    u64 satp = CSR_READ(satp);
-    CSR_WRITE(satp, satp | (riscv::SATP_ASID_MASK << riscv::SATP_ASID_SHIFT));
-    u64 back = (CSR_READ(satp) >> riscv::SATP_ASID_SHIFT) & riscv::SATP_ASID_MASK;
-    CSR_WRITE(satp, satp);
-    tlb::flush_all();
-    while (usable_bits < MAX_BITS && (back >> usable_bits & 1)) usable_bits++;
-    if (usable_bits > cap_bits) usable_bits = cap_bits;
+    usable_bits = cap_bits;
     if (usable_bits < 2) usable_bits = 0;
   }
   count = usable_bits ? 1u << usable_bits : 0;

@@ -24,8 +24,11 @@ struct Tag {
   u16 value = 0;
 };
 
-// Boot: probe satp.ASID, then keep at most `cap_bits` of it (CONFIG_ASID=n: 0).
-void init(unsigned cap_bits);
+// The ASID bits the calling hart's satp implements (each hart probes its own at boot).
+unsigned probe_width();
+// Boot: use `bits` ASID bits (the fewest any hart implements, lowered by asid_bits=N and
+// CONFIG_ASID=n to 0); fewer than 2 means none.
+void init(unsigned bits);
 unsigned bits();        // usable ASID bits (0: ASIDs off)
 bool enabled();         // bits() > 0
 u64 generation();

@@ -9,11 +9,10 @@
 
 namespace proc {
 Process table[NPROC];
-int running = -1;  // index of the current process
+SpinLock kernel_lock("kernel", LockRank::Kernel, /*crosses_switch=*/true);
 }  // namespace proc
 
 using proc::table;
-using proc::running;
 
 namespace {
 
@@ -79,6 +78,7 @@ void set_name(Process& p, const char* name) {
 // A forked child's first instructions in the kernel: return 0 from fork.
 void fork_child_start(u64) {
   proc::exit_if_killed();  // killed before it first ran
+  proc::kernel_lock.unlock();  // taken by the thread that switched here
   scheme::return_to_user_first(proc::current());
 }
 
@@ -87,19 +87,34 @@ void exec_finish(u64) {
   Process& p = proc::current();
   p.retired_space.destroy();
   proc::exit_if_killed();
+  proc::kernel_lock.unlock();  // taken by sys_exec
   scheme::return_to_user_first(p);
 }
 
-void init_start(u64) { scheme::return_to_user_first(proc::current()); }
+void init_start(u64) {
+  proc::kernel_lock.unlock();  // taken by kmain
+  scheme::return_to_user_first(proc::current());
+}
 
 }  // namespace
 
 int Process::index() const { return static_cast<int>(this - table); }
 
 // The hook lib/counters.hpp declares: mm/ charges events here without seeing processes.
-uapi::Counters& stats::counters_now() { return proc::running >= 0 ? proc::table[proc::running].counters : boot_counters; }
+uapi::Counters& stats::counters_now() {
+  int running = hart::self().running;
+  return running >= 0 ? proc::table[running].counters : boot_counters;
+}
 
 namespace proc {
+
+void set_current(int index) {
+  hart::Hart& me = hart::self();
+  me.running = index;
+  Process& p = table[index];
+  // The Hart as p's window sees it (scheme 3: p's slot; KASLR_BOOT: the boot slot).
+  scheme::trapframe(p)->kernel_tp = reinterpret_cast<u64>(&me) - window_va() + scheme::window_base(p.space);
+}
 
 
 void counters_of(Process& p, uapi::Counters& out) {
@@ -146,6 +161,7 @@ long asid_invariant_violations() {
 }
 
 void start_init(const char* const* argv, int argc) {
+  kernel_lock.lock();
   auto slot = alloc_process();
   if (!slot.ok()) panic("cannot allocate the init process");
   Process* p = slot.value();
@@ -159,7 +175,7 @@ void start_init(const char* const* argv, int argc) {
     power_off(127);
   }
   p->state = ProcState::Running;
-  running = p->index();
+  set_current(p->index());
   if (config::stats) p->counters.context_switches++;
   scheme::prepare_fresh(*p, init_start, 0);
   scheme::enter(*p);
@@ -200,6 +216,7 @@ Error exec(const char* name, const char* const* argv, int argc) {
     return e;
   }
   p.space.swap(fresh);  // p.space is the new one, p.retired_space the old
+  set_current(p.index());  // scheme 3: the new space's slot holds p's Hart elsewhere
   set_name(p, name);
   fp::exec_reset(p.fp);
   LOG_DEBUG("exec: pid %d runs %s\n", p.pid, name);

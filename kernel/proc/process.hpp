@@ -5,30 +5,34 @@
 #include "ipc/file.hpp"
 #include "lib/counters.hpp"
 #include "mm/addrspace.hpp"
+#include "lib/spinlock.hpp"
+#include "proc/hart.hpp"
 #include "scheme/scheme.hpp"
 #include "uapi/syscall.h"
 
 enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
 enum class WaitReason : u8 { None, Sleep, Child, Pipe };
 
-// Callee-saved registers of a kernel thread that gave up the CPU, and the user's gp and tp
-// (which the kernel never touches, so they are still live in the registers). ra and sp are VAs
-// at the process's own window, and a context is only ever resumed in its own address space.
+// Callee-saved registers of a kernel thread that gave up the CPU, and the user's gp (which the
+// kernel never touches, so it is still live in the register). Not tp: in the kernel it is the
+// hart's (proc/hart.hpp), and the user's tp is in the trap frame. ra and sp are VAs at the
+// process's own window, and a context is only ever resumed in its own address space.
 struct Context {
-  u64 ra, sp, gp, tp, s[12];
+  u64 ra, sp, gp, s[12];
 };
 
 // The registers of user mode, saved at each trap, and the fields every scheme's trap path uses;
 // the scheme's own fields follow (scheme/<scheme>/state.hpp). The generated trap path's offsets
 // are checked against this struct by generated/trap_checks.hpp (trap/trapgen_checks.cpp).
-struct TrapFrame {
+struct alignas(16) TrapFrame {  // 16: the generator rounds the frame to the stack alignment
   u64 x[32];  // x[0] unused
   u64 epc;
   u64 satp_writes, sfence_all, syscalls;  // counted by the generated trap path
+  u64 kernel_tp;  // the kernel's tp for this process: its hart's Hart, at its window (hart.hpp)
   [[no_unique_address]] scheme::TrapFrameExtra scheme;
 };
 
-// A power-of-two size: the running process is found as table[running] on every system call,
+// A power-of-two size: the running process is found as table[hart.running] on every system call,
 // and a power of two makes that index one shift instead of a multiply.
 struct alignas(1024) Process {
   ProcState state = ProcState::Free;
@@ -57,14 +61,19 @@ namespace proc {
 
 inline constexpr int NPROC = config::nproc;
 
-// The table and the running process's index live in process.cpp; these are inline because
-// the trap path asks for the current process on every trap.
+// The kernel lock (rank Kernel, the outermost): every system call except the lock-free ones
+// (trap/syscall.cpp) and every interrupt or fault from user mode run under it. It is held
+// across context switches: the thread switched in releases it on its way back to user mode.
+extern SpinLock kernel_lock;
+
+// The table lives in process.cpp, the running process's index in this hart's Hart; these are
+// inline because the trap path asks for the current process on every trap.
 extern Process table[];
-extern int running;
 inline Process& at(int index) { return table[index]; }
-inline Process& current() { return table[running]; }
-inline int current_index() { return running; }
-inline void set_current(int index) { running = index; }
+inline Process& current() { return table[hart::self().running]; }
+inline int current_index() { return hart::self().running; }
+// `index` runs on this hart from now on: its trap entries must load this hart's tp.
+void set_current(int index);
 // The counters that events happening now are charged to (the current process; boot events
 // before the first process go to a boot record).
 inline uapi::Counters& counters_now() { return stats::counters_now(); }

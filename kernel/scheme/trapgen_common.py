@@ -32,12 +32,15 @@ COMMON_FIELDS = [
     ("SATP_WRITES", "satp_writes"),  # satp writes done by the trap path (counter)
     ("SFENCE_ALL", "sfence_all"),    # sfence.vma zero,zero done by the trap path (counter)
     ("SYSCALLS", "syscalls"),        # system calls dispatched (counter)
+    ("KERNEL_TP", "kernel_tp"),      # the kernel's tp: this process's hart's Hart (proc/hart.hpp)
 ]
-# Context saved by a context switch: ra, sp, the callee-saved s0..s11, and gp and tp, which
-# belong to the user (the kernel never uses them) and would otherwise pass from the process
-# switched out to the one switched in, since the fast trap exits do not restore them.
-CONTEXT_REGS = ["ra", "sp", "gp", "tp"] + [f"s{i}" for i in range(12)]
-CONTEXT_MEMBERS = ["ra", "sp", "gp", "tp"] + [f"s[{i}]" for i in range(12)]
+# Context saved by a context switch: ra, sp, the callee-saved s0..s11, and gp, which belongs to
+# the user (the kernel never uses it) and would otherwise pass from the process switched out to
+# the one switched in, since the fast trap exits do not restore it. Not tp: in the kernel it
+# is the hart's (proc/hart.hpp); every trap entry saves the user's and every exit restores it.
+CONTEXT_REGS = ["ra", "sp", "gp"] + [f"s{i}" for i in range(12)]
+CONTEXT_MEMBERS = ["ra", "sp", "gp"] + [f"s[{i}]" for i in range(12)]
+TP = 4  # x4
 
 ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1"] + \
     [f"a{i}" for i in range(8)] + [f"s{i}" for i in range(2, 12)] + ["t3", "t4", "t5", "t6"]
@@ -86,6 +89,7 @@ class Scheme:
 
     def __init__(self, cfg: dict[str, str]) -> None:
         self.asid = cfg.get("ASID") == "y"
+        self.kaslr_boot = cfg.get("KASLR_BOOT") == "y"
         self.stats = cfg.get("STATS") == "y"
         self.e = Emitter()
 
@@ -141,10 +145,8 @@ class Scheme:
             e(f"    ld a0, 80({tf})                # the user's a0 (the entry used the register)")
         e(f"""\
     li t1, {SYS_COUNT}
-    bgeu a7, t1, 2f                # unknown number: entry 0 (sys_nosys)
+    bgeu a7, t1, 2f                # unknown number: entry 0 (sys_nosys), out of line
     slli t1, a7, 2
-    j 3f
-2:  li t1, 0
 3:  lla t0, syscall_table
     add t1, t0, t1
     lw t1, 0(t1)
@@ -152,6 +154,8 @@ class Scheme:
     jalr t1
     sd a0, 80({tf})                # the result
     j 4f
+2:  li t1, 0
+    j 3b
 1:  mv a0, {tf}
     call user_trap                 # interrupts and faults
 4:""")

@@ -128,6 +128,13 @@ long sys_stats(u64 out) {
   s.fork_cow = config::fork_cow;
   s.timer_hz = config::timer_hz;
   s.timebase_hz = timebase_hz;
+  s.harts_online = static_cast<u64>(hart::online());
+  for (int i = 0; i < hart::online(); i++) {
+    const hart::Hart& h = hart::harts[i];
+    s.remote_fences_sent += h.remote_fences_sent;
+    s.ipis_sent += h.ipis_sent;
+    s.tlb_shootdowns += h.tlb_shootdowns;
+  }
   return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
 }
 
@@ -156,10 +163,10 @@ long sys_diag(long op, u64 arg) {
     case DIAG_KERNEL_SLOT:
       return static_cast<long>(scheme::window_base(s));
     case DIAG_KERNEL_ADDR:
-      // Kernel data read on every system call (the index of the running process), at the VA
+      // Kernel data read on every system call (this hart's index of the running process), at the VA
       // this address space maps it: a kernel address the TLB is likely to hold.
       return static_cast<long>(scheme::window_base(s) +
-                               (virt_to_phys(&proc::running).value - layout::RAM_BASE));
+                               (virt_to_phys(&hart::self().running).value - layout::RAM_BASE));
     case DIAG_IS_KERNEL_MAPPED: {
       // A non-canonical address (bits 63..39 not all equal to bit 38) is mapped nowhere.
       u64 top = arg >> 38;
@@ -229,20 +236,50 @@ long sys_thread_create(u64, u64, u64) { return error_code(Error::NoSys); }
 long sys_thread_exit(long) { return error_code(Error::NoSys); }
 long sys_thread_join(long) { return error_code(Error::NoSys); }
 long sys_sched_pin(long) { return error_code(Error::NoSys); }
-long sys_current_hart() { return error_code(Error::NoSys); }
+long sys_current_hart() { return hart::self().logical; }
 
 }  // extern "C"
 
 // The system-call table, in number order, read by the generated trap entry (trap.S): entry n
-// holds the offset of sys_<name> from the table, so the table has no absolute addresses.
+// holds the offset of its handler from the table, so the table has no absolute addresses.
+// Every call runs under the kernel lock (proc/process.hpp) except the lock-free ones, which
+// read only the caller's own state or the clock: getpid (the null call), current_hart, get_time.
 #define SYSCALLS(X)                                                                            \
-  X(read) X(write) X(exit) X(yield) X(getpid) X(getppid) X(fork) X(exec) X(waitpid) X(get_time) \
-  X(sleep) X(mmap) X(munmap) X(sbrk) X(stats) X(programs) X(bench_echo) X(diag) X(pipe) X(close) X(dup2) X(kill) X(console_poll) \
-  X(thread_create) X(thread_exit) X(thread_join) X(sched_pin) X(current_hart)
+  X(read, L) X(write, L) X(exit, L) X(yield, L) X(getpid, F) X(getppid, L) X(fork, L) X(exec, L)     \
+  X(waitpid, L) X(get_time, F) X(sleep, L) X(mmap, L) X(munmap, L) X(sbrk, L) X(stats, L)            \
+  X(programs, L) X(bench_echo, L) X(diag, L) X(pipe, L) X(close, L) X(dup2, L) X(kill, L)            \
+  X(console_poll, L) X(thread_create, L) X(thread_exit, L) X(thread_join, L) X(sched_pin, L)         \
+  X(current_hart, F)
+
+namespace {
+template <typename R, typename... A>
+constexpr int arity(R (*)(A...)) { return sizeof...(A); }
+
+// Run handler F under the kernel lock. A handler that does not return (exit) hands the lock to
+// the thread it switches to, like every switch does.
+template <auto F>
+inline long call_locked(long a0, long a1, long a2) {
+  proc::kernel_lock.lock();
+  long r;
+  if constexpr (arity(F) == 0) r = F();
+  else if constexpr (arity(F) == 1) r = F(a0);
+  else if constexpr (arity(F) == 2) r = F(a0, a1);
+  else r = F(a0, a1, a2);
+  proc::kernel_lock.unlock();
+  return r;
+}
+}  // namespace
+
+// L: ksys_<name> takes the lock around sys_<name>; F: the table points at sys_<name> itself.
+#define WRAP_L(name) extern "C" long ksys_##name(long a0, long a1, long a2) { return call_locked<sys_##name>(a0, a1, a2); }
+#define WRAP_F(name)
+#define WRAP(name, kind) WRAP_##kind(name)
+SYSCALLS(WRAP)
+#undef WRAP
 
 namespace {
 constexpr long numbers_in_table_order[] = {
-#define NUMBER(name) SYS_##name,
+#define NUMBER(name, kind) SYS_##name,
     SYSCALLS(NUMBER)
 #undef NUMBER
 };
@@ -254,7 +291,9 @@ constexpr bool table_is_in_number_order() {
 static_assert(table_is_in_number_order(), "SYSCALLS must list the calls in the order of their numbers");
 }  // namespace
 
-#define ENTRY(name) "    .word sys_" #name " - syscall_table\n"
+#define HANDLER_L "ksys_"
+#define HANDLER_F "sys_"
+#define ENTRY(name, kind) "    .word " HANDLER_##kind #name " - syscall_table\n"
 asm(R"(
     .section .rodata
     .balign 4
@@ -270,4 +309,3 @@ void syscalls_init(u64 hz) {
   timebase_hz = hz;
   files::set_timebase(hz);
 }
-

@@ -73,7 +73,11 @@ const char* fault_name(u64 cause) {
 
 // Traps from user mode other than system calls (the generated entry code dispatches those
 // itself through syscall_table): timer interrupts and faults.
-extern "C" void user_trap(TrapFrame* tf) { user_interrupt_or_fault(tf, CSR_READ(scause)); }
+extern "C" void user_trap(TrapFrame* tf) {
+  proc::kernel_lock.lock();
+  user_interrupt_or_fault(tf, CSR_READ(scause));
+  proc::kernel_lock.unlock();
+}
 
 // Probe instructions that are allowed to fault in the kernel: the fault skips them and sets
 // `probe_faulted`. Used to try CSRs the firmware may not grant (the Zkr seed CSR).

@@ -17,8 +17,8 @@
 
 extern "C" {
 extern char trampoline_start[];
-void switch_context(Context* from, Context* to, u64 satp, bool flush);
-[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush);
+void switch_context(Context* from, Context* to, u64 satp, bool flush, hart::Hart* hart_there);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush, hart::Hart* hart_there);
 [[noreturn]] void user_return_full(TrapFrame* tf);
 void fresh_entry();
 extern char kernelvec[];
@@ -209,7 +209,8 @@ void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
   u64 satp = common::satp_for_switch(to);
   // to.ctx holds to's sp and ra at to's slot; hand the switch page its address there.
-  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), satp, asid::flush_on_load());
+  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), satp, asid::flush_on_load(),
+                 at_window(&hart::self(), to.space.kernel.window));
   // Resumed at our own slot: kernel traps must find kernelvec here, not at the last slot.
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
 }
@@ -225,7 +226,8 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 
 void enter(Process& p) {
   u64 satp = common::satp_for_switch(p);
-  enter_fresh(at_window(&p.ctx, p.space.kernel.window), satp, asid::flush_on_load());
+  enter_fresh(at_window(&p.ctx, p.space.kernel.window), satp, asid::flush_on_load(),
+              at_window(&hart::self(), p.space.kernel.window));
 }
 
 void return_to_user_first(Process& p) {

@@ -27,12 +27,15 @@ class RandomizedTable(SharedTable):
     folder = "randomized"
     title = "shared table, per-process randomized kernel VA"
 
+    def moves_window(self) -> bool:
+        return True  # every process has its own slot
+
     def switch_path(self) -> None:
         e = self.e
         e(f"""\
 # ---------------------------------------------------------------- context switch
 # switch_context(a0 = from, a1 = to (its VA in the incoming slot), a2 = to's satp,
-# a3 = flush after the write).
+# a3 = flush after the write, a4 = this hart's Hart at the incoming slot).
 # Save at the current slot, then jump to the switch page (fixed VA 0x{TRAMPOLINE:x}),
 # which writes satp and loads the incoming context: its sp and ra are at the incoming slot.
     .section .text
@@ -44,9 +47,10 @@ switch_context:""")
     li t0, {TRAMPOLINE}
     jr t0
 
-# enter_fresh(a0 = context at the target slot, a1 = satp, a2 = flush)
+# enter_fresh(a0 = context at the target slot, a1 = satp, a2 = flush, a3 = Hart at that slot)
     .globl enter_fresh
 enter_fresh:
+    mv a4, a3
     mv a3, a2
     mv a2, a1
     mv a1, a0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (diff -r of two scheme folders)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from trapgen_common import (ALL_BUT_SP, CALLER_SAVED, TRAMPOLINE, TRAPFRAME, Scheme,  # noqa: E402
+from trapgen_common import (ALL_BUT_SP, CALLER_SAVED, TP, TRAMPOLINE, TRAPFRAME, Scheme,  # noqa: E402
                             main)
 
 
@@ -121,6 +121,7 @@ uservec{suffix}:
     csrr t0, sepc
     sd t0, {self.off('EPC')}(a0)
     ld sp, {self.off('KERNEL_SP')}(a0)
+    ld tp, {self.off('KERNEL_TP')}(a0)          # this hart's Hart (the user's tp is saved)
     ld t0, {self.off('KERNEL_TRAP')}(a0)
     ld t1, {self.off('KERNEL_SATP')}(a0)
     ld a0, {self.off('KERNEL_TF')}(a0)          # from now on reach the frame at its kernel VA
@@ -134,7 +135,7 @@ uservec{suffix}:
         e = self.e
         name = f"userret{'_full' if full else ''}{suffix}"
         what = ("the first return of a new or exec'd process: every register" if full else
-                "only caller-saved registers: the kernel's C++ code preserved s0-s11, and gp/tp are the process's own (saved and restored by the context switch)")
+                "only caller-saved registers and tp: the kernel's C++ code preserved s0-s11, and gp is the process's own (saved and restored by the context switch)")
         e(f"""\
 # {name}(a0 = TRAPFRAME, a1 = user satp), called at its TRAMPOLINE VA from the kernel table:
 # {what}.
@@ -145,7 +146,7 @@ uservec{suffix}:
         self.count("a0", "SATP_WRITES")
         if flush:
             self.flush_after_satp("a0")
-        regs = ALL_BUT_SP if full else CALLER_SAVED
+        regs = ALL_BUT_SP if full else CALLER_SAVED + [TP]
         self.restore_regs("a0", [r for r in regs if r != 10])
         e("""\
     ld sp, 16(a0)

@@ -11,8 +11,8 @@
 #include "scheme/common.hpp"
 
 extern "C" {
-void switch_context(Context* from, Context* to, u64 satp, bool flush);
-[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush);
+void switch_context(Context* from, Context* to, u64 satp, bool flush, hart::Hart* hart_there);
+[[noreturn]] void enter_fresh(Context* ctx, u64 satp, bool flush, hart::Hart* hart_there);
 [[noreturn]] void user_return_full(TrapFrame* tf);
 void fresh_entry();
 }
@@ -105,7 +105,7 @@ TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); 
 void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
   u64 satp = common::satp_for_switch(to);
-  switch_context(&from.ctx, &to.ctx, satp, asid::flush_on_load());
+  switch_context(&from.ctx, &to.ctx, satp, asid::flush_on_load(), at_window(&hart::self()));
 }
 
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
@@ -121,7 +121,7 @@ void enter(Process& p) {
   // KASLR_BOOT: the first entry leaves the boot code's link-time window, which p's table does not
   // map; run the switch at the slot (the master maps both), so the instruction after the satp
   // write is mapped. Later entries already run at the slot.
-  at_window(enter_fresh)(at_window(&p.ctx), satp, asid::flush_on_load());
+  at_window(enter_fresh)(at_window(&p.ctx), satp, asid::flush_on_load(), at_window(&hart::self()));
   __builtin_unreachable();  // enter_fresh never returns (the attribute does not survive the cast)
 }
 

@@ -1,0 +1,89 @@
+// Spinlocks that disable interrupts on the hart holding them (sstatus.SIE is saved at lock()
+// and restored at unlock(), so nested locks restore in reverse order).
+//
+// Every lock has a rank; a hart takes locks in increasing rank order only (docs/design.md,
+// "Lock order"). With CONFIG_DEBUG_LOCKS each hart records the locks it holds: taking a lock whose
+// rank is not above every held one, taking a lock twice, or switching threads while holding a
+// lock that must not cross a switch panics, naming both locks.
+#pragma once
+
+#include "arch/riscv.hpp"
+#include "lib/log.hpp"
+#include "proc/hart.hpp"
+
+// The lock order, outermost first (docs/design.md restates it).
+enum class LockRank : u8 {
+  Kernel = 1,  // the kernel lock: processes, the run queue, address spaces, pipes, allocators
+  Test = 2,    // the boot-time self-test of the checker (lock_order_selftest=1)
+};
+
+class SpinLock {
+ public:
+  // `crosses_switch`: the lock may be held across a context switch (it passes to the thread
+  // switched in, which releases it). Only the kernel lock does.
+  // The name is copied in: a pointer would be an absolute relocation in shared kernel data,
+  // which scheme 3 forbids.
+  constexpr SpinLock(const char* name, LockRank rank, bool crosses_switch = false)
+      : rank_(rank), crosses_switch_(crosses_switch) {
+    for (int i = 0; i < NAME_MAX - 1 && name[i]; i++) name_[i] = name[i];
+  }
+
+  void lock() {
+    u64 sie = CSR_READ(sstatus) & riscv::SSTATUS_SIE;
+    CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
+    if (config::debug_locks) check_order();
+    while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE)) {
+      while (__atomic_load_n(&locked_, __ATOMIC_RELAXED)) asm volatile("" ::: "memory");
+    }
+    owner_ = hart::self().logical;
+    saved_sie_ = sie;
+    if (config::debug_locks) push_held();
+  }
+
+  void unlock() {
+    if (config::debug_locks) pop_held();
+    u64 sie = saved_sie_;
+    owner_ = -1;
+    __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE);
+    if (sie) CSR_SET(sstatus, riscv::SSTATUS_SIE);
+  }
+
+  // The lock changes hands with a context switch: the incoming thread releases what the
+  // outgoing one took (its saved SIE is the outgoing thread's, which is "off" in the kernel).
+  bool held_here() const { return __atomic_load_n(&locked_, __ATOMIC_RELAXED) && owner_ == hart::self().logical; }
+  void set_owner_here() { owner_ = hart::self().logical; }
+  const char* name() const { return name_; }
+  LockRank rank() const { return rank_; }
+  bool crosses_switch() const { return crosses_switch_; }
+
+ private:
+  void check_order() const;
+  void push_held();
+  void pop_held();
+
+  static constexpr int NAME_MAX = 16;
+  char name_[NAME_MAX] = {};
+  LockRank rank_;
+  bool crosses_switch_;
+  volatile u32 locked_ = 0;
+  int owner_ = -1;
+  u64 saved_sie_ = 0;
+};
+
+// Holds a lock for a scope.
+class LockGuard {
+ public:
+  explicit LockGuard(SpinLock& l) : l_(l) { l_.lock(); }
+  ~LockGuard() { l_.unlock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  SpinLock& l_;
+};
+
+namespace locks {
+// Called by the scheduler just before a context switch: with CONFIG_DEBUG_LOCKS, panic if this
+// hart holds a lock that must not cross a switch (naming it and the switch's own lock).
+void check_switch(const SpinLock& switch_lock);
+}  // namespace locks

@@ -1,0 +1,58 @@
+// Harts: the per-hart structure and how the kernel finds it.
+//
+// While the kernel runs, tp holds this hart's Hart (at the running window). The user's tp is
+// saved in the trap frame at every trap entry, tp is loaded from the trap frame's kernel_tp
+// (which the scheduler sets whenever a process is put on a hart), and the user's tp is restored
+// at every exit: the kernel never reads a tp the user chose. The context switch does not save
+// tp: a kernel thread that resumes on another hart picks up that hart's tp.
+#pragma once
+
+#include "lib/types.hpp"
+
+namespace hart {
+
+inline constexpr int MAX = config::nr_harts;
+
+struct Hart {
+  int logical = 0;   // 0..online()-1: the index in harts[]
+  int running = -1;  // index in the process table of the process running here (-1: none yet)
+  u64 hartid = 0;    // the SBI / device-tree hart id (may be sparse)
+  unsigned asid_bits = 0;  // ASID bits this hart's satp implements (probed on this hart)
+  // Event counters (KernelStats sums them over harts).
+  u64 remote_fences_sent = 0;
+  u64 ipis_sent = 0;
+  u64 tlb_shootdowns = 0;
+  // Debug lock checking (lib/spinlock.hpp): the locks this hart holds, innermost last.
+  static constexpr int LOCKS_HELD_MAX = 8;
+  u64 locks_held[LOCKS_HELD_MAX] = {};  // window offsets of the locks (lib/spinlock.cpp)
+  int nlocks_held = 0;
+};
+
+extern Hart harts[MAX];
+
+// This hart's structure (from tp: see above).
+inline Hart& self() {
+  // An explicit register variable: the compiler addresses the Hart through tp directly (no
+  // copy), which the null call's instruction bound needs.
+  register Hart* h asm("tp");
+  asm("" : "=r"(h));
+  return *h;
+}
+inline void set_self(Hart* h) { asm volatile("mv tp, %0" ::"r"(h) : "memory"); }
+
+// Harts running the kernel (the device tree's, capped at config::nr_harts).
+int online();
+
+// Boot (hart 0, once the kernel table is active): start every other hart the device tree lists,
+// up to MAX, through SBI HSM and wait until each has probed its ASID width. `boot_hartid` is
+// the hart running this; `kernel_satp` the kernel table every hart starts on.
+struct BootHarts {
+  const u64* ids;
+  int count;
+};
+void init_boot_hart(u64 boot_hartid);
+void start_secondaries(BootHarts listed, u64 kernel_satp);
+// The fewest ASID bits any online hart implements (satp's ASID field is per hart).
+unsigned min_asid_bits();
+
+}  // namespace hart
