@@ -13,6 +13,8 @@ themselves: each program declares what the harness needs in a TOML block of `//!
     //! quick_lines = 1              # the same for --quick (default: lines)
     //! wall = true                  # wall-time runs too (false: icount only; default true)
     //! paging = false               # the demand-paging/COW variants run it too (default false)
+    //! harts = false                # a multi-hart benchmark: the variants with harts > 1 run
+    //!                              #   it, and only such benchmarks (default false)
     //! program = "bench_fork"       # the program run, when it is not the benchmark's name
     //! regions = "1"                # its TLB-model region ids, for the docs
     //! [bench_null.tlb]             # present: one -icount run per TLB-model preset as well
@@ -53,6 +55,9 @@ class BenchSpec:
     # Whether the demand-paging/COW (-dc) variants run it: only the benchmarks where the
     # paging choice matters (faults, fork of a touched process, pipes, the applications).
     demand_cow: bool = False
+    # Whether it measures several harts (issue 17): the variants with harts > 1 run only these
+    # (every other benchmark's figures are the one-hart variants'); one-hart variants run them too.
+    multihart: bool = False
     # docs/userspace.md's table (arguments, op, params, checks) and the region ids, as declared
     doc: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     source: str = ""   # the file that declares it, relative to the repository
@@ -69,7 +74,8 @@ class BenchSpec:
 
 
 DOC_KEYS = ("arguments", "op", "params", "checks", "regions")
-SPEC_KEYS = {"args", "quick", "lines", "quick_lines", "wall", "paging", "program", "tlb"}
+SPEC_KEYS = {"args", "quick", "lines", "quick_lines", "wall", "paging", "harts", "program",
+             "tlb"}
 TLB_KEYS = {"args", "quick", "lines", "quick_lines"}
 
 
@@ -127,6 +133,7 @@ def _spec(name: str, table: Dict[str, Any], program: str, where: str, source: st
                      wall=_flag(table, "wall", True, where),
                      program="" if program == name else program,
                      demand_cow=_flag(table, "paging", False, where),
+                     multihart=_flag(table, "harts", False, where),
                      doc={k: str(table[k]) for k in DOC_KEYS if k in table}, source=source)
 
 
@@ -159,7 +166,7 @@ def load_benches(repo: Path = REPO_DEFAULT) -> Tuple[List[BenchSpec], List[Bench
                     raise DeclarationError(f"{where}: tlb must be a table ([{name}.tlb])")
                 tlb.append(dataclasses.replace(
                     _spec(name, t, prog, f"{where}.tlb", rel, TLB_KEYS),
-                    demand_cow=spec.demand_cow, doc=spec.doc))  # same variants as its runs
+                    demand_cow=spec.demand_cow, multihart=spec.multihart, doc=spec.doc))  # same variants as its runs
     return benches, tlb
 
 
@@ -169,7 +176,10 @@ BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in BENCHES}
 
 def runs_in(spec: BenchSpec, variant) -> bool:
     """Whether `variant` (harness.variants.Variant) runs `spec`: every variant runs every
-    benchmark, except that the -dc variants run only those with spec.demand_cow."""
+    benchmark, except that the -dc variants run only those with spec.demand_cow and the
+    variants with harts > 1 only those with spec.multihart."""
+    if getattr(variant, "harts", 1) > 1 and not spec.multihart:
+        return False
     return spec.demand_cow or not getattr(variant, "demand_cow", False)
 
 

@@ -345,13 +345,14 @@ def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kasl
     tasks: List[Task] = [Task("bench", v, b) for b in benches for v in variants
                          if runs_in(b, v)]
     tasks += [Task("wall", v, b) for b in benches for v in variants if runs_in(b, v) and b.wall]
+    # the security probes measure the kernel window, which -smp does not change: one hart only
     if kaslr:
-        tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3)]
+        tasks += [Task("kaslr", v) for v in variants if v.scheme in (2, 3) and v.harts == 1]
     for p in tlb_presets:
         tasks += [Task("tlb", v, b, p) for b in tlb_benches for v in variants
                   if runs_in(b, v)]
         if tlb_probe:
-            tasks += [Task("tlb-probe", v, None, p) for v in variants]
+            tasks += [Task("tlb-probe", v, None, p) for v in variants if v.harts == 1]
     return tasks
 
 

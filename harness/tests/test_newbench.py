@@ -126,13 +126,29 @@ def test_eager_vs_cow_figures() -> None:
 def test_variants_and_paging() -> None:
     assert VARIANT_NAMES[:9] == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s3-asid",
                                  "s3-noasid", "s1-asid-4k", "s2-asid-4k", "s3-asid-4k"]
-    assert VARIANT_NAMES[9:] == ["s1-asid-dc", "s2-asid-dc", "s3-asid-dc"]
+    assert VARIANT_NAMES[9:12] == ["s1-asid-dc", "s2-asid-dc", "s3-asid-dc"]
+    # then the multi-hart variants (issue 17), which run only the multi-hart benchmarks
+    assert all(variant_by_name(n).harts > 1 for n in VARIANT_NAMES[12:])
     for v in ALL_VARIANTS[:9]:
         assert v.paging == "eager-copy" and "MEMORY_DEMAND=y" not in v.setconfig
     dc = variant_by_name("s3-asid-dc")
     assert dc.setconfig == ["MEMORY_DEMAND=y", "FORK_COW=y"] and dc.asid and not dc.kernel_4k
     assert dc.paging == paging_of("s3-asid-dc") == "demand-cow"
     assert paging_of("s3-asid-4k") == "eager-copy"
+
+
+def test_multihart_variants_run_only_the_multihart_benchmarks() -> None:
+    vs = [variant_by_name(n) for n in ("s2-asid", "s2-asid-h4")]
+    tasks = all_tasks(vs, BENCHES, kaslr=False, tlb_benches=TLB_BENCHES, tlb_presets=["u54"],
+                      tlb_probe=True)
+    multi = {b.name for b in BENCHES if b.multihart}
+    assert {"bench_getpid_harts", "bench_shootdown", "bench_pingpong_harts", "bench_storm",
+            "bench_kv_harts"} <= multi
+    by: Dict[str, set] = {}
+    for t in tasks:
+        by.setdefault(t.variant.name, set()).add((t.kind, t.what))
+    assert {w for k, w in by["s2-asid-h4"] if k == "bench"} == multi
+    assert multi < {w for k, w in by["s2-asid"] if k == "bench"}  # one hart runs them too
 
 
 def test_dc_variants_run_only_the_paging_benchmarks() -> None:

@@ -16,6 +16,8 @@
 //! checks = "sum of pids per thread"
 //! args = ["100000"]
 //! quick = ["2000"]
+//! harts = true
+//! wall = false
 //! [bench_getpid_harts.tlb]
 //! args = ["2000"]
 //! quick = ["200"]

@@ -16,6 +16,8 @@
 //! checks = "every reply equals the value last written"
 //! args = ["2000"]
 //! quick = ["100"]
+//! harts = true
+//! wall = false
 #include "harts.hpp"
 
 constexpr int REGION = 1170;

@@ -15,6 +15,8 @@
 //! checks = "every byte comes back unchanged"
 //! args = ["10000"]
 //! quick = ["500"]
+//! harts = true
+//! wall = false
 //! [bench_pingpong_harts.tlb]
 //! args = ["500"]
 //! quick = ["50"]

@@ -19,6 +19,8 @@
 //! args = ["200"]
 //! quick = ["10"]
 //! lines = 3
+//! harts = true
+//! wall = false
 //! [bench_shootdown.tlb]
 //! args = ["20"]
 //! quick = ["4"]

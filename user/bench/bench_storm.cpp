@@ -16,6 +16,8 @@
 //! checks = "every child exits 0 through exec"
 //! args = ["100"]
 //! quick = ["5"]
+//! harts = true
+//! wall = false
 #include "harts.hpp"
 
 constexpr int REGION = 1160;
