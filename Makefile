@@ -58,6 +58,7 @@ help:
 	@echo '  run [ARGS="init=usertests"] [GDB=1]   boot it in QEMU'
 	@echo '  gdb               attach gdb-multiarch to a QEMU started with `make run GDB=1`'
 	@echo '  fuzz [FUZZ_CALLS=1000000] [SEED=1]    boot init=fuzz SEED FUZZ_CALLS (exit status = its)'
+	@echo '  fuzz FUZZ_THREADS=4 SMP=4             the same with 4 threads per batch on 4 harts'
 	@echo '  tlbmodel          the TLB-model QEMU plugin (build/tlbmodel)'
 	@echo 'Cleaning:'
 	@echo '  clean             remove objects and generated files, keep DIR/.config'
@@ -241,11 +242,12 @@ gdb: $(O)/kernel.elf
 	$(PYTHON) scripts/gdbinit.py $(O) > $(O)/gdbinit
 	gdb-multiarch -x $(O)/gdbinit
 
-# make [O=DIR] fuzz [FUZZ_CALLS=1000000] [SEED=1]: QEMU's exit status is the fuzzer's.
+# make [O=DIR] fuzz [FUZZ_CALLS=1000000] [SEED=1] [FUZZ_THREADS=N SMP=N]: QEMU's exit status is
+# the fuzzer's; FUZZ_THREADS runs `fuzz --threads N` (N threads per batch, one per hart).
 FUZZ_CALLS ?= 1000000
 FUZZ_SEED := $(or $(SEED),1)
 fuzz: $(O)/kernel.elf
-	$(QEMU) $(QEMU_FLAGS) -append "init=fuzz $(FUZZ_SEED) $(FUZZ_CALLS)"
+	$(QEMU) $(QEMU_FLAGS) -append "init=fuzz $(if $(FUZZ_THREADS),--threads $(FUZZ_THREADS) )$(FUZZ_SEED) $(FUZZ_CALLS)"
 
 # ---------------------------------------------------------------- the TLB model (host plugin)
 # build/tlbmodel/libtlbmodel.so; the QEMU plugin header is fetched into build/tlbmodel/include.

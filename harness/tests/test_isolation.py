@@ -46,7 +46,7 @@ REGCHECK_CHECKS = [
     "preempt/parent", "preempt/child", "ring",
     "fork/parent", "fork/child", "fork-after/parent", "fork-after/child",
     "exec-gp-tp", "exec-fp-zero", "exec-gpr-fresh", "exec-parent-kept",
-    "fp-clean", "fp-dirty", "getpid-final",
+    "fp-clean", "fp-dirty", "threads", "threads-unpinned", "getpid-final",
 ]
 
 # Fuzzed calls per run: about 10 s of QEMU each on this machine (well under 30 s).

@@ -7,6 +7,7 @@
 //   files.cpp    pipes and descriptors
 //   process.cpp  the process tree: fork, exit, waitpid, reaping and the report status
 //   exec.cpp     exec with valid and hostile names and argument vectors
+//   threads.cpp  `fuzz --threads N ...`: N threads per batch process on several harts
 #pragma once
 
 #include "user.hpp"
@@ -163,5 +164,8 @@ struct Fuzzer {
   void one();
   void run();
 };
+
+// `fuzz --threads N SEED CALLS [BATCH]` (threads.cpp).
+int threads_main(int argc, char** argv);
 
 }  // namespace fuzz

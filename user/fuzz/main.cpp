@@ -1,5 +1,6 @@
 // fuzz SEED CALLS [BATCH [trace]]: a seeded system-call fuzzer (issue 8). `trace` prints every
-// call before it is made (to find the call of a hang).
+// call before it is made (to find the call of a hang). `fuzz --threads N SEED CALLS [BATCH]`:
+// the same with N threads per batch process on several harts (threads.cpp).
 //
 // The top process stays simple: it runs CALLS fuzzed calls in batches of BATCH (default 1000),
 // each batch in a forked "batch process" that fuzzes and then reaps everything it created, and
@@ -85,6 +86,7 @@ using namespace fuzz;
 
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "--leaf") == 0) return (int)leaf_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "--threads") == 0) return threads_main(argc, argv);
   if (argc < 3 || argv[1][0] < '0' || argv[1][0] > '9') {
     printf("usage: fuzz SEED CALLS [BATCH]\n");
     return 2;

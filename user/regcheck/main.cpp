@@ -18,6 +18,8 @@
 //                    register checked after each yield; lazy FP means 0 saves;
 //   fp-dirty N       the same with every process's FP registers written before each yield and
 //                    checked after it; every switch then saves the outgoing FP state;
+//   threads          threads of this process, one per online hart (at least two), pinned and
+//                    then unpinned, each with its own pattern (threads.cpp);
 //   --exec-child     the exec target (checks its start state); for internal use.
 // The cost of a switch with and without FP state is a benchmark of its own (user/bench/bench_fp).
 // Output: `check NAME: ok` or `check NAME: FAIL reason`, informational lines indented by two
@@ -48,6 +50,7 @@ int all_main(const RegSet& fp_at_main) {
   check_exec(1, 4);
   check_fp_loop("fp-clean", "200");
   check_fp_loop("fp-dirty", "200");
+  check_threads();
   // And once more after all that: this process's registers are still its own.
   check_getpid("getpid-final", 1);
   KernelStats e = get_stats();
@@ -71,11 +74,16 @@ int main(int argc, char** argv) {
   if (!fp_clean) rc_snapshot_fp(&fp_at_main);
   if (exec_child) return exec_child_main();
   if (argc < 2 || strcmp(argv[1], "all") == 0) return all_main(fp_at_main);
+  if (strcmp(argv[1], "threads") == 0) {
+    check_threads();
+    printf("regcheck: %d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+  }
   if (fp_clean || strcmp(argv[1], "fp-dirty") == 0) {
     long n = argc >= 3 ? atol(argv[2]) : 1000;
     if (n < 1) n = 1;
     return fp_loop_main(!fp_clean, n);
   }
-  printf("usage: regcheck [all | fp-clean N | fp-dirty N]\n");
+  printf("usage: regcheck [all | fp-clean N | fp-dirty N | threads]\n");
   return 2;
 }

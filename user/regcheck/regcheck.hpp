@@ -5,6 +5,7 @@
 //   traps.cpp      system calls, switches (yield, sleep, a ring) and preemption
 //   lifecycle.cpp  fork, exec and the start state of a new image
 //   fp.cpp         lazy FP across switches (the FP-dirty and FP-clean ping-pongs)
+//   threads.cpp    threads of one process on different harts: each keeps its own registers
 //   regs.S         rc_run, rc_persist, rc_snapshot_fp and the start-state snapshot
 #pragma once
 
@@ -100,5 +101,7 @@ void check_start(const RegSet& fp_at_main);
 // fp.cpp
 int fp_loop_main(bool dirty, long rounds);
 void check_fp_loop(const char* mode, const char* rounds);
+// threads.cpp
+void check_threads();
 
 }  // namespace regcheck
