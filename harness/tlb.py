@@ -250,6 +250,18 @@ def region_id(bench: str, params: Mapping[str, int]) -> Optional[int]:
             n //= 10
             decade += 1
         return 800 + 8 * _ilog2(max(1, int(params["ws_kb"]) // 4)) + decade
+    # the multi-hart benchmarks (issue 17)
+    if bench == "bench_getpid_harts" and "harts" in params:
+        return 1100 + int(params["harts"]) - 1
+    if bench == "bench_shootdown" and "pages" in params and "remote" in params:
+        pages = int(params["pages"])
+        return 1120 + 8 * (2 if pages >= 256 else 1 if pages >= 16 else 0) + int(params["remote"])
+    if bench == "bench_pingpong_harts":
+        return 1151 if params.get("placement") == "cross" else 1150
+    if bench == "bench_storm":
+        return 1160
+    if bench == "bench_kv_harts" and "clients" in params:
+        return 1170 + int(params["clients"]) - 1
     return None
 
 

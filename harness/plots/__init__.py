@@ -7,13 +7,14 @@
 - workloads: lmbench/LEBench-style workloads
 - verdicts: scheme ratios per dimension, modelled-cycle breakdown, robustness matrix, wall time
 - crossover: crossover curves of the modelled-cycle ratios
+- multihart: the multi-hart benchmarks (shootdown cost per remote hart)
 
 Each plot is written only when its data exists; make_plots returns the files written and the
 plots skipped (with the reason). No module here imports the run side (measure/dist/qemu/build).
 """
 from __future__ import annotations
 
-from . import micro, tlbmodel, workloads, verdicts, crossover  # noqa: F401  (registration order)
+from . import micro, tlbmodel, workloads, verdicts, crossover, multihart  # noqa: F401  (registration order)
 from .micro import plot_copy, plot_counters, plot_ctx, plot_null, plot_tlb  # noqa: F401
 from .registry import PLOTS, Plot, Skip, by_file, make_plots, owned_files, seed_mean  # noqa: F401
 from .tlbmodel import (plot_mix_tlb, plot_tlb_model_misses,  # noqa: F401
@@ -22,7 +23,7 @@ from .workloads import (plot_fault_cost, plot_lebench, plot_mix, plot_pipe_bandw
                         plot_pipe_ctx, plot_pipe_latency)
 
 __all__ = ["PLOTS", "Plot", "Skip", "by_file", "make_plots", "owned_files", "seed_mean",
-           "micro", "tlbmodel", "workloads", "verdicts", "crossover",
+           "micro", "tlbmodel", "workloads", "verdicts", "crossover", "multihart",
            "plot_null", "plot_copy", "plot_tlb", "plot_ctx", "plot_counters",
            "plot_tlb_model_misses", "plot_tlb_model_pollution", "plot_mix_tlb",
            "plot_pipe_latency", "plot_pipe_bandwidth", "plot_pipe_ctx", "plot_fault_cost",

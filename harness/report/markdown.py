@@ -142,6 +142,8 @@ def render_report(df: pd.DataFrame, facts: Mapping[str, Any],
     wl = render_workloads(df, tol)
     if wl:
         out.append(wl)
+    from .multihart import render_multihart
+    out += render_multihart(df, table_preset(df, facts))
     out.append(_render_definitions(tol, table_preset(df, facts)))
     out.append(_render_details(df, facts))
     return "\n".join(out).rstrip() + "\n", robustness_csv(rob)

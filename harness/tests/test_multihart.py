@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Callable, Dict, List
 
+import pandas as pd
 import pytest
 
 from harness.build import BuildResult, build_variant
@@ -263,3 +264,65 @@ def test_fuzz_threads_on_4_harts(kernel: Callable[[str], Variant], name: str) ->
     # every planned call was issued (fork/exec children do not count theirs here)
     assert int(final[0].group(1)) >= FUZZ_THREAD_CALLS, "fewer calls than planned" + where(res)
     assert res.exit_status == 0, f"fuzz exited {res.exit_status}" + where(res)
+
+
+# ------------------------------------------------------------------ report and plot (unit)
+
+def _multihart_frame() -> pd.DataFrame:
+    rows = []
+    for scheme in (1, 2, 3):
+        for asid in (True, False):
+            base = variant_by_name(f"s{scheme}-{'asid' if asid else 'noasid'}", REPO)
+            v4 = with_harts(base, 4)
+            for pages in (1, 16, 256):
+                for remote in range(4):
+                    insns = 1000 * scheme + 100 * remote + pages + (0 if asid else 7)
+                    p = {"pages": pages, "remote": remote}
+                    rows.append(make_row(v4, "bench_shootdown", p, mode="icount",
+                                         metric="insns_per_op", value=insns))
+                    rows.append(make_row(v4, "bench_shootdown", p, mode="icount",
+                                         metric="remote_fences", value=remote))
+                    rows.append(make_row(v4, "bench_shootdown", p, mode="tlb", preset="u54",
+                                         metric="tlb_model_cycles_per_op", value=2 * insns))
+            for h in (1, 4):
+                v = base if h == 1 else v4
+                rows.append(make_row(v, "bench_getpid_harts", {"harts": h}, mode="icount",
+                                     metric="insns_per_op", value=100 + scheme + h))
+                rows.append(make_row(v, "bench_getpid_harts", {"harts": h}, mode="icount",
+                                     metric="insns_per_op_max", value=101 + scheme + h))
+    return make_frame(rows)
+
+
+@pytest.mark.unit
+def test_multihart_section() -> None:
+    from harness.report.multihart import figure, render_multihart
+    df = _multihart_frame()
+    assert figure(df, "bench_shootdown", "insns_per_op", 2, True, pages=16, remote=3) == 2316
+    assert figure(df, "bench_shootdown", "tlb_model_cycles_per_op", 3, False, mode="tlb",
+                  preset="u54", pages=1, remote=1) == 2 * 3108
+    text = "\n".join(render_multihart(df, "u54"))
+    assert text.startswith("## Multi-hart") and "*not stated*" in text
+    # scheme 1, 1 page, 1 remote, ASIDs on: 1101 insns, 1 fence, 2202 model cycles
+    assert "| 1 | 1 | 1,101 / 1 / 2,202 |" in text
+    assert "| 4 | 105 / 106 | 106 / 107 | 107 / 108 |" in text
+    assert "1 < 2 < 3 at 1 page, 1 remote" in text
+    assert render_multihart(df[df["bench"] == "bench_null"], "u54") == []
+
+
+@pytest.mark.unit
+def test_multihart_section_without_data_says_not_measured() -> None:
+    from harness.report.multihart import render_multihart
+    df = _multihart_frame()
+    only_getpid = df[df["bench"] == "bench_getpid_harts"]
+    text = "\n".join(render_multihart(only_getpid, None))
+    assert "not measured / not measured / not measured" in text
+
+
+@pytest.mark.unit
+def test_shootdown_plot(tmp_path: Path) -> None:
+    from harness.plots import by_file
+    p = by_file("shootdown.png")
+    data = p.data(_multihart_frame())
+    assert set(data["metric"]) == {"insns_per_op"} and set(data["mode"]) == {"icount"}
+    assert p.draw(data, tmp_path) == tmp_path / "shootdown.png"
+    assert (tmp_path / "shootdown.png").stat().st_size > 0

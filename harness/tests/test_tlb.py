@@ -87,7 +87,12 @@ def test_region_table_matches_bench_hpp() -> None:
              ("bench_fault", 720): {"mode": "first_touch", "kb": 4},
              ("bench_fault", 740): {"mode": "cow", "kb": 4},
              ("bench_mix", 800): {"ws_kb": 4, "every": 1},
-             ("bench_lebench", 1000): None}  # lebench: not in the TLB runs (no mapping)
+             ("bench_lebench", 1000): None,
+             ("bench_getpid_harts", 1100): {"harts": 1},
+             ("bench_shootdown", 1120): {"pages": 1, "remote": 0},
+             ("bench_pingpong_harts", 1150): {"placement": "same"},
+             ("bench_storm", 1160): {"harts": 1},
+             ("bench_kv_harts", 1170): {"clients": 1}}  # lebench: not in the TLB runs (no mapping)
     assert set(entries) == set(probe), entries
     for (name, base), params in probe.items():
         if params is not None:

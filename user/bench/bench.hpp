@@ -57,6 +57,11 @@
 //   800 + 8*log2(W/4) + log10(N)  bench_mix, W KiB (4..16384: 13 buckets), a system call
 //                     every N accesses (1..100000: 6 buckets); 800..903
 //   1000 + case       bench_lebench, one id per case (1000..1063)
+//   1100 + harts-1    bench_getpid_harts, harts busy (1..8: 1100..1107)
+//   1120 + 8*b + r    bench_shootdown, b = 0, 1, 2 for 1, 16, 256 pages, r remote harts (1120..1143)
+//   1150 + cross      bench_pingpong_harts, 0 same hart, 1 cross hart
+//   1160              bench_storm
+//   1170 + clients-1  bench_kv_harts (1..8 clients: 1170..1177)
 // Parameters that are not powers of two share the id of the power of two below them, more
 // than 8 processes share p = 8, and working sets above 16 MiB share bucket 15.
 #pragma once
