@@ -7,7 +7,7 @@
 #include "mm/frame.hpp"
 #include "mm/asid.hpp"
 #include "mm/kmap.hpp"
-#include "proc/hart.hpp"
+#include "arch/hart.hpp"
 #include "proc/process.hpp"
 
 extern "C" char __kernel_end[], kernelvec[];

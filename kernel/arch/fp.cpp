@@ -76,6 +76,16 @@ void switch_out_in(State& from, State& to) {
   else set_fs(FS_OFF);
 }
 
+void switch_out(State& from) {
+  save_if_dirty(from);
+  set_fs(FS_OFF);
+}
+
+void switch_in(State& to) {
+  if (to.in_use) load(to);
+  else set_fs(FS_OFF);
+}
+
 void fork_copy(State& parent, State& child) {
   save_if_dirty(parent);
   child = parent;

@@ -25,6 +25,9 @@ struct State {
 // Boot: FP off.
 void init();
 // A switch from `from` to `to`: save from's registers if dirty, load to's (or turn FP off).
+// The two halves of switch_out_in, for a switch through the idle loop (another hart may do the second).
+void switch_out(State& from);
+void switch_in(State& to);
 void switch_out_in(State& from, State& to);
 // Fork: the child gets a copy of the parent's state as it is now.
 void fork_copy(State& parent, State& child);

@@ -18,6 +18,15 @@ struct Hart {
   int running = -1;  // index in the process table of the process running here (-1: none yet)
   u64 hartid = 0;    // the SBI / device-tree hart id (may be sparse)
   unsigned asid_bits = 0;  // ASID bits this hart's satp implements (probed on this hart)
+  bool idle = false;  // in the idle loop's wfi, to be woken by an IPI when work appears
+  u16 active_asid = 0;  // the ASID of the user table this hart runs (0: none / the kernel's)
+  // SHOOTDOWN_IPI: a fence request posted by another hart, done by this one in its IPI handler.
+  struct FenceRequest {
+    u64 start, size;  // size ~0: the whole address space (or everything, with all)
+    u16 asid;
+    bool all;         // every address space
+  } fence{};
+  volatile u32 fence_pending = 0;
   // Event counters (KernelStats sums them over harts).
   u64 remote_fences_sent = 0;
   u64 ipis_sent = 0;
@@ -54,5 +63,26 @@ void init_boot_hart(u64 boot_hartid);
 void start_secondaries(BootHarts listed, u64 kernel_satp);
 // The fewest ASID bits any online hart implements (satp's ASID field is per hart).
 unsigned min_asid_bits();
+// The kernel table's satp (ASID 0), which idle harts run on.
+u64 kernel_satp();
+// All online harts, as a logical mask.
+inline u32 all_mask() { return online() >= 32 ? ~0u : (1u << online()) - 1; }
+// Send a supervisor software interrupt to the harts in `logical_mask` (counted in ipis_sent).
+void send_ipi(u32 logical_mask);
+// Take this hart's pending IPI: clear sip.SSIP and do a posted fence request.
+void handle_ipi();
+// This hart's idle stack (kernel VA at the link-time window).
+u64 idle_stack_top();
+// The SBI hart mask of a logical mask.
+u64 sbi_mask(u32 logical_mask);
 
+}  // namespace hart
+
+namespace hart {
+// Set bits in a mask (no libgcc: the kernel is soft-float, libgcc's popcount is not).
+constexpr u64 count_bits(u32 m) {
+  u64 n = 0;
+  for (; m; m &= m - 1) n++;
+  return n;
+}
 }  // namespace hart

@@ -21,11 +21,14 @@ inline constexpr u64 SSTATUS_SPIE = 1ul << 5;
 inline constexpr u64 SSTATUS_SPP = 1ul << 8;
 inline constexpr u64 SSTATUS_FS = 3ul << 13;
 inline constexpr u64 SSTATUS_SUM = 1ul << 18;
-// sie bits
+// sie / sip bits
+inline constexpr u64 SIE_SSIE = 1ul << 1;
 inline constexpr u64 SIE_STIE = 1ul << 5;
+inline constexpr u64 SIP_SSIP = 1ul << 1;
 
 // scause values
 inline constexpr u64 SCAUSE_INTERRUPT = 1ul << 63;
+inline constexpr u64 IRQ_S_SOFT = 1;
 inline constexpr u64 IRQ_S_TIMER = 5;
 enum class Exception : u64 {
   InstructionMisaligned = 0,
@@ -69,18 +72,33 @@ struct Ret {
   long value;
 };
 
-inline Ret call(long ext, long fid, long a0 = 0, long a1 = 0, long a2 = 0) {
+inline Ret call(long ext, long fid, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0) {
   register long r_a0 asm("a0") = a0;
   register long r_a1 asm("a1") = a1;
   register long r_a2 asm("a2") = a2;
+  register long r_a3 asm("a3") = a3;
+  register long r_a4 asm("a4") = a4;
   register long r_a6 asm("a6") = fid;
   register long r_a7 asm("a7") = ext;
-  asm volatile("ecall" : "+r"(r_a0), "+r"(r_a1) : "r"(r_a2), "r"(r_a6), "r"(r_a7) : "memory");
+  asm volatile("ecall" : "+r"(r_a0), "+r"(r_a1) : "r"(r_a2), "r"(r_a3), "r"(r_a4), "r"(r_a6), "r"(r_a7) : "memory");
   return {r_a0, r_a1};
 }
 
 inline constexpr long EXT_TIME = 0x54494D45;
 inline constexpr long EXT_DBCN = 0x4442434E;
+inline constexpr long EXT_IPI = 0x735049;
+inline constexpr long EXT_RFENCE = 0x52464E43;
+
+// hart_mask: bit i = hart id i (hart_mask_base 0).
+inline long send_ipi(u64 hart_mask) { return call(EXT_IPI, 0, static_cast<long>(hart_mask), 0).error; }
+// Fence [start, start + size) on the harts in hart_mask (size ~0: everything), for one ASID or
+// for all address spaces.
+inline long remote_sfence_vma(u64 hart_mask, u64 start, u64 size) {
+  return call(EXT_RFENCE, 1, static_cast<long>(hart_mask), 0, static_cast<long>(start), static_cast<long>(size)).error;
+}
+inline long remote_sfence_vma_asid(u64 hart_mask, u64 start, u64 size, u16 asid) {
+  return call(EXT_RFENCE, 2, static_cast<long>(hart_mask), 0, static_cast<long>(start), static_cast<long>(size), asid).error;
+}
 
 inline void set_timer(u64 when) { call(EXT_TIME, 0, static_cast<long>(when)); }
 // Debug console: write `len` bytes starting at physical address `pa`.

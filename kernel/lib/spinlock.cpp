@@ -1,13 +1,12 @@
 // The debug checks of lib/spinlock.hpp (CONFIG_DEBUG_LOCKS).
 #include "lib/spinlock.hpp"
 
-#include "scheme/slide.hpp"
-
 namespace {
-// Held locks are recorded as offsets in the window, not pointers: in scheme 3 the kernel lock
-// is taken at one process's slot and released at another's.
-u64 key(const SpinLock* l) { return reinterpret_cast<u64>(l) - window_va(); }
-const SpinLock* lock_at(u64 k) { return reinterpret_cast<const SpinLock*>(k + window_va()); }
+// Held locks are recorded as offsets from an anchor in the image, not as pointers: in scheme 3
+// the kernel lock is taken at one process's slot and released at another's.
+char anchor;
+u64 key(const SpinLock* l) { return reinterpret_cast<u64>(l) - reinterpret_cast<u64>(&anchor); }
+const SpinLock* lock_at(u64 k) { return reinterpret_cast<const SpinLock*>(k + reinterpret_cast<u64>(&anchor)); }
 }  // namespace
 
 void SpinLock::check_order() const {

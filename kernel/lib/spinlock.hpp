@@ -9,7 +9,7 @@
 
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
-#include "proc/hart.hpp"
+#include "arch/hart.hpp"
 
 // The lock order, outermost first (docs/design.md restates it).
 enum class LockRank : u8 {
@@ -33,7 +33,9 @@ class SpinLock {
     CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
     if (config::debug_locks) check_order();
     while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE)) {
-      while (__atomic_load_n(&locked_, __ATOMIC_RELAXED)) asm volatile("" ::: "memory");
+      // The holder may be waiting for this hart to do a TLB fence (SHOOTDOWN_IPI).
+      while (__atomic_load_n(&locked_, __ATOMIC_RELAXED))
+        if (hart::self().fence_pending) hart::handle_ipi();
     }
     owner_ = hart::self().logical;
     saved_sie_ = sie;

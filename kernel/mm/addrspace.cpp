@@ -7,6 +7,8 @@
 // entries are flushed (UnmappedFrames); a table's ASID is flushed before its tables are freed.
 #include "mm/addrspace.hpp"
 
+#include "arch/hart.hpp"
+
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "lib/counters.hpp"
@@ -34,7 +36,13 @@ Error AddressSpace::create(Process& p) {
   return e;
 }
 
-u64 AddressSpace::satp_for_load() { return riscv::make_satp(root_.value, asid::acquire(asid_)); }
+u64 AddressSpace::satp_for_load() {
+  u16 a = asid::acquire(asid_);
+  hart::Hart& me = hart::self();
+  me.active_asid = a;
+  ran_on_ |= 1u << me.logical;
+  return riscv::make_satp(root_.value, a);
+}
 
 bool AddressSpace::loaded() const {
   return live() && (CSR_READ(satp) & riscv::SATP_PPN_MASK) == root_.value;
@@ -47,6 +55,7 @@ void AddressSpace::swap(AddressSpace& o) {
   };
   swap_value(root_, o.root_);
   swap_value(asid_, o.asid_);
+  swap_value(ran_on_, o.ran_on_);
   swap_value(pt_pages_, o.pt_pages_);
   swap_value(pt_pages_kernel_, o.pt_pages_kernel_);
   swap_value(brk_start_, o.brk_start_);
@@ -64,7 +73,7 @@ constexpr u64 MEGA_SPAN = layout::PAGE_SIZE << 9;  // what one last-level table 
 class UnmappedFrames {
  public:
   // need_flush: may the TLB hold entries of this table (is it loaded, or does it hold an ASID)?
-  UnmappedFrames(bool need_flush, u16 asid) : need_flush_(need_flush), asid_(asid) {}
+  UnmappedFrames(bool need_flush, u16 asid, u32 harts) : need_flush_(need_flush), asid_(asid), harts_(harts) {}
   UnmappedFrames(const UnmappedFrames&) = delete;
   UnmappedFrames& operator=(const UnmappedFrames&) = delete;
   ~UnmappedFrames() { flush_and_free(); }
@@ -77,7 +86,10 @@ class UnmappedFrames {
   }
   void flush_and_free() {
     if (n_ == 0) return;
-    if (need_flush_) tlb::flush_range(lo_, hi_, asid_);
+    if (need_flush_) {
+      tlb::flush_range(lo_, hi_, asid_);
+      if (asid_) tlb::shootdown(harts_, lo_, hi_, asid_);
+    }
     for (size_t i = 0; i < n_; i++) frames::release(ppns_[i]);
     n_ = 0;
   }
@@ -86,6 +98,7 @@ class UnmappedFrames {
   static constexpr size_t CAPACITY = 64;
   bool need_flush_;
   u16 asid_;
+  u32 harts_;  // other harts that may cache the table (with ASIDs)
   size_t n_ = 0;
   u64 lo_ = 0, hi_ = 0;  // the pages added since the last flush lie in [lo_, hi_)
   PhysPageNum ppns_[CAPACITY];
@@ -97,7 +110,7 @@ void AddressSpace::unmap_pages(u64 start, u64 end) {
   PageTable pt(root_);
   // A table that is neither loaded nor holding an ASID has nothing in the TLB: without ASIDs
   // its last satp write away flushed everything, with ASIDs a rollover or asid::release did.
-  UnmappedFrames unmapped(may_be_cached(), asid_.value);
+  UnmappedFrames unmapped(may_be_cached(), asid_.value, ran_on_);
   // Skip absent subtrees: munmap or exit of a huge untouched (demand-paged) area is a few
   // steps, not one per page.
   for (u64 va = pt.next_possibly_mapped(start, end); va < end;) {
@@ -117,8 +130,11 @@ void AddressSpace::release_user() {
 void AddressSpace::destroy() {
   if (!live()) return;
   if (loaded()) panic("destroying the address space in satp");
-  // One flush of the whole ASID (leaves and cached walks) before any frame or table is freed.
+  // One flush of the whole ASID (leaves and cached walks) before any frame or table is freed,
+  // here and on every hart where the table ran.
+  if (asid::holds(asid_)) tlb::shootdown(ran_on_, 0, 0, asid_.value);
   asid::release(asid_);
+  ran_on_ = 0;
   release_user();
   scheme::detach_kernel(*this);
   // What is left below the root are this table's own (user-half) tables.
@@ -132,7 +148,10 @@ Error AddressSpace::insert_area(const Area& a) { return areas_.insert(a) ? Error
 bool AddressSpace::may_be_cached() const { return loaded() || asid::holds(asid_); }
 
 void AddressSpace::fence_page(u64 va) {
-  if (may_be_cached()) tlb::flush_page(va, asid_.value);
+  if (may_be_cached()) {
+    tlb::flush_page(va, asid_.value);
+    if (asid_.value) tlb::shootdown(ran_on_, va, va + layout::PAGE_SIZE, asid_.value);
+  }
 }
 
 const Area* AddressSpace::area_at(u64 va) const {
@@ -164,7 +183,10 @@ Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
   // Without Svvptc a hart may have cached the invalid entries these pages replaced. A table
   // that is loaded or holds an ASID gets its new range fenced; any other table cannot have
   // such entries (no ASID yet: its first one is fresh; ASIDs off: its next load flushes all).
-  if (may_be_cached()) tlb::flush_range(start, end, asid_.value);
+  if (may_be_cached()) {
+    tlb::flush_range(start, end, asid_.value);
+    if (asid_.value) tlb::shootdown(ran_on_, start, end, asid_.value);
+  }
   return Error::None;
 }
 
@@ -330,8 +352,12 @@ Error AddressSpace::copy_user_from(AddressSpace& parent) {
   // (or of everything without ASIDs) before it runs again. Also on failure: the pages stay
   // read-only + Cow, which the next write resolves.
   if (parent_changed && parent.may_be_cached()) {
-    if (parent.asid_.value) tlb::flush_asid(parent.asid_.value);
-    else tlb::flush_all();
+    if (parent.asid_.value) {
+      tlb::flush_asid(parent.asid_.value);
+      tlb::shootdown(parent.ran_on_, 0, 0, parent.asid_.value);
+    } else {
+      tlb::flush_all();
+    }
   }
   if (result != Error::None) return result;
   brk_start_ = parent.brk_start_;

@@ -74,6 +74,9 @@ class AddressSpace {
 
   PhysPageNum root_;
   asid::Tag asid_;
+  // Logical harts where this table was loaded with its ASID (Linux's mm_cpumask): with ASIDs
+  // their TLBs may still hold its entries, so changes are fenced there too.
+  u32 ran_on_ = 0;
   u64 pt_pages_ = 0;         // all page-table pages of this table, the root included
   u64 pt_pages_kernel_ = 0;  // of which hold only kernel mappings
   AreaList areas_;           // sorted by start, non-overlapping

@@ -3,6 +3,7 @@
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "mm/tlb.hpp"
+#include "arch/hart.hpp"
 
 using asid::Tag;
 
@@ -18,13 +19,15 @@ u64 rollover_count = 0;
 u64 in_use[WORDS];           // bit a: ASID a is held in current_generation
 u32 next_hint = 1;
 
-// The ASID that was in satp when the generation rolled over. Its owner is still running (it is
-// switching away), so its entries may be refilled after the flush: it keeps that ASID in the
-// new generation and nobody else gets it.
-struct {
+// The ASIDs that were active (in satp, or in the trap frame about to be loaded) on each hart
+// when the generation rolled over. Their owners are still running, so their entries may be
+// refilled after the flush: each keeps its ASID in the new generation and nobody else gets it
+// (Linux riscv: reserved_context per hart).
+struct Reserved {
   bool valid = false;
   Tag owner;  // the owner's tag as it was (old generation)
-} reserved;
+};
+Reserved reserved[hart::MAX];
 
 bool held(u32 a) { return in_use[a / 64] >> (a % 64) & 1; }
 void take(u32 a) { in_use[a / 64] |= 1ul << (a % 64); }
@@ -43,24 +46,30 @@ u32 find_free() {
 }
 
 void rollover() {
-  u16 active = static_cast<u16>((CSR_READ(satp) >> riscv::SATP_ASID_SHIFT) & riscv::SATP_ASID_MASK);
-  reserved.valid = false;
   for (u32 i = 0; i < WORDS; i++) in_use[i] = 0;
   take(0);
-  if (active != 0) {
-    take(active);
-    reserved.valid = true;
-    reserved.owner = {current_generation, active};
+  for (int h = 0; h < hart::MAX; h++) {
+    u16 active = h < hart::online() ? hart::harts[h].active_asid : 0;
+    reserved[h].valid = active != 0;
+    if (active != 0) {
+      take(active);
+      reserved[h].owner = {current_generation, active};
+    }
   }
   current_generation++;
   rollover_count++;
+  // Every hart forgets the old generation now (eagerly; Linux defers it per hart).
   tlb::flush_all();
+  tlb::shootdown(hart::all_mask(), 0, 0, 0, /*all=*/true);
   LOG_DEBUG("asid: rollover to generation %lu\n", current_generation);
 }
 
-bool is_reserved(const Tag& t) {
-  return reserved.valid && t.generation == reserved.owner.generation && t.value == reserved.owner.value;
+Reserved* reservation_of(const Tag& t) {
+  for (Reserved& r : reserved)
+    if (r.valid && t.generation == r.owner.generation && t.value == r.owner.value) return &r;
+  return nullptr;
 }
+bool is_reserved(const Tag& t) { return reservation_of(t) != nullptr; }
 
 }  // namespace
 
@@ -82,7 +91,9 @@ void init(unsigned cap_bits) {
   usable_bits = 0;
   if (cap_bits > 0) {
     usable_bits = cap_bits;
-    if (usable_bits < 2) usable_bits = 0;
+    // A rollover reserves every hart's active ASID and ASID 0 is the kernel's: one more must be
+    // left to hand out (Linux riscv turns ASIDs off on the same condition).
+    if (usable_bits < 2 || (1u << usable_bits) < static_cast<u32>(hart::online()) + 2) usable_bits = 0;
   }
   count = usable_bits ? 1u << usable_bits : 0;
   for (u32 i = 0; i < WORDS; i++) in_use[i] = 0;
@@ -100,8 +111,8 @@ u16 acquire(Tag& tag) {
     return 0;
   }
   if (tag.generation == current_generation) return tag.value;
-  if (is_reserved(tag)) {
-    reserved.valid = false;  // already marked held in this generation
+  if (Reserved* r = reservation_of(tag)) {
+    r->valid = false;  // already marked held in this generation
     tag.generation = current_generation;
     return tag.value;
   }
@@ -124,7 +135,7 @@ void release(Tag& tag) {
       // handed out again, and before the caller frees the tables and frames they point to.
       tlb::flush_asid(tag.value);
       give_back(tag.value);
-      if (is_reserved(tag)) reserved.valid = false;
+      if (Reserved* r = reservation_of(tag)) r->valid = false;
     }
     // A stale tag has nothing in the TLB: the rollover that made it stale flushed everything.
   }

@@ -27,7 +27,7 @@ struct Tag {
 // The ASID bits the calling hart's satp implements (each hart probes its own at boot).
 unsigned probe_width();
 // Boot: use `bits` ASID bits (the fewest any hart implements, lowered by asid_bits=N and
-// CONFIG_ASID=n to 0); fewer than 2 means none.
+// CONFIG_ASID=n to 0); none when 2^bits < harts + 2 (see init).
 void init(unsigned bits);
 unsigned bits();        // usable ASID bits (0: ASIDs off)
 bool enabled();         // bits() > 0

@@ -1,9 +1,10 @@
 // Hart bring-up: the boot hart starts the others through the SBI HSM extension.
-#include "proc/hart.hpp"
+#include "arch/hart.hpp"
 
 #include "arch/riscv.hpp"
 #include "lib/log.hpp"
 #include "mm/asid.hpp"
+#include "proc/process.hpp"
 
 extern "C" char secondary_start[], kernelvec[];
 
@@ -14,6 +15,7 @@ Hart harts[MAX];
 namespace {
 
 int harts_online = 1;
+u64 kernel_table_satp = 0;
 
 // What a starting hart needs before it can run C++ (read by secondary_start in boot/entry.S
 // with the MMU off, through the physical address SBI passes it as `opaque`).
@@ -35,6 +37,32 @@ constexpr long HSM_HART_START = 0;
 }  // namespace
 
 int online() { return harts_online; }
+u64 kernel_satp() { return kernel_table_satp; }
+
+u64 sbi_mask(u32 logical_mask) {
+  u64 m = 0;
+  for (int i = 0; i < harts_online; i++)
+    if (logical_mask >> i & 1) m |= 1ul << harts[i].hartid;
+  return m;
+}
+
+void send_ipi(u32 logical_mask) {
+  if (!logical_mask) return;
+  self().ipis_sent += count_bits(logical_mask);
+  sbi::send_ipi(sbi_mask(logical_mask));
+}
+
+void handle_ipi() {
+  CSR_CLEAR(sip, riscv::SIP_SSIP);
+  Hart& me = self();
+  if (!__atomic_load_n(&me.fence_pending, __ATOMIC_ACQUIRE)) return;
+  const Hart::FenceRequest r = me.fence;
+  if (r.all) asm volatile("sfence.vma zero, zero" ::: "memory");
+  else if (r.size != ~0ul && r.size <= 32 * 4096)
+    for (u64 va = r.start; va < r.start + r.size; va += 4096) asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(u64(r.asid)) : "memory");
+  else asm volatile("sfence.vma zero, %0" ::"r"(u64(r.asid)) : "memory");
+  __atomic_store_n(&me.fence_pending, 0u, __ATOMIC_RELEASE);
+}
 
 void init_boot_hart(u64 boot_hartid) {
   harts[0].logical = 0;
@@ -49,11 +77,16 @@ unsigned min_asid_bits() {
 }
 
 void start_secondaries(BootHarts listed, u64 kernel_satp) {
+  kernel_table_satp = kernel_satp;
   harts[0].asid_bits = asid::probe_width();
   int next = 1;
   for (int i = 0; i < listed.count && next < MAX; i++) {
     u64 id = listed.ids[i];
     if (id == harts[0].hartid) continue;
+    if (id >= 64) {  // SBI hart masks are used with base 0
+      kprintf("harts: hart id %lu not supported (>= 64)\n", id);
+      continue;
+    }
     Hart& h = harts[next];
     h.logical = next;
     h.hartid = id;
@@ -80,7 +113,8 @@ void start_secondaries(BootHarts listed, u64 kernel_satp) {
 }  // namespace hart
 
 // A started hart's first C++: tp is its Hart, the kernel table is loaded, the stack is its own.
-// It probes its ASID width (satp's ASID field is per hart), reports in, and parks.
+// It probes its ASID width (satp's ASID field is per hart), reports in, waits for the boot hart
+// to finish booting, and becomes an idle hart of the scheduler.
 extern "C" [[noreturn]] void secondary_main() {
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
   CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
@@ -88,5 +122,10 @@ extern "C" [[noreturn]] void secondary_main() {
   me.asid_bits = asid::probe_width();
   asm volatile("fence rw, rw" ::: "memory");
   hart::came_up[me.logical] = 1;
-  for (;;) riscv::wfi();
+  sched::run_idle_first();
 }
+
+namespace hart {
+// The idle stack top of this hart (the scheduler's idle loop runs there).
+u64 idle_stack_top() { return reinterpret_cast<u64>(idle_stacks[self().logical] + IDLE_STACK_SIZE); }
+}  // namespace hart

@@ -6,7 +6,7 @@
 #include "lib/counters.hpp"
 #include "mm/addrspace.hpp"
 #include "lib/spinlock.hpp"
-#include "proc/hart.hpp"
+#include "arch/hart.hpp"
 #include "scheme/scheme.hpp"
 #include "uapi/syscall.h"
 
@@ -42,6 +42,7 @@ struct alignas(1024) Process {
   int exit_status = 0;
   int run_next = -1;  // next in the run queue (sched.cpp)
   bool killed = false;  // kill() asked it to end: it exits where it next resumes in the kernel
+  int pinned = -1;      // the only logical hart it may run on (sched_pin); -1: any
   u64 wake_at = 0;  // rdtime value, when sleeping
   u16 wait_pipe = 0;  // the pipe, when waiting on one
   FdTable files{};    // descriptors (ipc/file.hpp)
@@ -121,5 +122,9 @@ void preempt_point();
 // pointer is its last node): the number of violations, 0 when it holds (DIAG_RUNQ_CHECK).
 long run_queue_violations();
 void wake(Process& p);
+// sched_pin: restrict the current process to logical hart `hart` (-1: any), moving there now.
+void pin_current(int hart);
+// A secondary hart, booted: wait for the boot hart's scheduler, then run the idle loop.
+[[noreturn]] void run_idle_first();
 
 }  // namespace sched

@@ -32,6 +32,10 @@ TrapFrame* trapframe(Process& p);
 // Hand the CPU from `from` to `to` (returns when `from` runs again).
 void switch_to(Process& from, Process& to);
 
+// Save `from`'s context and start idle(0) on this hart's idle stack, on the kernel table (the
+// kernel lock passes to it). Returns when `from` is resumed (by enter(), on any hart).
+void switch_to_idle(Process& from, void (*idle)(u64));
+
 // Make p's saved context start fn(arg) on p's empty kernel stack, in p's address space.
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg);
 // Load p's table and resume p's saved context; the current stack is abandoned.

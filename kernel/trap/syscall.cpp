@@ -235,7 +235,11 @@ long sys_nosys() { return error_code(Error::NoSys); }
 long sys_thread_create(u64, u64, u64) { return error_code(Error::NoSys); }
 long sys_thread_exit(long) { return error_code(Error::NoSys); }
 long sys_thread_join(long) { return error_code(Error::NoSys); }
-long sys_sched_pin(long) { return error_code(Error::NoSys); }
+long sys_sched_pin(long h) {
+  if (h < -1 || h >= hart::online()) return error_code(Error::Invalid);
+  sched::pin_current(static_cast<int>(h));
+  return 0;
+}
 long sys_current_hart() { return hart::self().logical; }
 
 }  // extern "C"

@@ -74,8 +74,13 @@ const char* fault_name(u64 cause) {
 // Traps from user mode other than system calls (the generated entry code dispatches those
 // itself through syscall_table): timer interrupts and faults.
 extern "C" void user_trap(TrapFrame* tf) {
+  u64 cause = CSR_READ(scause);
+  if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_SOFT)) {
+    hart::handle_ipi();  // a fence request (SHOOTDOWN_IPI) or a stale wake-up: no lock needed
+    return;
+  }
   proc::kernel_lock.lock();
-  user_interrupt_or_fault(tf, CSR_READ(scause));
+  user_interrupt_or_fault(tf, cause);
   proc::kernel_lock.unlock();
 }
 

@@ -215,6 +215,23 @@ void switch_to(Process& from, Process& to) {
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
 }
 
+void switch_to_idle(Process& from, void (*idle)(u64)) {
+  // The idle context runs on the master table at the link-time window, through the switch page.
+  static Context idle_ctx[hart::MAX];
+  Context& c = idle_ctx[hart::self().logical];
+  c = {};
+  c.ra = reinterpret_cast<u64>(at_window(fresh_entry, layout::LINK_WINDOW));
+  c.sp = hart::idle_stack_top() - window_va() + layout::LINK_WINDOW;
+  c.s[1] = reinterpret_cast<u64>(at_window(idle, layout::LINK_WINDOW));
+  if (config::stats) {
+    from.counters.satp_writes++;
+    if (asid::flush_on_load()) from.counters.sfence_all++;
+  }
+  switch_context(&from.ctx, at_window(&c, layout::LINK_WINDOW), hart::kernel_satp(), asid::flush_on_load(),
+                 at_window(&hart::self(), layout::LINK_WINDOW));
+  CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));  // resumed at our own slot
+}
+
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
   u64 window = p.space.kernel.window;
   p.ctx = {};

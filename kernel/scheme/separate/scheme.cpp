@@ -130,6 +130,17 @@ void switch_to(Process& from, Process& to) {
   switch_context(&from.ctx, &to.ctx);
 }
 
+void switch_to_idle(Process& from, void (*idle)(u64)) {
+  // The kernel table stays loaded: scheme 1's kernel runs on it everywhere.
+  static Context idle_ctx[hart::MAX];
+  Context& c = idle_ctx[hart::self().logical];
+  c = {};
+  c.ra = reinterpret_cast<u64>(fresh_entry);
+  c.sp = hart::idle_stack_top();
+  c.s[1] = reinterpret_cast<u64>(idle);
+  switch_context(&from.ctx, &c);
+}
+
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
   p.ctx = {};
   p.ctx.ra = reinterpret_cast<u64>(fresh_entry);
@@ -138,7 +149,10 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
   p.ctx.s[2] = arg;
 }
 
-void enter(Process& p) { enter_fresh(&p.ctx, 0); }
+void enter(Process& p) {
+  prepare_trap_exit(p);  // the idle loop resumes processes here: their ASID may be stale
+  enter_fresh(&p.ctx, 0);
+}
 
 void return_to_user_first(Process& p) {
   prepare_trap_exit(p);

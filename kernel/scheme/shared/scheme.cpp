@@ -108,6 +108,23 @@ void switch_to(Process& from, Process& to) {
   switch_context(&from.ctx, &to.ctx, satp, asid::flush_on_load(), at_window(&hart::self()));
 }
 
+void switch_to_idle(Process& from, void (*idle)(u64)) {
+  // The idle context runs on the kernel table at the link-time window (the master maps it).
+  static Context idle_ctx[hart::MAX];
+  auto link = [](auto* p) { return reinterpret_cast<u64>(p) - window_va() + layout::LINK_WINDOW; };
+  Context& c = idle_ctx[hart::self().logical];
+  c = {};
+  c.ra = link(fresh_entry);
+  c.sp = hart::idle_stack_top() - window_va() + layout::LINK_WINDOW;
+  c.s[1] = link(idle);
+  if (config::stats) {
+    from.counters.satp_writes++;
+    if (asid::flush_on_load()) from.counters.sfence_all++;
+  }
+  switch_context(&from.ctx, reinterpret_cast<Context*>(link(&c)), hart::kernel_satp(), asid::flush_on_load(),
+                 reinterpret_cast<hart::Hart*>(link(&hart::self())));
+}
+
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
   p.ctx = {};
   p.ctx.ra = reinterpret_cast<u64>(at_window(fresh_entry));
