@@ -365,11 +365,12 @@ TEST(thread_pipe_pingpong) {
 constexpr long PATTERN = 0x5a5a5a5a5a5a5a5al;
 constexpr long REUSED = 0x0badf00d0badf00dl;
 constexpr int REFILL_PAGES = 256;
-constexpr int STALE = 1, NO_FAULT = 2, SETUP = 3;
+constexpr int STALE = 1, NO_FAULT = 2, SETUP = 3, AFTER_UNMAP = 4;
 
 struct Shootdown {
   volatile long* page;
   volatile long reads;
+  volatile long unmapped;  // set once munmap has returned
   int report_fd;
   long hart;
 };
@@ -378,9 +379,12 @@ long reads_page(void* arg) {
   auto* s = (Shootdown*)arg;
   if (sched_pin(s->hart) != 0) return -1;
   for (;;) {
+    // munmap had returned before this read (acquire: the read cannot move above the flag's),
+    // so the read must fault; a value read now came through a stale translation
+    long gone = load(&s->unmapped);
     long v = s->page[0];
-    if (v != PATTERN) {
-      char c = v == REUSED ? STALE : SETUP;
+    if (v != PATTERN || gone) {
+      char c = v == REUSED ? STALE : gone ? AFTER_UNMAP : SETUP;
       write(s->report_fd, &c, 1);
       for (;;) spin(1000);
     }
@@ -390,6 +394,7 @@ long reads_page(void* arg) {
 
 int shootdown_child(long report_fd) {
   static Shootdown s;
+  s.unmapped = 0;
   s.report_fd = (int)report_fd;
   s.hart = other_hart() > 0 ? 1 : 0;
   if (sched_pin(0) != 0) return 50;
@@ -401,6 +406,7 @@ int shootdown_child(long report_fd) {
   if (!st || thread_create(reads_page, &s, st) <= 0) return 52;
   if (!await_at_least(&s.reads, 1000, 5000)) return 53;
   if (munmap((void*)page, PAGE) != 0) return 54;
+  store(&s.unmapped, 1);
   // Reuse the freed frames (the unmapped one is most likely the first handed out again).
   for (int i = 0; i < REFILL_PAGES; i++) {
     long a = mmap(nullptr, PAGE, RW);
@@ -435,6 +441,7 @@ TEST(thread_shootdown) {
     long r = read(fds[0], &c, 1);
     EXPECT(close(fds[0]), 0);
     CHECK(!(r == 1 && c == STALE), "round %d: the reader read the reused frame after munmap", round);
+    CHECK(!(r == 1 && c == AFTER_UNMAP), "round %d: the reader read the page after munmap returned", round);
     CHECK(!(r == 1 && c == SETUP), "round %d: the reader saw neither pattern", round);
     CHECK(st != SURVIVED, "round %d: the reader did not fault after munmap", round);
     EXPECT(st, KILLED_STATUS);  // killed for the reader's page fault
