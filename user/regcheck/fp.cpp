@@ -27,6 +27,7 @@ int fp_loop_main(bool dirty, long rounds) {
   long pid = fork();
   int bad = 0;
   if (pid == 0) {
+    pin_to_hart0();
     fp_loop_body(dirty ? 6 : 8, dirty, rounds, &bad);
     exit(bad ? 1 : 0);
   }

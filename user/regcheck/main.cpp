@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
   bool exec_child = argc >= 2 && strcmp(argv[1], "--exec-child") == 0;
   bool fp_clean = argc >= 2 && strcmp(argv[1], "fp-clean") == 0;
   if (!fp_clean) rc_snapshot_fp(&fp_at_main);
+  // The process checks need switches: with several harts online, processes on different harts
+  // would run side by side and never switch. So every process of a check runs on hart 0 (the
+  // forked ones pin themselves too: pin_to_hart0); `threads` unpins its threads itself.
+  pin_to_hart0();
   if (exec_child) return exec_child_main();
   if (argc < 2 || strcmp(argv[1], "all") == 0) return all_main(fp_at_main);
   if (strcmp(argv[1], "threads") == 0) {

@@ -71,6 +71,8 @@ constexpr uint32_t SKIP_A0_A7 = bit(10) | bit(17);
 constexpr uint32_t SKIP_A7 = bit(17);
 
 KernelStats get_stats();
+// Run on hart 0 only (sched_pin(0)): see main.cpp. No FP instruction, no gp/tp use.
+void pin_to_hart0();
 // One system call with the pattern live; checks every register but a0 (returned in *ret).
 // Returns the number of wrong registers; the reason accumulates in why.
 int call_checked(const RegSet& in, long nr, long arg, long* ret, char* why, size_t n,

@@ -104,10 +104,13 @@ int call_checked(const RegSet& in, long nr, long arg, long* ret, char* why, size
   return compare(want, out, SKIP_A0, fp, why, n);
 }
 
+void pin_to_hart0() { sched_pin(0); }
+
 // A child that runs fn(tag) and exits with 0 (all its checks passed) or 1.
 long spawn(int (*fn)(int), int tag) {
   long pid = fork();
   if (pid == 0) {
+    pin_to_hart0();
     g_role = "/child";
     g_passed = g_failed = 0;
     int r = fn(tag);

@@ -100,7 +100,10 @@ void check_ring() {
   int forked = 0;
   for (int i = 0; i < RING - 1; i++) {
     long pid = fork();
-    if (pid == 0) exit(ring_body(9 + i) ? 1 : 0);
+    if (pid == 0) {
+      pin_to_hart0();
+      exit(ring_body(9 + i) ? 1 : 0);
+    }
     if (pid > 0) pids[forked++] = pid;
   }
   int bad = ring_body(8);
