@@ -1,5 +1,7 @@
 // Spinlocks that disable interrupts on the hart holding them (sstatus.SIE is saved at lock()
-// and restored at unlock(), so nested locks restore in reverse order).
+// and restored at unlock(), so nested locks restore in reverse order). Ticket locks: harts get
+// the lock in the order they asked for it, so a hart that releases and retakes it (a long
+// system call's preemption point) lets every waiting hart in first.
 //
 // Every lock has a rank; a hart takes locks in increasing rank order only (docs/design.md,
 // "Lock order"). With CONFIG_DEBUG_LOCKS each hart records the locks it holds: taking a lock whose
@@ -32,10 +34,10 @@ class SpinLock {
     u64 sie = CSR_READ(sstatus) & riscv::SSTATUS_SIE;
     CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
     if (config::debug_locks) check_order();
-    while (__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE)) {
+    u32 ticket = __atomic_fetch_add(&next_ticket_, 1u, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&now_serving_, __ATOMIC_ACQUIRE) != ticket) {
       // The holder may be waiting for this hart to do a TLB fence (SHOOTDOWN_IPI).
-      while (__atomic_load_n(&locked_, __ATOMIC_RELAXED))
-        if (hart::self().fence_pending) hart::handle_ipi();
+      if (hart::self().fence_pending) hart::handle_ipi();
     }
     owner_ = hart::self().logical;
     saved_sie_ = sie;
@@ -46,13 +48,15 @@ class SpinLock {
     if (config::debug_locks) pop_held();
     u64 sie = saved_sie_;
     owner_ = -1;
-    __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE);
+    __atomic_store_n(&now_serving_, now_serving_ + 1, __ATOMIC_RELEASE);
     if (sie) CSR_SET(sstatus, riscv::SSTATUS_SIE);
   }
 
   // The lock changes hands with a context switch: the incoming thread releases what the
   // outgoing one took (its saved SIE is the outgoing thread's, which is "off" in the kernel).
-  bool held_here() const { return __atomic_load_n(&locked_, __ATOMIC_RELAXED) && owner_ == hart::self().logical; }
+  bool held_here() const { return owner_ == hart::self().logical; }
+  // Does another hart wait for it?
+  bool contended() const { return __atomic_load_n(&next_ticket_, __ATOMIC_RELAXED) != now_serving_ + 1; }
   void set_owner_here() { owner_ = hart::self().logical; }
   const char* name() const { return name_; }
   LockRank rank() const { return rank_; }
@@ -67,7 +71,8 @@ class SpinLock {
   char name_[NAME_MAX] = {};
   LockRank rank_;
   bool crosses_switch_;
-  volatile u32 locked_ = 0;
+  u32 next_ticket_ = 0;   // the ticket the next lock() draws
+  u32 now_serving_ = 0;   // the ticket that holds the lock
   int owner_ = -1;
   u64 saved_sie_ = 0;
 };

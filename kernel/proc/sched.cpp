@@ -158,6 +158,12 @@ long run_queue_violations() {
 void preempt_point() {
   // The kernel runs with interrupts masked: a tick that came due meanwhile is pending in sip.
   if (CSR_READ(sip) & (1ul << riscv::IRQ_S_TIMER)) on_timer_interrupt();
+  // Other harts waiting for the kernel lock get their turn too (the ticket lock lets them in
+  // before this hart retakes it): a long call does not stall every other hart's kernel entry.
+  if (proc::kernel_lock.contended()) {
+    proc::kernel_lock.unlock();
+    proc::kernel_lock.lock();
+  }
 }
 
 void on_timer_interrupt() {
