@@ -281,9 +281,11 @@ TEST(fork_enomem) {
 // Fork with memory exhausted fails with ENOMEM (EAGAIN means a full process table), in every
 // scheme: scheme 1 fails earliest, on the child's trap-frame page.
 TEST(fork_enomem_exhausted) {
-  long before = mem_mark();
+  // Static, not on the stack (USER_STACK_PAGES=1 is one page); touched before the count.
   constexpr int MAX = 128;
-  long addrs[MAX], sizes[MAX];
+  static long addrs[MAX], sizes[MAX];
+  memset(addrs, 0, sizeof addrs), memset(sizes, 0, sizeof sizes);
+  long before = mem_mark();
   int n = 0;
   bool exhausted = false;
   for (long chunk = 1024; chunk >= 1 && n < MAX && !exhausted;) {
