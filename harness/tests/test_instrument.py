@@ -66,9 +66,10 @@ def test_distclean_names_what_it_removes(build_tree: Path) -> None:
 
 # ------------------------------------------------------------------ variants as data
 
-def test_the_twelve_variants_are_declared_in_the_file() -> None:
+def test_the_thirteen_variants_are_declared_in_the_file() -> None:
     vs = load_variants(REPO)
-    assert len(vs) == 12 and len({v.config_hash for v in vs}) == 12
+    assert len(vs) == 13 and len({v.config_hash for v in vs}) == 13
+    assert [v for v in vs if v.name == "s2-kaslr"][0].config_string == "KASLR_BOOT=y"
     by = {v.name: v for v in vs}
     assert (by["s1-noasid"].scheme, by["s1-noasid"].asid, by["s1-noasid"].config_string) == (
         1, False, "ASID=n")
