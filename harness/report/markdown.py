@@ -240,6 +240,13 @@ def _render_row(spec: RowSpec, df: pd.DataFrame, facts: Mapping[str, Any],
                              + [verdict.word, _escape(verdict.reason)]) + " |"
 
 
+def _evidence(report: Any) -> str:
+    """Where a cited TLB-model report is kept: DIR/logs/V/F is committed, compressed, as
+    DIR/evidence/V/F.gz (report.verify.write_evidence); logs/ itself is not committed."""
+    text = str(report)
+    return text.replace("/logs/", "/evidence/", 1) + ".gz" if "/logs/" in text else text
+
+
 def _render_probe(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
     """The paragraph under the table: kernel_probe's result per variant and preset."""
     out = ["**TLB probe** (`kernel_probe` under the TLB model): a child process makes a system "
@@ -272,7 +279,7 @@ def _render_probe(df: pd.DataFrame, facts: Mapping[str, Any]) -> str:
                 f"{pr.get('own_slot_probes')} probe(s)), other process "
                 f"{_yes(pr.get('probe_other_process_hit'))} "
                 f"({pr.get('other_process_hits_on_kernel_entries')} in "
-                f"{pr.get('other_process_probes')}) [`{pr.get('report')}`]")
+                f"{pr.get('other_process_probes')}) [`{_evidence(pr.get('report'))}`]")
         for preset in failed:
             if preset not in probes:
                 parts.append(f"{preset}: not measured (failed run, listed below)")
