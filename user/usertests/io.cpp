@@ -135,13 +135,11 @@ TEST(console_write_partial) {
 //   instructions, so the gap is deterministic: at most MAX_WAIT_TICKS_ICOUNT ticks (the runner,
 //   polling every 10 ms, is a third runnable process; plus one chunk). The SBI console costs few
 //   instructions per byte there (256 KiB is about 3 ticks), so the write is 1 MiB.
-// - Without -icount the clock is the host's and a loaded host stalls QEMU now and then: the
-//   gap is bounded relative to the write (at most a quarter of it, or the -icount bound when the
-//   write is short: under -icount without `--icount` 256 KiB is only 3 ticks; before, all of it).
+// - Without -icount the clock is the host's and a loaded host stalls QEMU now and then, so the
+//   gap is printed, not checked (a wall-clock bound would fail on a busy host, not on a bug).
 constexpr long WRITE_BYTES = 256 * 1024;
 constexpr long WRITE_BYTES_ICOUNT = 1024 * 1024;
 constexpr long MAX_WAIT_TICKS_ICOUNT = 3;
-constexpr long MAX_WAIT_SHARE = 4;  // without -icount: the longest gap is at most total / 4
 
 int long_writer(long bytes) {
   static char line[WRITE_BYTES_ICOUNT];
@@ -170,12 +168,11 @@ TEST(console_write_preempt) {
   EXPECT(st, 0);
   printf("  console_write_preempt: a %ld-byte write took %lu ticks; the other process waited at most %lu.%02lu ticks\n",
          bytes, total / tick, longest / tick, longest % tick * 100 / tick);
+  // The bound is asserted under -icount only: without it the clock is the host's, and a host
+  // that deschedules QEMU shows as a long gap that no kernel change could prevent.
   if (g_icount)
     CHECK(longest <= MAX_WAIT_TICKS_ICOUNT * tick, "the other process waited %lu ticks (bound %ld) during a %lu-tick write",
           longest / tick, MAX_WAIT_TICKS_ICOUNT, total / tick);
-  else
-    CHECK(longest <= total / MAX_WAIT_SHARE || longest <= MAX_WAIT_TICKS_ICOUNT * tick,
-          "the other process waited %lu of the write's %lu ticks", longest / tick, total / tick);
   return true;
 }
 
