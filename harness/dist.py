@@ -279,7 +279,10 @@ class Engine:
             old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
             try:
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       # no dashboard; its HTTP server (health, metrics) on a
+                                       # free port, not 8787, which another cluster may hold
+                                       scheduler_kwargs={"dashboard_address": ":0"})
             finally:
                 if main:
                     signal.signal(signal.SIGINT, old)

@@ -1,12 +1,14 @@
 """Implementation complexity: each scheme's scheme-specific code (issue 15 item 9).
 
 Counted from the source tree (non-blank, non-comment lines, harness.facts.code_lines):
-- the scheme's own files: kernel/scheme/<separate|shared|randomized>/ when that folder exists,
-  else kernel/scheme/<name>.cpp and .hpp;
-- its class in the trap generator (kernel/scheme/trapgen.py; scheme 3's class extends scheme
-  2's, so scheme 3 is charged both): the generator source, so that the trampoline the
-  generator emits twice for scheme 1 (with and without a flush) is counted once;
-- scheme 3's KPtr and relocation support (the KPtr class in kernel/mm/kview.hpp);
+- the scheme's own folder, kernel/scheme/<separate|shared|randomized>/: its C++ (scheme.cpp,
+  slide.hpp, state.hpp; scheme 3's kptr.hpp), its trap-path generator trapgen.py (the generator
+  source, so that the trampoline it emits twice for scheme 1, with and without a flush, is
+  counted once; scheme 3's generator extends scheme 2's, so scheme 3 is charged both), its
+  scheme.mk and scheme 3's relocation check check_relocs.py. The shared generator
+  (trapgen_common.py) serves all three and is not charged to any;
+- in a tree from before the scheme folders: kernel/scheme/<name>.cpp and .hpp, the scheme's
+  class in kernel/scheme/trapgen.py and scheme 3's KPtr class in kernel/mm/kview.hpp;
 - its fields in shared structures: code lines outside kernel/scheme/ whose comment marks them
   as one scheme's (`// scheme 1 only`, `// scheme 1: ...`), listed as `<file>:fields`.
 
@@ -28,10 +30,35 @@ TRAPGEN = Path("kernel/scheme/trapgen.py")
 KVIEW = Path("kernel/mm/kview.hpp")
 
 
+SOURCE_SUFFIXES = (".cpp", ".hpp", ".h", ".S", ".py", ".mk")
+# scheme 3's generator subclasses scheme 2's (kernel/scheme/randomized/trapgen.py)
+EXTENDS = {3: [Path("kernel/scheme/shared/trapgen.py")]}
+
+
+def _folder(repo: Path, scheme: int) -> Path:
+    return repo / "kernel" / "scheme" / NAMES[scheme]
+
+
+def _lines(p: Path) -> int:
+    """Code lines of one source file: `#` comments in Python and make, C/C++ comments else."""
+    text = p.read_text()
+    if p.suffix in (".py", ".mk"):
+        doc: set = set()  # Python docstrings: comments, not code
+        if p.suffix == ".py":
+            for node in ast.walk(ast.parse(text)):
+                if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                        and isinstance(node.value.value, str)):
+                    doc.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        return sum(1 for i, ln in enumerate(text.splitlines(), 1)
+                   if ln.strip() and not ln.strip().startswith("#") and i not in doc)
+    return len(code_lines(text, asm=p.suffix == ".S"))
+
+
 def _scheme_files(repo: Path, scheme: int) -> List[Path]:
-    folder = repo / "kernel" / "scheme" / NAMES[scheme]
+    folder = _folder(repo, scheme)
     if folder.is_dir():
-        return sorted(p for p in folder.rglob("*") if p.suffix in (".cpp", ".hpp", ".h", ".S"))
+        return sorted(p for p in folder.rglob("*")
+                      if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts)
     return [p for p in (repo / "kernel" / "scheme" / f"{NAMES[scheme]}{ext}"
                         for ext in (".cpp", ".hpp")) if p.is_file()]
 
@@ -79,8 +106,10 @@ def _shared_fields(repo: Path) -> Dict[int, Dict[str, int]]:
 
 
 def count(repo: Path) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"method": "non-blank, non-comment lines; trap generator classes "
-                                     "counted from trapgen.py (one trampoline copy)",
+    out: Dict[str, Any] = {"method": "non-blank, non-comment lines of each scheme's folder "
+                                     "(C++, its trap-path generator: one trampoline copy, "
+                                     "scheme.mk, relocation check) and of its fields in shared "
+                                     "structures",
                            "schemes": {}}
     gen = (repo / TRAPGEN).read_text() if (repo / TRAPGEN).is_file() else ""
     kview = (repo / KVIEW).read_text() if (repo / KVIEW).is_file() else ""
@@ -88,12 +117,17 @@ def count(repo: Path) -> Dict[str, Any]:
     for k in NAMES:
         files: Dict[str, int] = {}
         for p in _scheme_files(repo, k):
-            files[str(p.relative_to(repo))] = len(code_lines(p.read_text()))
-        for cls in GEN_CLASSES[k]:
-            if gen:
-                files[f"{TRAPGEN}:{cls}"] = _class_lines(gen, cls)
-        if k == 3 and kview:
-            files[f"{KVIEW}:KPtr"] = _kptr_lines(kview)
+            files[str(p.relative_to(repo))] = _lines(p)
+        if _folder(repo, k).is_dir():
+            for extra in EXTENDS.get(k, []):
+                if (repo / extra).is_file():
+                    files[str(extra)] = _lines(repo / extra)
+        else:  # the layout before the scheme folders
+            for cls in GEN_CLASSES[k]:
+                if gen:
+                    files[f"{TRAPGEN}:{cls}"] = _class_lines(gen, cls)
+            if k == 3 and kview:
+                files[f"{KVIEW}:KPtr"] = _kptr_lines(kview)
         files.update(fields[k])
         out["schemes"][str(k)] = {"files": files, "total": sum(files.values())}
     return out

@@ -94,7 +94,8 @@ def estimator_text(vf: Mapping[str, Any]) -> str:
         est = collision_bits(list(k.get("slots") or []))
         assert est is not None
         hi = "∞" if math.isinf(est[2]) else f"{est[2]:.1f}"
-        return f"{h:.2f} bits (collision, 95 % {est[1]:.1f}–{hi}, n={n})"
+        lo = max(est[1], 0.0) + 0.0  # entropy is never below 0 (and never printed as -0.0)
+        return f"{h:.2f} bits (collision, 95 % {lo:.1f}–{hi}, n={n})"
     return (f"{h:.2f} bits (Miller–Madow, n={n}" +
             (": a lower bound)" if n < MIN_SLOTS else ")"))
 

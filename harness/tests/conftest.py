@@ -43,10 +43,11 @@ def fake_repo(tmp_path: Path) -> Path:
     (repo / "tlbmodel").mkdir()
     shutil.copy(FAKES / "tlbmodel.mk", repo / "tlbmodel" / "Makefile")
     scheme = repo / "kernel" / "scheme"
-    scheme.mkdir(parents=True)
-    (scheme / "separate.cpp").write_text("// scheme 1\n#include <x>\n\nint a;\n/* two\nlines */\n"
-                                         "int b; // trailing\n")
-    (scheme / "shared.cpp").write_text("int a;\n")
+    for name in ("separate", "shared"):
+        (scheme / name).mkdir(parents=True)
+    (scheme / "separate" / "scheme.cpp").write_text(
+        "// scheme 1\n#include <x>\n\nint a;\n/* two\nlines */\nint b; // trailing\n")
+    (scheme / "shared" / "scheme.cpp").write_text("int a;\n")
     return repo
 
 

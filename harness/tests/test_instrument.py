@@ -66,10 +66,11 @@ def test_distclean_names_what_it_removes(build_tree: Path) -> None:
 
 # ------------------------------------------------------------------ variants as data
 
-def test_the_twelve_variants_are_declared_in_the_file() -> None:
+def test_the_thirteen_variants_are_declared_in_the_file() -> None:
     vs = load_variants(REPO)
     one = [v for v in vs if v.harts == 1]
-    assert len(one) == 12 and len({v.config_hash for v in one}) == 12
+    assert len(one) == 13 and len({v.config_hash for v in one}) == 13
+    assert [v for v in vs if v.name == "s2-kaslr"][0].config_string == "KASLR_BOOT=y"
     # the multi-hart variants (issue 17) reuse the one-hart builds: -smp is not a build setting
     many = [v for v in vs if v.harts > 1]
     assert {v.harts for v in many} == {2, 4} and {v.config_hash for v in many} <= {v.config_hash for v in one}

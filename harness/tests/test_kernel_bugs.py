@@ -22,17 +22,12 @@ import pytest
 
 from harness.tests.kboot import REPO, boot, build_config, where
 
-LOGS = REPO / "build" / "test-logs" / "kernel-bugs"
-PAGING = ["MEMORY_DEMAND=y", "FORK_COW=y"]
+from harness.tests.test_workloads import CONFIGS as WORKLOAD_CONFIGS
 
-# The same names and options as test_workloads.py: both share one build per configuration.
-CONFIGS = {
-    "s1-paging": (1, PAGING),
-    "s2-paging": (2, PAGING),
-    "s3-paging": (3, PAGING),
-    "s1-noasid-paging": (1, PAGING + ["ASID=n"]),
-    "s3-noasid-paging": (3, PAGING + ["ASID=n"]),
-}
+LOGS = REPO / "build" / "test-logs" / "kernel-bugs"
+
+# test_workloads.py's paging configurations, by the same names: both share one build each.
+CONFIGS = {name: cfg for name, cfg in WORKLOAD_CONFIGS.items() if name.endswith("-paging")}
 
 
 def kernel(name: str) -> Path:

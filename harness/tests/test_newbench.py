@@ -126,9 +126,9 @@ def test_eager_vs_cow_figures() -> None:
 def test_variants_and_paging() -> None:
     assert VARIANT_NAMES[:9] == ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s3-asid",
                                  "s3-noasid", "s1-asid-4k", "s2-asid-4k", "s3-asid-4k"]
-    assert VARIANT_NAMES[9:12] == ["s1-asid-dc", "s2-asid-dc", "s3-asid-dc"]
+    assert VARIANT_NAMES[9:13] == ["s1-asid-dc", "s2-asid-dc", "s3-asid-dc", "s2-kaslr"]
     # then the multi-hart variants (issue 17), which run only the multi-hart benchmarks
-    assert all(variant_by_name(n).harts > 1 for n in VARIANT_NAMES[12:])
+    assert all(variant_by_name(n).harts > 1 for n in VARIANT_NAMES[13:])
     for v in ALL_VARIANTS[:9]:
         assert v.paging == "eager-copy" and "MEMORY_DEMAND=y" not in v.setconfig
     dc = variant_by_name("s3-asid-dc")

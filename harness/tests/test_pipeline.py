@@ -24,7 +24,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert rc == 1  # scheme 3 does not build: reported (cells say 'not built') and a failure
     df = read_csv(results / "measurements.csv")
     built = ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s1-asid-4k", "s2-asid-4k",
-             "s1-asid-dc", "s2-asid-dc"]
+             "s1-asid-dc", "s2-asid-dc", "s2-kaslr"]
     assert sorted(df["variant"].unique()) == sorted(built)
     # the CSV's bench is the program: bench_fork_sizes runs bench_fork
     assert set(df["bench"]) == {b.prog for b in BENCH_BY_NAME.values()}
@@ -33,7 +33,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert set(dc["bench"]) == {"bench_fault", "bench_fork", "bench_pipe", "bench_app"}
     assert set(dc["paging"]) == {"demand-cow"}
     assert set(df[~df["variant"].str.endswith("-dc")]["paging"]) == {"eager-copy"}
-    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 6 * 14
+    assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 7 * 14  # the non-dc variants built (s2-kaslr among them)
     meta = json.loads((results / "metadata.json").read_text())
     assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-asid-4k", "s3-asid-dc",
                                                 "s3-noasid"]
@@ -64,7 +64,7 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert set(tlb["preset"]) == {"u54", "c906"} and set(df[df["mode"] != "tlb"]["preset"]) == {""}
     assert set(tlb["bench"]) == {"bench_null", "bench_ctx", "bench_tlb", "bench_pipe",
                                  "bench_mix", "bench_app"}
-    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 8, "u54": 8}
+    assert tlb.groupby("preset")["variant"].nunique().to_dict() == {"c906": 9, "u54": 9}
     assert facts["variants"]["s2-asid"]["tlb_probe"]["u54"]["probe_other_process_hit"] is True
     assert facts["variants"]["s1-noasid"]["tlb_probe"]["c906"]["probe_own_slot_hit"] is False
     assert (results / "logs" / "s1-noasid" / "tlb-bench_null-u54.json").is_file()

@@ -110,9 +110,16 @@ def test_s2_kaslr_absent_is_not_measured_present_is_compared(
     import copy
     from harness.report.security import threat_scores
     df, facts = committed
-    assert "(`s2-kaslr`, what Linux ships): not measured in this run." in rendered[0]
-    assert not any(c.startswith("scheme 2 per-boot") for c in rendered[1].split("\n"))
+    assert "s2-kaslr" in facts["variants"]  # the committed run measured it
+    assert "Scheme 2 with per-boot KASLR (`s2-kaslr`) is in the table above" in rendered[0]
+    assert any("scheme 2 per-boot" in c for c in rendered[1].split("\n"))
+    absent = copy.deepcopy(facts)
+    del absent["variants"]["s2-kaslr"]
+    md, rob = render_report(df[df["variant"] != "s2-kaslr"], absent)
+    assert "(`s2-kaslr`, what Linux ships): not measured in this run." in md
+    assert not any("scheme 2 per-boot" in c for c in rob.split("\n"))
     f2 = copy.deepcopy(facts)
+    del f2["variants"]["s2-kaslr"]
     kaslr = dict(f2["variants"]["s2-asid"]["kaslr"], kernel_entropy_bits=9.0)
     f2["variants"]["s2-kaslr"] = dict(f2["variants"]["s2-asid"], kaslr=kaslr)
     a = threat_scores(df, f2, "a", asid=True, kmap="2M", preset="c906", s2_kaslr=True)

@@ -285,7 +285,7 @@ def test_table_security_cells_and_probe_paragraph(fixture_df: pd.DataFrame,
     assert "TLB probe (u54): own-slot hit yes, other-process hit no" in sec[3]
     assert sec[4] == "disagree"  # the ranking rule is unchanged by the probe
     assert ("- s3-asid: u54: own slot yes (1 hit(s) in 1 probe(s)), other process no (0 in 1) "
-            "[`results/logs/s3-asid/tlb-kernel_probe-u54.json`]") in md
+            "[`results/evidence/s3-asid/tlb-kernel_probe-u54.json.gz`]") in md
     assert "- s1-noasid: u54: own slot no" in md
 
 

@@ -28,6 +28,8 @@ def test_a_changed_figure_fails(tmp_path: Path) -> None:
                  "robustness.csv", "metadata.json"):
         if (RESULTS / name).is_file():
             shutil.copy(RESULTS / name, d / name)
+    if (RESULTS / "evidence").is_dir():
+        shutil.copytree(RESULTS / "evidence", d / "evidence")
     md = (d / "comparison.md").read_text()
     (d / "comparison.md").write_text(md.replace("holds in", "holds in 1 +", 1))
     problems = verify(d)
@@ -57,7 +59,7 @@ def test_evidence_compressed_and_hashed(tmp_path: Path) -> None:
 
 def test_tampered_evidence_fails(tmp_path: Path) -> None:
     d = tmp_path / "results"
-    shutil.copytree(RESULTS, d, ignore=shutil.ignore_patterns("plots", "evidence"))
+    shutil.copytree(RESULTS, d, ignore=shutil.ignore_patterns("plots", "evidence", "logs"))
     (d / "logs" / "s3-asid").mkdir(parents=True)
     (d / "logs" / "s3-asid" / "tlb-kernel_probe-c906-seed1.json").write_text('{"y": 2}')
     write_evidence(d)

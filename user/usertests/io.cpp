@@ -87,11 +87,13 @@ TEST(console_enomem) {
     printf("  console_enomem: memory is eager (every mapped page is present): not reachable here\n");
     return true;
   }
+  // Static, not on the stack (USER_STACK_PAGES=1 is one page); touched before the count.
+  constexpr int MAX = 128;
+  static long addrs[MAX], sizes[MAX];
+  memset(addrs, 0, sizeof addrs), memset(sizes, 0, sizeof sizes);
   long before = mem_mark();
   long fresh = mmap(nullptr, 4 * PAGE, RW);  // never touched: no frame behind it
   CHECK(fresh > 0, "mmap = %ld", fresh);
-  constexpr int MAX = 128;
-  long addrs[MAX], sizes[MAX];
   int n = exhaust_memory(addrs, sizes, MAX);
   long left = (long)get_stats().frames_free;
   CHECK(left == 0, "memory not exhausted: %ld frames free", left);
@@ -133,13 +135,11 @@ TEST(console_write_partial) {
 //   instructions, so the gap is deterministic: at most MAX_WAIT_TICKS_ICOUNT ticks (the runner,
 //   polling every 10 ms, is a third runnable process; plus one chunk). The SBI console costs few
 //   instructions per byte there (256 KiB is about 3 ticks), so the write is 1 MiB.
-// - Without -icount the clock is the host's and a loaded host stalls QEMU now and then: the
-//   gap is bounded relative to the write (at most a quarter of it, or the -icount bound when the
-//   write is short: under -icount without `--icount` 256 KiB is only 3 ticks; before, all of it).
+// - Without -icount the clock is the host's and a loaded host stalls QEMU now and then, so the
+//   gap is printed, not checked (a wall-clock bound would fail on a busy host, not on a bug).
 constexpr long WRITE_BYTES = 256 * 1024;
 constexpr long WRITE_BYTES_ICOUNT = 1024 * 1024;
 constexpr long MAX_WAIT_TICKS_ICOUNT = 3;
-constexpr long MAX_WAIT_SHARE = 4;  // without -icount: the longest gap is at most total / 4
 
 int long_writer(long bytes) {
   static char line[WRITE_BYTES_ICOUNT];
@@ -168,12 +168,11 @@ TEST(console_write_preempt) {
   EXPECT(st, 0);
   printf("  console_write_preempt: a %ld-byte write took %lu ticks; the other process waited at most %lu.%02lu ticks\n",
          bytes, total / tick, longest / tick, longest % tick * 100 / tick);
+  // The bound is asserted under -icount only: without it the clock is the host's, and a host
+  // that deschedules QEMU shows as a long gap that no kernel change could prevent.
   if (g_icount)
     CHECK(longest <= MAX_WAIT_TICKS_ICOUNT * tick, "the other process waited %lu ticks (bound %ld) during a %lu-tick write",
           longest / tick, MAX_WAIT_TICKS_ICOUNT, total / tick);
-  else
-    CHECK(longest <= total / MAX_WAIT_SHARE || longest <= MAX_WAIT_TICKS_ICOUNT * tick,
-          "the other process waited %lu of the write's %lu ticks", longest / tick, total / tick);
   return true;
 }
 

@@ -281,30 +281,17 @@ TEST(fork_enomem) {
 // Fork with memory exhausted fails with ENOMEM (EAGAIN means a full process table), in every
 // scheme: scheme 1 fails earliest, on the child's trap-frame page.
 TEST(fork_enomem_exhausted) {
-  long before = mem_mark();
+  // Static, not on the stack (USER_STACK_PAGES=1 is one page); touched before the count.
   constexpr int MAX = 128;
-  long addrs[MAX], sizes[MAX];
-  int n = 0;
-  bool exhausted = false;
-  for (long chunk = 1024; chunk >= 1 && n < MAX && !exhausted;) {
-    long a = mmap(nullptr, chunk * PAGE, RW);
-    if (a <= 0) {
-      chunk /= 2;
-      continue;
-    }
-    addrs[n] = a, sizes[n++] = chunk;
-    // Demand paging: make the pages present through the kernel, which reports running out
-    // as ENOMEM (a touch from user mode would be killed instead).
-    for (long p = 0; g_demand && p < chunk && !exhausted; p++) {
-      long one = 1;
-      exhausted = bench_echo(&one, (void*)(a + p * PAGE), sizeof one) == -ENOMEM;
-    }
-  }
+  static long addrs[MAX], sizes[MAX];
+  memset(addrs, 0, sizeof addrs), memset(sizes, 0, sizeof sizes);
+  long before = mem_mark();
+  int n = exhaust_memory(addrs, sizes, MAX);
   long pid = fork();
   if (pid == 0) exit(0);
   if (pid > 0) waitpid(pid, nullptr, 0);
   long left = (long)get_stats().frames_free;
-  for (int i = 0; i < n; i++) EXPECT(munmap((void*)addrs[i], sizes[i] * PAGE), 0);
+  if (!release_memory(addrs, sizes, n)) return false;
   CHECK(pid == -ENOMEM, "fork with memory exhausted (%ld frames free) = %ld, want -ENOMEM", left, pid);
   EXPECT(mem_mark(), before);
   EXPECT(run_child([](long) { return 5; }, 0), 5);
