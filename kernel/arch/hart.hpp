@@ -20,6 +20,7 @@ struct Hart {
   unsigned asid_bits = 0;  // ASID bits this hart's satp implements (probed on this hart)
   bool idle = false;  // in the idle loop's wfi, to be woken by an IPI when work appears
   u16 active_asid = 0;  // the ASID of the user table this hart runs (0: none / the kernel's)
+  u64 active_root = 0;  // the root PPN of the user table this hart runs (0: none)
   // SHOOTDOWN_IPI: a fence request posted by another hart, done by this one in its IPI handler.
   struct FenceRequest {
     u64 start, size;  // size ~0: the whole address space (or everything, with all)

@@ -73,7 +73,7 @@ void decref(const Fd& f) {
 
 // Copy between the ring and user memory, in at most two pieces (the ring wraps).
 Error ring_to_user(Pipe& p, u64 dst, size_t n) {
-  AddressSpace& space = proc::current().space;
+  AddressSpace& space = proc::current().vm();
   size_t first = min<size_t>(n, PIPE_BUF - p.head);
   Error e = usercopy::copy_out(space, dst, bytes(p) + p.head, first);
   if (e == Error::None && n > first) e = usercopy::copy_out(space, dst + first, bytes(p), n - first);
@@ -81,7 +81,7 @@ Error ring_to_user(Pipe& p, u64 dst, size_t n) {
 }
 
 Error user_to_ring(Pipe& p, u64 src, size_t n) {
-  AddressSpace& space = proc::current().space;
+  AddressSpace& space = proc::current().vm();
   u32 tail = (p.head + p.count) % PIPE_BUF;
   size_t first = min<size_t>(n, PIPE_BUF - tail);
   Error e = usercopy::copy_in(space, bytes(p) + tail, src, first);
@@ -91,7 +91,7 @@ Error user_to_ring(Pipe& p, u64 src, size_t n) {
 
 Result<long> pipe_read(u16 index, u64 buf, u64 len) {
   if (len == 0) return 0l;
-  if (!proc::current().space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
+  if (!proc::current().vm().range_ok(buf, len, PROT_WRITE)) return Error::Fault;
   for (;;) {
     Pipe& p = pipes[index];
     if (p.count > 0) {
@@ -110,7 +110,7 @@ Result<long> pipe_read(u16 index, u64 buf, u64 len) {
 // Blocks until all of `len` is written, unless the last reader goes away first: then the
 // bytes written so far, or EPIPE if none were.
 Result<long> pipe_write(u16 index, u64 buf, u64 len) {
-  if (!proc::current().space.range_ok(buf, len, PROT_READ)) return Error::Fault;
+  if (!proc::current().vm().range_ok(buf, len, PROT_READ)) return Error::Fault;
   u64 done = 0;
   while (done < len) {
     Pipe& p = pipes[index];
@@ -133,7 +133,7 @@ Result<long> pipe_write(u16 index, u64 buf, u64 len) {
 // one chunk. Bytes the copy-out could not deliver are an error (EFAULT or ENOMEM), never a count.
 // Ctrl-C (0x03) is delivered like any other byte: the shell reads it and ends its foreground job.
 Result<long> console_read(u64 buf, u64 len) {
-  AddressSpace& space = proc::current().space;
+  AddressSpace& space = proc::current().vm();
   if (!space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
   if (len == 0) return 0l;
   size_t want = min<u64>(len, IO_CHUNK);
@@ -155,7 +155,7 @@ Result<long> console_read(u64 buf, u64 len) {
 // other processes run at every tick. A failed copy stops the write before its chunk is printed
 // (io_buf still holds someone else's bytes): the bytes printed so far, or the error if none.
 Result<long> console_write_user(u64 buf, u64 len) {
-  AddressSpace& space = proc::current().space;
+  AddressSpace& space = proc::current().vm();
   if (!space.range_ok(buf, len, PROT_READ)) return Error::Fault;
   for (u64 done = 0; done < len;) {
     size_t n = min<u64>(len - done, IO_CHUNK);
@@ -238,7 +238,7 @@ Result<long> dup2(FdTable& t, long old_fd, long new_fd) {
 }
 
 Result<long> read(long fd, u64 buf, u64 len) {
-  FdTable& t = proc::current().files;
+  FdTable& t = proc::current().fds();
   if (!valid_fd(fd)) return Error::BadFd;
   Fd f = t.fd[fd];
   switch (f.kind) {
@@ -249,7 +249,7 @@ Result<long> read(long fd, u64 buf, u64 len) {
 }
 
 Result<long> write(long fd, u64 buf, u64 len) {
-  FdTable& t = proc::current().files;
+  FdTable& t = proc::current().fds();
   if (!valid_fd(fd)) return Error::BadFd;
   Fd f = t.fd[fd];
   switch (f.kind) {
@@ -260,7 +260,7 @@ Result<long> write(long fd, u64 buf, u64 len) {
 }
 
 Result<long> console_poll(u64 buf, u64 len) {
-  AddressSpace& space = proc::current().space;
+  AddressSpace& space = proc::current().vm();
   if (!space.range_ok(buf, len, PROT_WRITE)) return Error::Fault;
   if (len == 0) return 0l;
   size_t want = min<u64>(len, IO_CHUNK);

@@ -41,6 +41,7 @@ u64 AddressSpace::satp_for_load() {
   hart::Hart& me = hart::self();
   me.active_asid = a;
   ran_on_ |= 1u << me.logical;
+  me.active_root = root_.value;
   return riscv::make_satp(root_.value, a);
 }
 
@@ -88,7 +89,7 @@ class UnmappedFrames {
     if (n_ == 0) return;
     if (need_flush_) {
       tlb::flush_range(lo_, hi_, asid_);
-      if (asid_) tlb::shootdown(harts_, lo_, hi_, asid_);
+      tlb::shootdown(harts_, lo_, hi_, asid_);
     }
     for (size_t i = 0; i < n_; i++) frames::release(ppns_[i]);
     n_ = 0;
@@ -110,7 +111,7 @@ void AddressSpace::unmap_pages(u64 start, u64 end) {
   PageTable pt(root_);
   // A table that is neither loaded nor holding an ASID has nothing in the TLB: without ASIDs
   // its last satp write away flushed everything, with ASIDs a rollover or asid::release did.
-  UnmappedFrames unmapped(may_be_cached(), asid_.value, ran_on_);
+  UnmappedFrames unmapped(may_be_cached(), asid_.value, remote_harts());
   // Skip absent subtrees: munmap or exit of a huge untouched (demand-paged) area is a few
   // steps, not one per page.
   for (u64 va = pt.next_possibly_mapped(start, end); va < end;) {
@@ -145,12 +146,24 @@ void AddressSpace::destroy() {
 
 Error AddressSpace::insert_area(const Area& a) { return areas_.insert(a) ? Error::None : Error::NoMemory; }
 
-bool AddressSpace::may_be_cached() const { return loaded() || asid::holds(asid_); }
+bool AddressSpace::may_be_cached() const { return loaded() || asid::holds(asid_) || remote_harts() != 0; }
+
+u32 AddressSpace::remote_harts() const {
+  if (asid_.value) return ran_on_;
+  // Without an ASID a hart drops the table's entries when it loads another table (the full
+  // flush of flush_on_load), so only harts that have it loaded now may hold them: its threads
+  // running there.
+  u32 mask = 0;
+  if (live())
+    for (int h = 0; h < hart::online(); h++)
+      if (hart::harts[h].active_root == root_.value) mask |= 1u << h;
+  return mask;
+}
 
 void AddressSpace::fence_page(u64 va) {
   if (may_be_cached()) {
     tlb::flush_page(va, asid_.value);
-    if (asid_.value) tlb::shootdown(ran_on_, va, va + layout::PAGE_SIZE, asid_.value);
+    tlb::shootdown(remote_harts(), va, va + layout::PAGE_SIZE, asid_.value);
   }
 }
 
@@ -185,7 +198,7 @@ Error AddressSpace::map_anonymous(u64 start, u64 end, u8 prot, AreaKind kind) {
   // such entries (no ASID yet: its first one is fresh; ASIDs off: its next load flushes all).
   if (may_be_cached()) {
     tlb::flush_range(start, end, asid_.value);
-    if (asid_.value) tlb::shootdown(ran_on_, start, end, asid_.value);
+    tlb::shootdown(remote_harts(), start, end, asid_.value);
   }
   return Error::None;
 }
@@ -354,9 +367,10 @@ Error AddressSpace::copy_user_from(AddressSpace& parent) {
   if (parent_changed && parent.may_be_cached()) {
     if (parent.asid_.value) {
       tlb::flush_asid(parent.asid_.value);
-      tlb::shootdown(parent.ran_on_, 0, 0, parent.asid_.value);
+      tlb::shootdown(parent.remote_harts(), 0, 0, parent.asid_.value);
     } else {
       tlb::flush_all();
+      tlb::shootdown(parent.remote_harts(), 0, 0, 0);  // its threads running on other harts
     }
   }
   if (result != Error::None) return result;

@@ -61,6 +61,9 @@ class AddressSpace {
   u64 pt_pages_kernel() const { return pt_pages_kernel_; }
   const AreaList& areas() const { return areas_; }
 
+  // Flush `va` from every TLB that may hold this table's entries (here and on other harts).
+  void fence_page(u64 va);
+
   scheme::SpaceState kernel{};  // owned by the scheme
 
  private:
@@ -70,7 +73,8 @@ class AddressSpace {
   const Area* area_at(u64 va) const;
   // May the TLB hold entries of this table (it is loaded, or holds an ASID)?
   bool may_be_cached() const;
-  void fence_page(u64 va);
+  // Other harts whose TLBs may hold this table's entries (tlb::shootdown drops this hart).
+  u32 remote_harts() const;
 
   PhysPageNum root_;
   asid::Tag asid_;

@@ -10,8 +10,14 @@
 #include "scheme/scheme.hpp"
 #include "uapi/syscall.h"
 
-enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie };
-enum class WaitReason : u8 { None, Sleep, Child, Pipe };
+// Each slot of the process table is one thread: a kernel stack, a trap frame, registers, FP
+// state. A process is a group of slots that share the address space and the file table, which
+// live in the group's leader slot (the slot fork or exec created; `group` is its index): the
+// leader slot also carries what the process's parent sees (pid, parent, exit status). Exited
+// is a thread that ended while its process lives on: its slot waits for thread_join (or for
+// the process to be reaped). Zombie is the leader slot of a process that ended.
+enum class ProcState : u8 { Free, Runnable, Running, Blocked, Zombie, Exited };
+enum class WaitReason : u8 { None, Sleep, Child, Pipe, Join, Threads };
 
 // Callee-saved registers of a kernel thread that gave up the CPU, and the user's gp (which the
 // kernel never touches, so it is still live in the register). Not tp: in the kernel it is the
@@ -37,24 +43,32 @@ struct alignas(16) TrapFrame {  // 16: the generator rounds the frame to the sta
 struct alignas(1024) Process {
   ProcState state = ProcState::Free;
   WaitReason waiting = WaitReason::None;
-  int pid = 0;
-  int parent = -1;  // index in the process table (never a pointer: see KPtr)
+  int pid = 0;      // the process's id (the same in every thread: getpid reads it lock-free)
+  int tid = 0;      // this thread's id (the leader's tid is the pid)
+  int group = -1;   // index of the leader slot, which holds the space and the files
+  int exiter = -1;  // leader slot: the thread ending the others (exit, exec), -1 when none
+  bool joined = false;  // an Exited leader slot already given to thread_join
+  int parent = -1;  // leader slot: the parent's leader slot (never a pointer: see KPtr)
   int exit_status = 0;
   int run_next = -1;  // next in the run queue (sched.cpp)
   bool killed = false;  // kill() asked it to end: it exits where it next resumes in the kernel
   int pinned = -1;      // the only logical hart it may run on (sched_pin); -1: any
   u64 wake_at = 0;  // rdtime value, when sleeping
   u16 wait_pipe = 0;  // the pipe, when waiting on one
-  FdTable files{};    // descriptors (ipc/file.hpp)
+  FdTable owned_files{};  // leader slot: the process's descriptors (use fds())
   char name[32] = {};
   Context ctx{};
-  AddressSpace space;
-  AddressSpace retired_space;  // the old space during exec, freed from the new one
+  AddressSpace owned_space;    // leader slot: the process's address space (use vm())
+  AddressSpace retired_space;  // leader slot: the old space during exec, freed from the new one
   uapi::Counters counters{};
   fp::State fp{};  // user FP registers while another process runs (arch/fp.hpp)
   scheme::ProcessState scheme_state{};
 
   int index() const;
+  Process& leader();
+  // The address space and the files this thread uses: its process's, in the leader slot.
+  AddressSpace& vm() { return leader().owned_space; }
+  FdTable& fds() { return leader().owned_files; }
 };
 static_assert(sizeof(Process) == 1024, "Process outgrew its power-of-two slot: raise the alignment");
 
@@ -71,6 +85,9 @@ extern SpinLock kernel_lock;
 // inline because the trap path asks for the current process on every trap.
 extern Process table[];
 inline Process& at(int index) { return table[index]; }
+}  // namespace proc
+inline Process& Process::leader() { return proc::table[group]; }
+namespace proc {
 inline Process& current() { return table[hart::self().running]; }
 inline int current_index() { return hart::self().running; }
 // `index` runs on this hart from now on: its trap entries must load this hart's tp.
@@ -83,6 +100,12 @@ inline uapi::Counters& counters_now() { return stats::counters_now(); }
 [[noreturn]] void start_init(const char* const* argv, int argc);
 
 Result<long> fork();
+// Threads (docs/syscalls.md): a new thread of the current process starting at fn(arg) on the
+// user stack `stack_top`; the calling thread's end (the last one's ends the process); waiting
+// for a thread of the same process and taking its status.
+Result<long> thread_create(u64 fn, u64 arg, u64 stack_top);
+[[noreturn]] void thread_exit(int status);
+Result<long> thread_join(long tid);
 // exec with arguments already copied into kernel memory; returns only on failure.
 Error exec(const char* name, const char* const* argv, int argc);
 [[noreturn]] void exit(int status);

@@ -199,6 +199,7 @@ void idle_loop(u64) {
   hart::Hart& me = hart::self();
   me.running = -1;
   me.active_asid = 0;
+  me.active_root = 0;
   for (;;) {
     hart::handle_ipi();
     u64 now = riscv::rdtime();

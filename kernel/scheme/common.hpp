@@ -24,7 +24,7 @@ inline TrapFrame* trapframe_on_kernel_stack(Process& p) {
 // is acquired here), with one satp write (and, without usable ASIDs, the full flush the
 // generated code then does) charged to `to`.
 inline u64 satp_for_switch(Process& to) {
-  u64 satp = to.space.satp_for_load();
+  u64 satp = to.vm().satp_for_load();
   if (config::stats) {
     to.counters.satp_writes++;
     if (asid::flush_on_load()) to.counters.sfence_all++;

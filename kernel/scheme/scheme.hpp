@@ -26,6 +26,12 @@ void detach_kernel(AddressSpace& space);
 Error init_process(Process& p);
 void release_process(Process& p);
 
+// Threads: give thread `t` what it needs in its process's table `space` (scheme 1: its trap
+// frame's mapping), and take it away (fenced wherever the table may be cached) before t's slot
+// is released.
+Error attach_thread(Process& t, AddressSpace& space);
+void detach_thread(Process& t, AddressSpace& space);
+
 // The process's trap frame as the running kernel sees it.
 TrapFrame* trapframe(Process& p);
 

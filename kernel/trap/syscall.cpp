@@ -27,7 +27,7 @@ constexpr size_t NAME_MAX = 64;
 char echo_buf[ECHO_MAX];
 char argv_buf[ARGV_BYTES];
 
-AddressSpace& space() { return proc::current().space; }
+AddressSpace& space() { return proc::current().vm(); }
 
 }  // namespace
 
@@ -37,7 +37,7 @@ long sys_write(long fd, u64 buf, u64 len) { return to_syscall(files::write(fd, b
 long sys_read(long fd, u64 buf, u64 len) { return to_syscall(files::read(fd, buf, len)); }
 
 long sys_pipe(u64 user_fds) {
-  FdTable& t = proc::current().files;
+  FdTable& t = proc::current().fds();
   int fds[2];
   auto r = files::pipe(t, &fds[0], &fds[1]);
   if (!r.ok()) return error_code(r.error());
@@ -49,10 +49,10 @@ long sys_pipe(u64 user_fds) {
   return 0;
 }
 
-long sys_close(long fd) { return error_code(files::close(proc::current().files, fd)); }
+long sys_close(long fd) { return error_code(files::close(proc::current().fds(), fd)); }
 
 long sys_dup2(long old_fd, long new_fd) {
-  auto r = files::dup2(proc::current().files, old_fd, new_fd);
+  auto r = files::dup2(proc::current().fds(), old_fd, new_fd);
   return to_syscall(r);
 }
 
@@ -135,7 +135,7 @@ long sys_stats(u64 out) {
     s.ipis_sent += h.ipis_sent;
     s.tlb_shootdowns += h.tlb_shootdowns;
   }
-  return error_code(usercopy::copy_out(p.space, out, &s, sizeof s));
+  return error_code(usercopy::copy_out(p.vm(), out, &s, sizeof s));
 }
 
 long sys_programs(u64 buf, u64 len) {
@@ -192,7 +192,7 @@ long sys_diag(long op, u64 arg) {
 }
 
 long sys_getppid() {
-  int parent = proc::current().parent;
+  int parent = proc::current().leader().parent;
   return parent >= 0 ? proc::at(parent).pid : 0;
 }
 
@@ -231,10 +231,9 @@ long sys_kill(long pid) { return to_syscall(proc::kill(pid)); }
 long sys_console_poll(u64 buf, u64 len) { return to_syscall(files::console_poll(buf, len)); }
 long sys_get_time() { return static_cast<long>(ticks_to_ns(riscv::rdtime(), timebase_hz)); }
 long sys_nosys() { return error_code(Error::NoSys); }
-// Issue 17's calls, not implemented yet.
-long sys_thread_create(u64, u64, u64) { return error_code(Error::NoSys); }
-long sys_thread_exit(long) { return error_code(Error::NoSys); }
-long sys_thread_join(long) { return error_code(Error::NoSys); }
+long sys_thread_create(u64 fn, u64 arg, u64 stack_top) { return to_syscall(proc::thread_create(fn, arg, stack_top)); }
+long sys_thread_exit(long status) { proc::thread_exit(static_cast<int>(status)); }
+long sys_thread_join(long tid) { return to_syscall(proc::thread_join(tid)); }
 long sys_sched_pin(long h) {
   if (h < -1 || h >= hart::online()) return error_code(Error::Invalid);
   sched::pin_current(static_cast<int>(h));

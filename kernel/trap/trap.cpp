@@ -35,6 +35,7 @@ const char* fault_name(u64 cause) {
   if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_TIMER)) {
     if (config::stats) p.counters.interrupts++;
     sched::on_timer_interrupt();
+    proc::exit_if_killed();  // another thread ended the process, or kill(): at most a tick late
     return;
   }
   // The first FP instruction since exec traps with FS off: hand out a zeroed FP register file
@@ -49,7 +50,7 @@ const char* fault_name(u64 cause) {
     auto access = cause == u64(Exception::StorePageFault)  ? AddressSpace::Access::Write
                   : cause == u64(Exception::LoadPageFault) ? AddressSpace::Access::Read
                                                            : AddressSpace::Access::Execute;
-    Error e = p.space.resolve_fault(stval, access);
+    Error e = p.vm().resolve_fault(stval, access);
     if (e == Error::None) return;
     if (e == Error::NoMemory) {
       if (config::stats) p.counters.faults++;
@@ -77,6 +78,12 @@ extern "C" void user_trap(TrapFrame* tf) {
   u64 cause = CSR_READ(scause);
   if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_SOFT)) {
     hart::handle_ipi();  // a fence request (SHOOTDOWN_IPI) or a stale wake-up: no lock needed
+    // Or another thread is ending this process (exit, exec, kill): end this thread now.
+    if (__atomic_load_n(&proc::current().killed, __ATOMIC_ACQUIRE)) {
+      proc::kernel_lock.lock();
+      proc::exit_if_killed();
+      proc::kernel_lock.unlock();
+    }
     return;
   }
   proc::kernel_lock.lock();

@@ -407,12 +407,14 @@ int shootdown_child(long report_fd) {
   if (!await_at_least(&s.reads, 1000, 5000)) return 53;
   if (munmap((void*)page, PAGE) != 0) return 54;
   store(&s.unmapped, 1);
-  // Reuse the freed frames (the unmapped one is most likely the first handed out again).
-  for (int i = 0; i < REFILL_PAGES; i++) {
-    long a = mmap(nullptr, PAGE, RW);
-    if (a < 0) break;
-    for (long off = 0; off < PAGE; off += 8) *(volatile long*)(a + off) = REUSED;
-  }
+  // Reuse the freed frames (the unmapped one is most likely the first handed out again), at
+  // VAs away from the page: mmap(nullptr) would hand the page's own VA out again, and a read
+  // through that new, legitimate mapping is no stale translation.
+  long refill = -1;
+  for (long away = 1024; refill < 0 && away <= 64 * 1024; away *= 2)
+    refill = mmap((void*)(page + away * PAGE), REFILL_PAGES * PAGE, RW);
+  if (refill < 0) return 55;
+  for (long off = 0; off < REFILL_PAGES * PAGE; off += 8) *(volatile long*)(refill + off) = REUSED;
   // Give the reader time to run on; it must have been killed by now or soon.
   for (int i = 0; i < 200; i++) {
     yield();

@@ -77,7 +77,7 @@ long pick_free_slot(const AddressSpace& self) {
   size_t n = 0;
   for (int i = 0; i < 2 * proc::NPROC; i++) {
     Process& p = proc::at(i / 2);
-    const AddressSpace* other = i % 2 ? &p.retired_space : &p.space;
+    const AddressSpace* other = i % 2 ? &p.retired_space : &p.owned_space;
     if (other == &self || !other->live() || other->kernel.window == 0) continue;
     taken_starts[n++] = (other->kernel.window - layout::KERNEL_HALF) / layout::MEGA_SIZE;
   }
@@ -201,6 +201,9 @@ void detach_kernel(AddressSpace& space) {
 }
 
 Error init_process(Process&) { return Error::None; }
+// A thread's trap frame is on its own kernel stack, mapped in every window.
+Error attach_thread(Process&, AddressSpace&) { return Error::None; }
+void detach_thread(Process&, AddressSpace&) {}
 void release_process(Process&) {}
 
 TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); }
@@ -209,8 +212,8 @@ void switch_to(Process& from, Process& to) {
   if (config::stats) to.counters.context_switches++;
   u64 satp = common::satp_for_switch(to);
   // to.ctx holds to's sp and ra at to's slot; hand the switch page its address there.
-  switch_context(&from.ctx, at_window(&to.ctx, to.space.kernel.window), satp, asid::flush_on_load(),
-                 at_window(&hart::self(), to.space.kernel.window));
+  switch_context(&from.ctx, at_window(&to.ctx, to.vm().kernel.window), satp, asid::flush_on_load(),
+                 at_window(&hart::self(), to.vm().kernel.window));
   // Resumed at our own slot: kernel traps must find kernelvec here, not at the last slot.
   CSR_WRITE(stvec, reinterpret_cast<u64>(kernelvec));
 }
@@ -233,7 +236,7 @@ void switch_to_idle(Process& from, void (*idle)(u64)) {
 }
 
 void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
-  u64 window = p.space.kernel.window;
+  u64 window = p.vm().kernel.window;
   p.ctx = {};
   p.ctx.ra = reinterpret_cast<u64>(at_window(fresh_entry, window));
   p.ctx.sp = reinterpret_cast<u64>(at_window(trapframe(p), window));
@@ -243,8 +246,8 @@ void prepare_fresh(Process& p, void (*fn)(u64), u64 arg) {
 
 void enter(Process& p) {
   u64 satp = common::satp_for_switch(p);
-  enter_fresh(at_window(&p.ctx, p.space.kernel.window), satp, asid::flush_on_load(),
-              at_window(&hart::self(), p.space.kernel.window));
+  enter_fresh(at_window(&p.ctx, p.vm().kernel.window), satp, asid::flush_on_load(),
+              at_window(&hart::self(), p.vm().kernel.window));
 }
 
 void return_to_user_first(Process& p) {

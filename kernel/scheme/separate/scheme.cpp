@@ -28,6 +28,11 @@ u64 kernel_pt_pages = 0;
 u64 kernel_satp = 0;
 constexpr unsigned TOP = 511;  // the root entry that leads to TRAMPOLINE and TRAPFRAME
 
+// Slot i's trap frame in process tables: one page per slot below TRAPFRAME, all under the
+// level-0 table that maps TRAMPOLINE (the threads of a process share its table).
+u64 trapframe_va(const Process& p) { return layout::TRAPFRAME - u64(p.index()) * layout::PAGE_SIZE; }
+static_assert(proc::NPROC < 511, "the trap frames and the trampoline share one level-0 table");
+
 TrapFrame* frame_of(Process& p) { return phys_to_virt<TrapFrame>(p.scheme_state.trapframe.addr()); }
 
 // The VA at which trampoline code `sym` runs in user tables.
@@ -37,7 +42,7 @@ u64 at_trampoline(const char* sym) { return layout::TRAMPOLINE + (sym - trampoli
 // the current generation) and the copy of the trampoline code this core needs.
 void prepare_trap_exit(Process& p) {
   TrapFrame* tf = frame_of(p);
-  tf->scheme.user_satp = p.space.satp_for_load();
+  tf->scheme.user_satp = p.vm().satp_for_load();
   bool flush = asid::flush_on_load();
   tf->scheme.user_stvec = at_trampoline(flush ? uservec_flush : uservec);
   tf->scheme.userret = at_trampoline(flush ? userret_flush : userret);
@@ -86,7 +91,7 @@ Error attach_kernel(Process& p, AddressSpace& space) {
   // a freed page alive. The price: with ASIDs, one TLB entry for the trampoline per ASID.
   Error e = kmap::map_trampoline(pt.root(), trampoline_start, PteFlags::None, pt_pages);
   if (e == Error::None)
-    e = pt.map(VirtAddr(layout::TRAPFRAME).page(), p.scheme_state.trapframe, PteFlags::R | PteFlags::W,
+    e = pt.map(VirtAddr(trapframe_va(p)).page(), p.scheme_state.trapframe, PteFlags::R | PteFlags::W,
                PageLevel::Page4K, pt_pages);
   space.pt_pages_kernel_ref() += pt_pages - before;
   return e;
@@ -112,7 +117,23 @@ Error init_process(Process& p) {
   tf->scheme.kernel_sp = window_va() + layout::kstack_top(p.index());
   tf->scheme.kernel_trap = reinterpret_cast<u64>(user_trap_entry);
   tf->scheme.kernel_tf = reinterpret_cast<u64>(tf);
+  tf->scheme.user_tf = trapframe_va(p);
   return Error::None;
+}
+
+Error attach_thread(Process& t, AddressSpace& space) {
+  u64 before = space.pt_pages();
+  Error e = space.table().map(VirtAddr(trapframe_va(t)).page(), t.scheme_state.trapframe,
+                              PteFlags::R | PteFlags::W, PageLevel::Page4K, space.pt_pages_ref());
+  space.pt_pages_kernel_ref() += space.pt_pages() - before;
+  return e;
+}
+
+void detach_thread(Process& t, AddressSpace& space) {
+  PhysPageNum frame;
+  // The trampoline of any hart that ran t may have the frame's translation cached: fenced there
+  // before release_process frees the frame.
+  if (space.table().unmap(VirtAddr(trapframe_va(t)).page(), &frame)) space.fence_page(trapframe_va(t));
 }
 
 void release_process(Process& p) {

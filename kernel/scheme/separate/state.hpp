@@ -10,7 +10,8 @@ struct SpaceState {
   PhysPageNum top_l0;
 };
 
-// The trap frame lives in a page of its own, mapped at TRAPFRAME in the process table.
+// The trap frame lives in a page of its own, mapped in the process table at the VA of its slot
+// (scheme.cpp: trapframe_va), so the threads of a process each have theirs in the one table.
 struct ProcessState {
   PhysPageNum trapframe;
 };
@@ -26,6 +27,7 @@ struct TrapFrameExtra {
   u64 user_stvec;    // uservec's trampoline VA (the copy this core uses)
   u64 userret;       // userret's trampoline VA
   u64 userret_full;  // userret_full's trampoline VA
+  u64 user_tf;       // this trap frame's VA in the process table (one page per thread slot)
 };
 
 }  // namespace scheme

@@ -28,6 +28,7 @@ class SeparateTable(Scheme):
         ("USER_STVEC", "scheme.user_stvec"),      # uservec's trampoline VA (the variant for this core)
         ("USERRET", "scheme.userret"),            # userret's trampoline VA (the variant for this core)
         ("USERRET_FULL", "scheme.userret_full"),  # userret_full's trampoline VA (the variant for this core)
+        ("USER_TF", "scheme.user_tf"),            # this trap frame's VA in the process table
     ]
 
     def variants(self) -> list[tuple[str, bool]]:
@@ -41,8 +42,8 @@ class SeparateTable(Scheme):
         e(f"""\
 # ---------------------------------------------------------------- the trampoline page
 # Mapped at TRAMPOLINE (0x{TRAMPOLINE:x}) in the kernel table and in every process table.
-# User mode sees only its own pages, this page and its trap frame at TRAPFRAME
-# (0x{TRAPFRAME:x}); so a trap saves the user registers there, then switches satp to the
+# User mode sees only its own pages, this page and its threads' trap frames (one page per
+# thread slot, from 0x{TRAPFRAME:x} down); so a trap saves the user registers there, then switches satp to the
 # kernel table. Two satp writes per trap: one in uservec, one in userret. Each entry and exit
 # is here {'twice: without and with the full flush that a core without ASIDs needs after a satp write; the trap frame holds the addresses of the copy this core uses' if self.asid else 'once, with the full flush that ASID=n needs after every satp write'}.
     .section .trampoline, "ax"
@@ -93,11 +94,11 @@ user_return_full:""")
 
     def kernel_exit(self, target: str) -> None:
         """Kernel-side half of a trap exit: stvec, sscratch, sepc, then jump to the trampoline
-        exit whose VA the trap frame holds, with a0 = TRAPFRAME and a1 = the user satp."""
+        exit whose VA the trap frame holds, with a0 = the frame's user-table VA and a1 = the user satp."""
         self.e(f"""\
     ld t0, {self.off('USER_STVEC')}(a0)
     csrw stvec, t0                 # uservec (this core's copy) on the trampoline page
-    li t1, {TRAPFRAME}
+    ld t1, {self.off('USER_TF')}(a0)          # the frame's VA in the process table (its thread's)
     csrw sscratch, t1
     ld t2, {self.off('EPC')}(a0)
     csrw sepc, t2
@@ -112,7 +113,7 @@ user_return_full:""")
     .globl uservec{suffix}
     .balign 4
 uservec{suffix}:
-    csrrw a0, sscratch, a0         # a0 = TRAPFRAME, sscratch = user a0""")
+    csrrw a0, sscratch, a0         # a0 = this thread's frame, sscratch = user a0""")
         self.save_user_regs("a0", skip=10)
         e("    sd sp, 16(a0)")
         e(f"""\
@@ -137,7 +138,7 @@ uservec{suffix}:
         what = ("the first return of a new or exec'd process: every register" if full else
                 "only caller-saved registers and tp: the kernel's C++ code preserved s0-s11, and gp is the process's own (saved and restored by the context switch)")
         e(f"""\
-# {name}(a0 = TRAPFRAME, a1 = user satp), called at its TRAMPOLINE VA from the kernel table:
+# {name}(a0 = the frame's user-table VA, a1 = user satp), called at its TRAMPOLINE VA from the kernel table:
 # {what}.
     .globl {name}
     .balign 4

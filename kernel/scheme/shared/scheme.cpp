@@ -98,6 +98,9 @@ void detach_kernel(AddressSpace& space) {
 }
 
 Error init_process(Process&) { return Error::None; }
+// A thread's trap frame is on its own kernel stack, mapped in every window.
+Error attach_thread(Process&, AddressSpace&) { return Error::None; }
+void detach_thread(Process&, AddressSpace&) {}
 void release_process(Process&) {}
 
 TrapFrame* trapframe(Process& p) { return common::trapframe_on_kernel_stack(p); }
