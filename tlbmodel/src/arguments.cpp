@@ -394,6 +394,7 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
 
   const int vcpus = info->system.max_vcpus > 0 ? info->system.max_vcpus : 1;
   g_vcpus.resize(size_t(vcpus));
+  g_multi = vcpus > 1;
   g_insn_board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
   g_insns = qemu_plugin_scoreboard_u64(g_insn_board);
 
