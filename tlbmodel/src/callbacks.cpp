@@ -1,5 +1,7 @@
 // The execution and translation callbacks: every fetch and data access of the guest through
 // the per-vCPU models (primary, LRU profile, alternatives), checked against QEMU's PA.
+#include <pthread.h>
+
 #include "plugin.hpp"
 
 namespace tlbp {
@@ -18,7 +20,7 @@ uint64_t read_reg(qemu_plugin_register* h) {
 
 inline void attribute_insns(Vcpu& c, unsigned vcpu) {
   (void)vcpu;
-  const uint64_t now = *c.insn_ctr;
+  const uint64_t now = c.insns_now();
   const uint64_t d = now - c.insn_mark;
   c.insn_mark = now;
   c.cur->insns += d;
@@ -243,7 +245,7 @@ void maybe_calibrate(Vcpu& c, TbRec* r, int priv) {
 void tb_exec(unsigned vcpu, void* ud) {
   TbRec* r = static_cast<TbRec*>(ud);
   // A block's first callback: with several vCPUs, find out which one runs it (see running()).
-  Vcpu& c = __builtin_expect(!g_multi, 1) ? *g_vcpus[vcpu] : identify_running();
+  Vcpu& c = __builtin_expect(!g_by_hart, 1) ? *g_vcpus[vcpu] : identify_running();
   attribute_insns(c, vcpu);
   if (__builtin_expect(c.satp_dirty, 0)) {
     c.satp_dirty = false;
@@ -432,7 +434,7 @@ void mem_store_shadow(unsigned, qemu_plugin_meminfo_t info, uint64_t va, void*) 
 // ------------------------------------------------------------------ translation
 namespace {
 void count_insn_at(struct qemu_plugin_insn* insn) {
-  if (g_multi)
+  if (g_by_hart)
     qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn, QEMU_PLUGIN_CB_NO_REGS, nullptr);
   else
     qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, g_insns, 1);
@@ -559,11 +561,29 @@ void find_registers() {
   }
   g_array_free(regs, TRUE);
   if (!g_reg_satp || !g_reg_priv || !g_reg_scause || !g_reg_stval || !g_reg_pc || gpr < 32 ||
-      (g_multi && !g_reg_mhartid)) {
+      (g_by_hart && !g_reg_mhartid)) {
     std::fprintf(stderr, "tlbmodel: QEMU does not expose satp/priv/scause/stval/pc/x0..x31%s\n",
-                 g_multi ? "/mhartid" : "");
+                 g_by_hart ? "/mhartid" : "");
     std::exit(1);
   }
+}
+
+// Trusting QEMU's vCPU index needs one host thread per vCPU (see running()). The command line
+// decided that (no -icount, no thread=single); a vCPU initialised on the thread of another
+// (vcpu_init runs on the vCPU's own thread) shows otherwise, before it runs a block.
+void check_own_thread(unsigned vcpu) {
+  static std::mutex lock;
+  static std::vector<std::pair<pthread_t, unsigned>> seen;
+  std::lock_guard<std::mutex> g(lock);
+  const pthread_t self = pthread_self();
+  for (const auto& [thread, other] : seen)
+    if (pthread_equal(thread, self)) {
+      std::fprintf(stderr, "tlbmodel: vCPUs %u and %u share a host thread, but QEMU's command line "
+                   "shows neither -icount nor -accel tcg,thread=single; add one of them so that "
+                   "the plugin tells the harts apart\n", other, vcpu);
+      std::exit(1);
+    }
+  seen.emplace_back(self, vcpu);
 }
 }  // namespace
 
@@ -575,23 +595,17 @@ void vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
     std::fprintf(stderr, "tlbmodel: vCPU %u beyond the %zu expected\n", vcpu, g_vcpus.size());
     std::exit(1);
   }
-  if (g_multi) {
-    // Each vCPU initialises its own slot (g_vcpus is sized at install and never resized), and
-    // counts its instructions itself: no other vCPU's state is touched here.
-    if (!g_vcpus[vcpu]) {
-      auto c = std::make_unique<Vcpu>(g_set.cfg, vcpu);
-      c->update_cur();
-      c->insn_ctr = &c->own_insns;
-      g_vcpus[vcpu] = std::move(c);
-    }
-    return;
-  }
-  if (!g_vcpus[vcpu]) {
-    g_vcpus[vcpu] = std::make_unique<Vcpu>(g_set.cfg, vcpu);
-    g_vcpus[vcpu]->update_cur();
-  }
-  g_vcpus[vcpu]->insn_ctr =
-      static_cast<const uint64_t*>(qemu_plugin_scoreboard_find(g_insn_board, vcpu));
+  if (g_vcpus.size() > 1 && !g_by_hart) check_own_thread(vcpu);
+  // Each vCPU initialises its own slot (g_vcpus is sized at install and never resized): no
+  // other vCPU's state is touched here, whichever thread runs it.
+  if (g_vcpus[vcpu]) return;
+  auto c = std::make_unique<Vcpu>(g_set.cfg, vcpu);
+  c->update_cur();
+  if (g_by_hart)
+    c->insn_ctr = &c->own_insns;
+  else if (g_vcpus.size() == 1)
+    c->insn_ctr = static_cast<const uint64_t*>(qemu_plugin_scoreboard_find(g_insn_board, vcpu));
+  g_vcpus[vcpu] = std::move(c);
 }
 
 }  // namespace tlbp

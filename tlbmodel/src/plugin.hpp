@@ -206,9 +206,12 @@ struct Vcpu {
   std::vector<std::unique_ptr<RegionBlock>> blocks;
   Counters* cur = nullptr;
   uint64_t insn_mark = 0;
-  // this vCPU's instruction count: its entry of g_insn_board with one vCPU, own_insns with more
+  // this vCPU's instruction count: own_insns when identified by hart (bumped by a callback per
+  // instruction, see running()), else its entry of g_insn_board: a pointer with one vCPU, null
+  // with several (the scoreboard may move when it grows for a later vCPU: read it through QEMU)
   const uint64_t* insn_ctr = nullptr;
-  uint64_t own_insns = 0;  // bumped by a callback per instruction (several vCPUs, see running())
+  uint64_t own_insns = 0;
+  uint64_t insns_now() const { return insn_ctr ? *insn_ctr : qemu_plugin_u64_get(g_insns, index); }
   bool satp_dirty = true;
   uint64_t region_underflows = 0, region_overflows = 0;
   uint64_t tb_delta = 0;       // running VA - translation VA of the current block
@@ -240,20 +243,21 @@ struct Vcpu {
 };
 extern std::vector<std::unique_ptr<Vcpu>>& g_vcpus;
 
-// The vCPU index QEMU passes to callbacks is only reliable with one vCPU. QEMU 10.0 bakes the
-// *translating* vCPU's index into a block as a constant when the vCPUs share one host thread
-// (round-robin TCG: -icount, -accel tcg,thread=single), and blocks are shared by all vCPUs, so
-// other harts' accesses arrive under that index; worse, its per-vCPU inline ops (scoreboards)
-// scale that constant in place, so later callbacks of the block get indexes such as 4096 and
-// the inline adds land outside the scoreboard. With several vCPUs the plugin therefore uses no
-// inline op and ignores the index: each block's first callback (tb_exec) reads the hart's own
-// mhartid, and the vCPU running on this host thread is kept until the next block (QEMU
-// switches vCPUs only between blocks; with parallel threads each thread runs one vCPU).
-extern bool g_multi;  // several vCPUs: identify them by mhartid, count instructions by callback
+// The vCPU index QEMU passes to callbacks is not always the running vCPU's. When the vCPUs
+// share one host thread (round-robin TCG: -icount, -accel tcg,thread=single), QEMU 10.0 bakes
+// the *translating* vCPU's index into a block as a constant, and blocks are shared by all
+// vCPUs, so other harts' accesses arrive under that index; worse, its per-vCPU inline ops
+// (scoreboards) scale that constant in place, so later callbacks of the block get indexes such
+// as 4096 and the inline adds land outside the scoreboard. With one host thread per vCPU
+// (MTTCG, QEMU's default without -icount) the index is loaded at run time and is right.
+// Round-robin with several vCPUs (g_by_hart): no inline op, the index is ignored; each block's
+// first callback (tb_exec) reads the hart's own mhartid, and that vCPU is kept as the one
+// running on this host thread until the next block (QEMU switches vCPUs only between blocks).
+extern bool g_by_hart;
 extern thread_local Vcpu* t_running;
 Vcpu& identify_running();  // reads mhartid; sets t_running
 inline Vcpu& running(unsigned vcpu) {
-  if (__builtin_expect(!g_multi, 1)) return *g_vcpus[vcpu];
+  if (__builtin_expect(!g_by_hart, 1)) return *g_vcpus[vcpu];
   return t_running ? *t_running : identify_running();
 }
 

@@ -34,7 +34,7 @@ std::mutex g_sample_lock;
 std::vector<Sample>& g_samples = *new std::vector<Sample>;
 Arena& g_arena = *new Arena;
 std::vector<std::unique_ptr<Vcpu>>& g_vcpus = *new std::vector<std::unique_ptr<Vcpu>>;
-bool g_multi = false;
+bool g_by_hart = false;
 thread_local Vcpu* t_running = nullptr;
 
 void logf(const char* fmt, ...) {
