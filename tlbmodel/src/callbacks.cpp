@@ -286,7 +286,7 @@ void tb_exec(unsigned vcpu, void* ud) {
   }
 }
 
-// Several vCPUs: the instruction counter of the vCPU running this block (instead of an inline
+// Round-robin with several vCPUs: the instruction counter of the vCPU running this block (no inline
 // per-vCPU op, which QEMU 10.0 gets wrong then: see running()).
 void count_insn(unsigned, void*) { t_running->own_insns++; }
 
