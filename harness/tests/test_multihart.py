@@ -238,6 +238,44 @@ def test_shootdown_under_tlb_model(kernel: Callable[[str], Variant], name: str) 
 
 
 @pytest.mark.kernel
+@pytest.mark.parametrize("icount", [True, False], ids=["icount", "parallel"])
+def test_kernel_boot_under_tlb_model_on_4_harts(kernel: Callable[[str], Variant], icount: bool) -> None:
+    """The real kernel at -smp 4 under the TLB model, with -icount (QEMU runs the vCPUs in turn
+    on one host thread: QEMU 10.0 then passes callbacks the index of the vCPU that translated a
+    block, scaled by its scoreboard ops, which crashed the plugin) and without (one host thread
+    per vCPU): processes on several harts, QEMU exits 0, each hart has its own model and counts,
+    and no translation mismatches."""
+    v = kernel("s2-asid")
+    kernel_elf = REPO / "build" / "variants" / v.config_hash / "kernel.elf"
+    plugin = tlb_plugin(TEST_LOGS)
+    log = TEST_LOGS / v.name / f"boot-model-4h-{'icount' if icount else 'parallel'}.log"
+    rep_path = log.with_suffix(".json")
+    rep_path.parent.mkdir(parents=True, exist_ok=True)
+    rep_path.unlink(missing_ok=True)
+    extra = ["-smp", "4", "-plugin", f"{plugin},preset=u54,asid=on,satp_flush=off,out={rep_path}",
+             "-d", "plugin", "-D", str(log.with_suffix(".plugin.log"))]
+    from .kboot import boot as kboot
+    rc, out, cmd = kboot(kernel_elf, "init=usertests pipe_fork fork_tree mmap_fork", log,
+                         extra=extra, icount=icount)
+    assert rc == 0, f"usertests under the TLB model at -smp 4 exited {rc}" + kwhere(cmd, log)
+    assert re.search(r"usertests: [1-9]\d* passed, 0 failed", out), "usertests failed" + kwhere(cmd, log)
+    assert rep_path.exists(), "no TLB-model report" + kwhere(cmd, log)
+    import json
+    rep = json.loads(rep_path.read_text())
+    assert_no_mismatch(rep, cmd, log)
+    assert rep["config"]["vcpus"] == 4, rep["config"]
+    harts = rep["harts"]
+    assert [h["vcpu"] for h in harts] == [0, 1, 2, 3]
+    assert all(h["started"] == "yes" and h["mismatches"] == 0 for h in harts), harts
+    # every hart ran the kernel, and user code ran on more than one: the counts are the harts'
+    # own, not all filed under the vCPU that translated the blocks
+    assert all(h["modes"]["S"]["insns"] > 0 for h in harts), [h["modes"]["S"] for h in harts]
+    assert sum(h["modes"]["U"]["insns"] > 0 for h in harts) >= 2, [h["modes"]["U"] for h in harts]
+    for key in ("insns", "loads", "stores", "l1i_misses", "l1d_misses", "walks", "checked_data"):
+        assert rep["totals"][key] == sum(h["totals"][key] for h in harts), key
+
+
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", ["s1-asid", "s2-noasid", "s3-asid"])
 def test_regcheck_threads_on_harts(kernel: Callable[[str], Variant], name: str) -> None:
     v = with_harts(kernel(name), 4)

@@ -63,6 +63,17 @@ std::string cmdline_value(const std::vector<std::string>& args, const char* opt)
   return "";
 }
 
+// QEMU runs all vCPUs on one host thread (round-robin TCG): under -icount, or when asked.
+bool round_robin(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); i++) {
+    if (args[i] == "-icount" || args[i] == "--icount") return true;
+    if ((args[i] == "-accel" || args[i] == "--accel") && i + 1 < args.size() &&
+        args[i + 1].find("thread=single") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
 // Copies the bytes QEMU loaded from the kernel image (which are not stores) into the shadow.
 // ELF: each PT_LOAD at its physical address. Anything else: a raw image at ram_base + 2 MiB.
 void preload_kernel(const std::string& path) {
@@ -394,6 +405,7 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const
 
   const int vcpus = info->system.max_vcpus > 0 ? info->system.max_vcpus : 1;
   g_vcpus.resize(size_t(vcpus));
+  g_by_hart = vcpus > 1 && round_robin(args);
   g_insn_board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
   g_insns = qemu_plugin_scoreboard_u64(g_insn_board);
 

@@ -1,5 +1,7 @@
 // The execution and translation callbacks: every fetch and data access of the guest through
 // the per-vCPU models (primary, LRU profile, alternatives), checked against QEMU's PA.
+#include <pthread.h>
+
 #include "plugin.hpp"
 
 namespace tlbp {
@@ -18,7 +20,7 @@ uint64_t read_reg(qemu_plugin_register* h) {
 
 inline void attribute_insns(Vcpu& c, unsigned vcpu) {
   (void)vcpu;
-  const uint64_t now = *c.insn_ctr;
+  const uint64_t now = c.insns_now();
   const uint64_t d = now - c.insn_mark;
   c.insn_mark = now;
   c.cur->insns += d;
@@ -29,18 +31,21 @@ bool in_ram(uint64_t pa) { return pa >= g_set.ram_base && pa - g_set.ram_base < 
 
 // The guest physical address of a fetched page, from the host address QEMU translated it at.
 uint64_t page_pa(PageRec& p) {
-  if (p.pa_state == 0) {
-    if (!g_calibrated.load(std::memory_order_relaxed)) return kNoPa;  // decide later
-    p.pa_state = 2;
+  uint8_t state = p.pa_state.load(std::memory_order_acquire);
+  if (state == 0) {
+    if (!g_calibrated.load(std::memory_order_acquire)) return kNoPa;  // decide later
+    // Every vCPU derives the same value: publish pa before the state that makes it valid.
+    state = 2;
     if (p.haddr) {
       const uint64_t pa = uint64_t(uintptr_t(p.haddr) - g_host_delta.load(std::memory_order_relaxed));
       if (in_ram(pa)) {
         p.pa = pa;
-        p.pa_state = 1;
+        state = 1;
       }
     }
+    p.pa_state.store(state, std::memory_order_release);
   }
-  return p.pa_state == 1 ? p.pa : kNoPa;
+  return state == 1 ? p.pa : kNoPa;
 }
 
 void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t model_pa,
@@ -49,7 +54,7 @@ void mismatch(Vcpu& c, unsigned vcpu, const char* kind, uint64_t va, uint64_t mo
   std::lock_guard<std::mutex> g(g_sample_lock);
   if (g_samples.size() < g_set.max_samples) {
     const uint64_t pte_addr = walk ? walk->pte_addr : kNoPa, pte = walk ? walk->pte : 0;
-    g_samples.push_back({kind, vcpu, c.region, kModeNames[c.mode], va, model_pa, qemu_pa,
+    g_samples.push_back({kind, c.index, c.region, kModeNames[c.mode], va, model_pa, qemu_pa,
                          c.mmu.satp(), pte_addr, pte});
     logf("tlbmodel: MISMATCH %s va=0x%" PRIx64 " model_pa=0x%" PRIx64 " qemu_pa=0x%" PRIx64
          " satp=0x%" PRIx64 " mode=%s region=%d pte@0x%" PRIx64 "=0x%" PRIx64 "\n",
@@ -239,7 +244,8 @@ void maybe_calibrate(Vcpu& c, TbRec* r, int priv) {
 // ------------------------------------------------------------------ execution callbacks
 void tb_exec(unsigned vcpu, void* ud) {
   TbRec* r = static_cast<TbRec*>(ud);
-  Vcpu& c = *g_vcpus[vcpu];
+  // A block's first callback: with several vCPUs, find out which one runs it (see running()).
+  Vcpu& c = __builtin_expect(!g_by_hart, 1) ? *g_vcpus[vcpu] : identify_running();
   attribute_insns(c, vcpu);
   if (__builtin_expect(c.satp_dirty, 0)) {
     c.satp_dirty = false;
@@ -249,10 +255,10 @@ void tb_exec(unsigned vcpu, void* ud) {
       for (auto& a : c.alts) a->mmu.set_satp(v, *a->cur);
     }
   }
-  int priv = r->priv;
+  int priv = r->priv.load(std::memory_order_relaxed);
   if (__builtin_expect(priv < 0, 0)) {
     priv = int(read_reg(g_reg_priv) & 3);
-    r->priv = int8_t(priv);
+    r->priv.store(int8_t(priv), std::memory_order_relaxed);
     maybe_calibrate(c, r, priv);
   }
   if (priv != 3) {
@@ -267,32 +273,37 @@ void tb_exec(unsigned vcpu, void* ud) {
   }
   if (mode <= MODE_S) {
     const uint64_t satp = c.mmu.satp();
-    if (__builtin_expect(!r->exec_known || r->exec_satp != satp || r->exec_epoch != c.fence_epoch, 0)) {
-      r->exec_va = read_reg(g_reg_pc);
-      r->exec_satp = satp;
-      r->exec_epoch = c.fence_epoch;
-      r->exec_known = true;
+    TbExec& e = r->exec[c.index];
+    if (__builtin_expect(!e.known || e.satp != satp || e.epoch != c.fence_epoch, 0)) {
+      e.va = read_reg(g_reg_pc);
+      e.satp = satp;
+      e.epoch = c.fence_epoch;
+      e.known = true;
       c.pc_reads++;
     }
-    c.tb_delta = r->exec_va - r->p0.vaddr;
+    c.tb_delta = e.va - r->p0.vaddr;
     ifetch(c, vcpu, r->p0, c.tb_delta);
   }
 }
 
+// Round-robin with several vCPUs: the instruction counter of the vCPU running this block (no inline
+// per-vCPU op, which QEMU 10.0 gets wrong then: see running()).
+void count_insn(unsigned, void*) { t_running->own_insns++; }
+
 void page2_exec(unsigned vcpu, void* ud) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.mode <= MODE_S) ifetch(c, vcpu, *static_cast<PageRec*>(ud), c.tb_delta);
 }
 
 void csr_satp_exec(unsigned vcpu, void* ud) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   c.satp_dirty = true;  // read after the write, at the next block (a CSR write ends the block)
   if (ud && c.priv != 0) c.cur->satp_writes++;
 }
 
 void sfence_exec(unsigned vcpu, void* ud) {
   const SfenceRec* s = static_cast<const SfenceRec*>(ud);
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.priv == 0) return;  // illegal in U mode: it traps and flushes nothing
   const uint64_t va = s->rs1 ? read_reg(g_gpr[s->rs1]) : 0;
   const uint64_t asid = s->rs2 ? read_reg(g_gpr[s->rs2]) : 0;
@@ -311,7 +322,7 @@ void sfence_exec(unsigned vcpu, void* ud) {
 constexpr uint64_t kSbiRfence = 0x52464E43, kSbiIpi = 0x735049;  // "RFNC", "sPI"
 constexpr uint64_t kSbiLegacyIpi = 4, kSbiLegacyFenceFirst = 5, kSbiLegacyFenceLast = 7;
 void ecall_exec(unsigned vcpu, void*) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.priv != 1) return;  // a user ecall is a system call, M mode's is not ours
   const uint64_t eid = read_reg(g_gpr[17]);
   if (eid == kSbiRfence || (eid >= kSbiLegacyFenceFirst && eid <= kSbiLegacyFenceLast))
@@ -321,12 +332,12 @@ void ecall_exec(unsigned vcpu, void*) {
 }
 
 void sret_exec(unsigned vcpu, void*) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.priv == 1) c.cur->srets++;  // in U it is illegal; in M it is OpenSBI's business
 }
 
 void marker_exec(unsigned vcpu, void* ud) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.priv == 3) return;
   attribute_insns(c, vcpu);
   const int imm = int(intptr_t(ud));
@@ -348,7 +359,7 @@ void marker_exec(unsigned vcpu, void* ud) {
 }
 
 void mem_load(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   if (c.mode > MODE_S) {
     c.cur->untranslated++;
     return;
@@ -393,7 +404,7 @@ inline void shadow_store(qemu_plugin_meminfo_t info, uint64_t va, struct qemu_pl
 }
 
 void mem_store(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t va, void*) {
-  Vcpu& c = *g_vcpus[vcpu];
+  Vcpu& c = running(vcpu);
   struct qemu_plugin_hwaddr* hw = qemu_plugin_get_hwaddr(info, va);
   shadow_store(info, va, hw);
   if (c.mode > MODE_S) {
@@ -421,11 +432,34 @@ void mem_store_shadow(unsigned, qemu_plugin_meminfo_t info, uint64_t va, void*) 
 }  // namespace
 
 // ------------------------------------------------------------------ translation
+namespace {
+void count_insn_at(struct qemu_plugin_insn* insn) {
+  if (g_by_hart)
+    qemu_plugin_register_vcpu_insn_exec_cb(insn, count_insn, QEMU_PLUGIN_CB_NO_REGS, nullptr);
+  else
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, g_insns, 1);
+}
+}  // namespace
+
+Vcpu& identify_running() {
+  const uint64_t hart = read_reg(g_reg_mhartid);
+  if (hart >= g_vcpus.size() || !g_vcpus[hart]) {
+    // The virt machine numbers harts like QEMU's vCPUs; another numbering is not modelled.
+    std::fprintf(stderr, "tlbmodel: a block runs on hart %" PRIu64 ", which is no initialised vCPU "
+                 "of the %zu (hart ids must be the vCPU indexes, as on -machine virt)\n",
+                 hart, g_vcpus.size());
+    std::exit(1);
+  }
+  t_running = g_vcpus[hart].get();
+  return *t_running;
+}
+
 void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
   g_tbs.fetch_add(1, std::memory_order_relaxed);
   const size_t n = qemu_plugin_tb_n_insns(tb);
   if (n == 0) return;
   TbRec* r = g_arena.make<TbRec>();
+  r->exec = g_arena.make<TbExec>(g_vcpus.size());
   struct qemu_plugin_insn* first = qemu_plugin_tb_get_insn(tb, 0);
   r->p0.vaddr = qemu_plugin_insn_vaddr(first);
   r->p0.haddr = qemu_plugin_insn_haddr(first);
@@ -490,8 +524,7 @@ void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
           qemu_plugin_register_vcpu_insn_exec_cb(insn, sfence_exec, QEMU_PLUGIN_CB_R_REGS, s);
         }
       }
-      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                          g_insns, 1);
+      count_insn_at(insn);
       if (opcode == 0x2f) {  // AMO, LR, SC: one TLB lookup (the load half), shadow the store
         qemu_plugin_register_vcpu_mem_cb(insn, mem_load, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_R, nullptr);
@@ -500,8 +533,7 @@ void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
         continue;
       }
     } else {
-      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                          g_insns, 1);
+      count_insn_at(insn);
     }
     qemu_plugin_register_vcpu_mem_cb(insn, mem_load, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R,
                                      nullptr);
@@ -510,41 +542,70 @@ void tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
   }
 }
 
-void vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
-  if (!g_reg_satp) {
-    GArray* regs = qemu_plugin_get_registers();
-    int gpr = 0;
-    for (guint i = 0; i < regs->len; i++) {
-      const auto& d = g_array_index(regs, qemu_plugin_reg_descriptor, i);
-      const std::string name = d.name ? d.name : "";
-      const std::string feature = d.feature ? d.feature : "";
-      if (name == "satp") g_reg_satp = d.handle;
-      else if (name == "priv") g_reg_priv = d.handle;
-      else if (name == "scause") g_reg_scause = d.handle;
-      else if (name == "stval") g_reg_stval = d.handle;
-      else if (name == "pc") g_reg_pc = d.handle;
-      // x0..x31 are the first 32 registers of the core feature, in order.
-      if (feature == "org.gnu.gdb.riscv.cpu" && gpr < 32) g_gpr[gpr++] = d.handle;
-    }
-    g_array_free(regs, TRUE);
-    if (!g_reg_satp || !g_reg_priv || !g_reg_scause || !g_reg_stval || !g_reg_pc || gpr < 32) {
-      std::fprintf(stderr, "tlbmodel: QEMU does not expose satp/priv/scause/stval/pc/x0..x31\n");
+namespace {
+void find_registers() {
+  GArray* regs = qemu_plugin_get_registers();
+  int gpr = 0;
+  for (guint i = 0; i < regs->len; i++) {
+    const auto& d = g_array_index(regs, qemu_plugin_reg_descriptor, i);
+    const std::string name = d.name ? d.name : "";
+    const std::string feature = d.feature ? d.feature : "";
+    if (name == "satp") g_reg_satp = d.handle;
+    else if (name == "priv") g_reg_priv = d.handle;
+    else if (name == "scause") g_reg_scause = d.handle;
+    else if (name == "stval") g_reg_stval = d.handle;
+    else if (name == "pc") g_reg_pc = d.handle;
+    else if (name == "mhartid") g_reg_mhartid = d.handle;
+    // x0..x31 are the first 32 registers of the core feature, in order.
+    if (feature == "org.gnu.gdb.riscv.cpu" && gpr < 32) g_gpr[gpr++] = d.handle;
+  }
+  g_array_free(regs, TRUE);
+  if (!g_reg_satp || !g_reg_priv || !g_reg_scause || !g_reg_stval || !g_reg_pc || gpr < 32 ||
+      (g_by_hart && !g_reg_mhartid)) {
+    std::fprintf(stderr, "tlbmodel: QEMU does not expose satp/priv/scause/stval/pc/x0..x31%s\n",
+                 g_by_hart ? "/mhartid" : "");
+    std::exit(1);
+  }
+}
+
+// Trusting QEMU's vCPU index needs one host thread per vCPU (see running()). The command line
+// decided that (no -icount, no thread=single); a vCPU initialised on the thread of another
+// (vcpu_init runs on the vCPU's own thread) shows otherwise, before it runs a block.
+void check_own_thread(unsigned vcpu) {
+  static std::mutex lock;
+  static std::vector<std::pair<pthread_t, unsigned>> seen;
+  std::lock_guard<std::mutex> g(lock);
+  const pthread_t self = pthread_self();
+  for (const auto& [thread, other] : seen)
+    if (pthread_equal(thread, self)) {
+      std::fprintf(stderr, "tlbmodel: vCPUs %u and %u share a host thread, but QEMU's command line "
+                   "shows neither -icount nor -accel tcg,thread=single; add one of them so that "
+                   "the plugin tells the harts apart\n", other, vcpu);
       std::exit(1);
     }
-  }
+  seen.emplace_back(self, vcpu);
+}
+}  // namespace
+
+void vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
+  // With parallel vCPU threads the first vCPUs may initialise at the same time.
+  static std::once_flag registers_found;
+  std::call_once(registers_found, find_registers);
   if (vcpu >= g_vcpus.size()) {
     std::fprintf(stderr, "tlbmodel: vCPU %u beyond the %zu expected\n", vcpu, g_vcpus.size());
     std::exit(1);
   }
-  if (!g_vcpus[vcpu]) {
-    g_vcpus[vcpu] = std::make_unique<Vcpu>(g_set.cfg);
-    g_vcpus[vcpu]->update_cur();
-  }
-  // A scoreboard entry's address changes when the scoreboard grows for a new vCPU: refresh all.
-  for (size_t i = 0; i < g_vcpus.size(); i++)
-    if (g_vcpus[i])
-      g_vcpus[i]->insn_ctr =
-          static_cast<const uint64_t*>(qemu_plugin_scoreboard_find(g_insn_board, unsigned(i)));
+  if (g_vcpus.size() > 1 && !g_by_hart) check_own_thread(vcpu);
+  // Each vCPU initialises its own slot (g_vcpus is sized at install and never resized): no
+  // other vCPU's state is touched here, whichever thread runs it.
+  if (g_vcpus[vcpu]) return;
+  auto c = std::make_unique<Vcpu>(g_set.cfg, vcpu);
+  c->update_cur();
+  if (g_by_hart)
+    c->insn_ctr = &c->own_insns;
+  else if (g_vcpus.size() == 1)
+    c->insn_ctr = static_cast<const uint64_t*>(qemu_plugin_scoreboard_find(g_insn_board, vcpu));
+  g_vcpus[vcpu] = std::move(c);
 }
 
 }  // namespace tlbp

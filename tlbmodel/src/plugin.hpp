@@ -79,6 +79,7 @@ extern qemu_plugin_register* g_reg_priv;
 extern qemu_plugin_register* g_reg_scause;
 extern qemu_plugin_register* g_reg_stval;
 extern qemu_plugin_register* g_reg_pc;
+extern qemu_plugin_register* g_reg_mhartid;
 extern qemu_plugin_register* g_gpr[32];
 extern std::atomic<bool> g_calibrated;
 extern std::atomic<uintptr_t> g_host_delta;  // host address of guest PA 0 of RAM (haddr - pa)
@@ -105,20 +106,28 @@ struct PageRec {
   uint64_t vaddr = 0;
   void* haddr = nullptr;
   uint64_t pa = kNoPa;
-  uint8_t pa_state = 0;  // 0: not derived yet, 1: pa valid, 2: unavailable
+  // 0: not derived yet, 1: pa valid, 2: unavailable (atomic: vCPU threads share blocks)
+  std::atomic<uint8_t> pa_state{0};
 };
 // QEMU's RISC-V blocks are position independent (CF_PCREL): a block translated at one VA runs
 // at every VA that maps the same physical code (scheme 3's per-process kernel windows). The VA
 // it runs at is read from `pc` the first time it runs under a satp value, and kept for that satp
 // until the next sfence.vma: a page-table page may be freed and reused with the same satp value
 // (the same root, ASID 0 without ASIDs) and different mappings, and the kernel fences first.
+// A block is shared by all vCPUs (QEMU's translation cache is global), so the VA it runs at is
+// kept per vCPU: fence epochs are per vCPU, and with parallel vCPU threads (MTTCG) two harts
+// may run the same block at once.
+struct TbExec {
+  bool known = false;
+  uint64_t satp = 0;     // the satp it last ran under on this vCPU, and its VA there
+  uint64_t epoch = 0;    // ... and the vCPU's fence epoch then
+  uint64_t va = 0;
+};
 struct TbRec {
   PageRec p0;                 // vaddr: where it was translated
-  int8_t priv = -1;           // privilege of the block (part of QEMU's TB flags): read at first run
-  bool exec_known = false;
-  uint64_t exec_satp = 0;     // the satp it last ran under, and its VA there
-  uint64_t exec_epoch = 0;    // ... and the vCPU's fence epoch then
-  uint64_t exec_va = 0;
+  // privilege of the block (part of QEMU's TB flags, the same on every vCPU): read at first run
+  std::atomic<int8_t> priv{-1};
+  TbExec* exec = nullptr;     // one per vCPU (g_vcpus.size())
 };
 struct SfenceRec {
   uint8_t rs1 = 0, rs2 = 0;
@@ -129,16 +138,17 @@ struct SfenceRec {
 class Arena {
  public:
   template <class T>
-  T* make() {
+  T* make(size_t n = 1) {  // n value-initialised objects (n * sizeof(T) well below kChunk)
     std::lock_guard<std::mutex> g(lock_);
-    if (used_ + sizeof(T) + alignof(T) > kChunk || chunks_.empty()) {
+    if (used_ + n * sizeof(T) + alignof(T) > kChunk || chunks_.empty()) {
       chunks_.push_back(std::make_unique<uint8_t[]>(kChunk));
       used_ = 0;
     }
     used_ = (used_ + alignof(T) - 1) & ~(alignof(T) - 1);
-    void* p = chunks_.back().get() + used_;
-    used_ += sizeof(T);
-    return new (p) T();
+    T* p = reinterpret_cast<T*>(chunks_.back().get() + used_);
+    used_ += n * sizeof(T);
+    for (size_t i = 0; i < n; i++) new (p + i) T();
+    return p;
   }
 
  private:
@@ -172,13 +182,14 @@ struct AltModel {
 };
 
 struct Vcpu {
-  explicit Vcpu(const tlbm::Config& cfg) : mmu(cfg, &g_shadow), blocks(kMaxRegion + 1) {
+  Vcpu(const tlbm::Config& cfg, unsigned idx) : index(idx), mmu(cfg, &g_shadow), blocks(kMaxRegion + 1) {
     if (g_set.lru_profile) {
       prof = std::make_unique<tlbm::LruProfile>(cfg);
       prof_blocks.resize(kMaxRegion + 1);
     }
     for (const AltDef& a : g_set.alts) alts.push_back(std::make_unique<AltModel>(a.cfg));
   }
+  const unsigned index;  // QEMU's vCPU index = the hart id on the virt machine
   tlbm::Mmu mmu;
   std::unique_ptr<tlbm::LruProfile> prof;  // null without lru_profile=on
   std::vector<std::unique_ptr<ProfileBlock>> prof_blocks;
@@ -195,7 +206,12 @@ struct Vcpu {
   std::vector<std::unique_ptr<RegionBlock>> blocks;
   Counters* cur = nullptr;
   uint64_t insn_mark = 0;
-  const uint64_t* insn_ctr = nullptr;  // this vCPU's entry of g_insn_board
+  // this vCPU's instruction count: own_insns when identified by hart (bumped by a callback per
+  // instruction, see running()), else its entry of g_insn_board: a pointer with one vCPU, null
+  // with several (the scoreboard may move when it grows for a later vCPU: read it through QEMU)
+  const uint64_t* insn_ctr = nullptr;
+  uint64_t own_insns = 0;
+  uint64_t insns_now() const { return insn_ctr ? *insn_ctr : qemu_plugin_u64_get(g_insns, index); }
   bool satp_dirty = true;
   uint64_t region_underflows = 0, region_overflows = 0;
   uint64_t tb_delta = 0;       // running VA - translation VA of the current block
@@ -226,6 +242,24 @@ struct Vcpu {
   bool extras() const { return prof || !alts.empty(); }
 };
 extern std::vector<std::unique_ptr<Vcpu>>& g_vcpus;
+
+// The vCPU index QEMU passes to callbacks is not always the running vCPU's. When the vCPUs
+// share one host thread (round-robin TCG: -icount, -accel tcg,thread=single), QEMU 10.0 bakes
+// the *translating* vCPU's index into a block as a constant, and blocks are shared by all
+// vCPUs, so other harts' accesses arrive under that index; worse, its per-vCPU inline ops
+// (scoreboards) scale that constant in place, so later callbacks of the block get indexes such
+// as 4096 and the inline adds land outside the scoreboard. With one host thread per vCPU
+// (MTTCG, QEMU's default without -icount) the index is loaded at run time and is right.
+// Round-robin with several vCPUs (g_by_hart): no inline op, the index is ignored; each block's
+// first callback (tb_exec) reads the hart's own mhartid, and that vCPU is kept as the one
+// running on this host thread until the next block (QEMU switches vCPUs only between blocks).
+extern bool g_by_hart;
+extern thread_local Vcpu* t_running;
+Vcpu& identify_running();  // reads mhartid; sets t_running
+inline Vcpu& running(unsigned vcpu) {
+  if (__builtin_expect(!g_by_hart, 1)) return *g_vcpus[vcpu];
+  return t_running ? *t_running : identify_running();
+}
 
 // ------------------------------------------------------------------ across the parts
 void logf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

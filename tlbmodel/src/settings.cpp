@@ -19,6 +19,7 @@ qemu_plugin_register* g_reg_priv = nullptr;
 qemu_plugin_register* g_reg_scause = nullptr;
 qemu_plugin_register* g_reg_stval = nullptr;
 qemu_plugin_register* g_reg_pc = nullptr;
+qemu_plugin_register* g_reg_mhartid = nullptr;
 qemu_plugin_register* g_gpr[32] = {};
 std::atomic<bool> g_calibrated{false};
 std::atomic<uintptr_t> g_host_delta{0};  // host address of guest PA 0 of RAM (haddr - pa)
@@ -33,6 +34,8 @@ std::mutex g_sample_lock;
 std::vector<Sample>& g_samples = *new std::vector<Sample>;
 Arena& g_arena = *new Arena;
 std::vector<std::unique_ptr<Vcpu>>& g_vcpus = *new std::vector<std::unique_ptr<Vcpu>>;
+bool g_by_hart = false;
+thread_local Vcpu* t_running = nullptr;
 
 void logf(const char* fmt, ...) {
   char buf[512];

@@ -18,8 +18,9 @@ def built():
 
 @pytest.fixture
 def run(built, tmp_path):
-    """run(pattern, plugin_args, smp=1, **params) -> guestlib.Run (QEMU exit status checked)."""
-    def _run(pattern, plugin_args="preset=u54", check_rc=True, smp=1, **kw):
+    """run(pattern, plugin_args, smp=1, icount=False, **params) -> guestlib.Run (QEMU exit
+    status checked)."""
+    def _run(pattern, plugin_args="preset=u54", check_rc=True, smp=1, icount=False, **kw):
         return built.run_guest(tmp_path, built.params(pattern, **kw), plugin_args, check_rc=check_rc,
-                               smp=smp)
+                               smp=smp, icount=icount)
     return _run

@@ -1,7 +1,11 @@
 """One TLB model per vCPU (QEMU's vCPU index = the hart): the guest's PAT_HARTS pattern on two
 harts. The boot hart touches K pages (region 3) and starts the other hart, which touches the
 same pages (region 1), is fenced by the boot hart through SBI RFENCE (OpenSBI executes the
-sfence.vma on the target hart, in M mode) and touches them again (region 2)."""
+sfence.vma on the target hart, in M mode) and touches them again (region 2).
+
+Each test runs with one host thread per vCPU (QEMU's default) and with -icount, where QEMU runs
+the vCPUs in turn on one thread and passes callbacks the index of the vCPU that translated a
+block, not of the one running it (the plugin identifies the hart itself, see plugin.hpp)."""
 import pytest
 
 K = 8
@@ -11,10 +15,10 @@ def misses(section: dict, region: int, side: str = "l1d_misses") -> int:
     return section["regions"][str(region)]["S"][side]
 
 
-@pytest.fixture
-def harts(run):
+@pytest.fixture(params=[False, True], ids=["parallel", "icount"])
+def harts(run, request):
     def _run(args):
-        r = run("harts", args, k=K, smp=2)
+        r = run("harts", args, k=K, smp=2, icount=request.param)
         rep = r.report
         assert rep["mismatches"] == 0 and rep["config"]["vcpus"] == 2
         boot, other = sorted(rep["harts"], key=lambda h: "3" not in h["regions"])

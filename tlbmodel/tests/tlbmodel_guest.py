@@ -66,9 +66,12 @@ class Run:
         return self.report["regions"][str(rid)][mode]
 
 
-def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None, smp: int = 1) -> list[str]:
+def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None, smp: int = 1,
+             icount: bool = False) -> list[str]:
     cmd = [QEMU, "-machine", "virt", "-nographic", "-bios", "default", "-m", "128M",
            "-kernel", str(GUEST)] + (["-smp", str(smp)] if smp > 1 else [])
+    if icount:  # the vCPUs in turn on one host thread (QEMU's round-robin TCG)
+        cmd += ["-icount", "shift=0,sleep=off"]
     for i, w in enumerate(words):
         cmd += ["-device", f"loader,addr={PARAM_PA + 8 * i:#x},data={w:#x},data-len=8"]
     if plugin_args is not None:
@@ -79,7 +82,7 @@ def qemu_cmd(words: list[int], plugin_args: str | None, log: Path | None, smp: i
 
 
 def run_guest(tmp: Path, words: list[int], plugin_args: str = "preset=u54",
-              check_rc: bool = True, timeout: float = 60, smp: int = 1) -> Run:
+              check_rc: bool = True, timeout: float = 60, smp: int = 1, icount: bool = False) -> Run:
     out = tmp / "tlb.json"
     log = tmp / "plugin.log"
     for f in (out, log):
@@ -87,7 +90,7 @@ def run_guest(tmp: Path, words: list[int], plugin_args: str = "preset=u54",
             f.unlink()
     args = f"{plugin_args},out={out}" if plugin_args else f"out={out}"
     t0, c0 = time.monotonic(), _child_cpu()
-    p = subprocess.run(qemu_cmd(words, args, log, smp), stdin=subprocess.DEVNULL,
+    p = subprocess.run(qemu_cmd(words, args, log, smp, icount), stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
     dt, cpu = time.monotonic() - t0, _child_cpu() - c0
     logtext = log.read_text() if log.exists() else ""
