@@ -21,6 +21,7 @@ struct Hart {
   bool idle = false;  // in the idle loop's wfi, to be woken by an IPI when work appears
   u16 active_asid = 0;  // the ASID of the user table this hart runs (0: none / the kernel's)
   u64 active_root = 0;  // the root PPN of the user table this hart runs (0: none)
+  bool asid_flush_pending = false;  // an ASID rollover happened: flush before the next ASID load
   // SHOOTDOWN_IPI: a fence request posted by another hart, done by this one in its IPI handler.
   struct FenceRequest {
     u64 start, size;  // size ~0: the whole address space (or everything, with all)

@@ -58,9 +58,12 @@ void rollover() {
   }
   current_generation++;
   rollover_count++;
-  // Every hart forgets the old generation now (eagerly; Linux defers it per hart).
+  // Every hart forgets the old generation before it next loads an ASID (acquire below), not
+  // now (Linux riscv: context_tlb_flush_pending): until then it runs only its reserved ASID,
+  // whose entries stay right, and never matches the old ones of the other ASIDs.
+  for (int h = 0; h < hart::online(); h++) hart::harts[h].asid_flush_pending = true;
+  hart::self().asid_flush_pending = false;
   tlb::flush_all();
-  tlb::shootdown(hart::all_mask(), 0, 0, 0, /*all=*/true);
   LOG_DEBUG("asid: rollover to generation %lu\n", current_generation);
 }
 
@@ -110,6 +113,12 @@ u16 acquire(Tag& tag) {
     tag = {};
     return 0;
   }
+  // A rollover on another hart left this hart's flush to now: before any ASID of the new
+  // generation is loaded here, entries of its old owner must be gone.
+  if (hart::Hart& me = hart::self(); me.asid_flush_pending) {
+    me.asid_flush_pending = false;
+    tlb::flush_all();
+  }
   if (tag.generation == current_generation) return tag.value;
   if (Reserved* r = reservation_of(tag)) {
     r->valid = false;  // already marked held in this generation
@@ -137,7 +146,8 @@ void release(Tag& tag) {
       give_back(tag.value);
       if (Reserved* r = reservation_of(tag)) r->valid = false;
     }
-    // A stale tag has nothing in the TLB: the rollover that made it stale flushed everything.
+    // A stale tag's entries are dead: every hart flushes before it next loads an ASID, and until
+    // then runs only its reserved one (a running owner's tag is reserved, never stale).
   }
   tag = {};
 }
