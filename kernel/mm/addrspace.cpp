@@ -153,10 +153,13 @@ u32 AddressSpace::remote_harts() const {
   // Without an ASID a hart drops the table's entries when it loads another table (the full
   // flush of flush_on_load), so only harts that have it loaded now may hold them: its threads
   // running there.
+  // This hart is left out: its own entries are loaded() (schemes 2, 3), or were flushed at
+  // its trap entry (scheme 1).
   u32 mask = 0;
+  int me = hart::self().logical;
   if (live())
     for (int h = 0; h < hart::online(); h++)
-      if (hart::harts[h].active_root == root_.value) mask |= 1u << h;
+      if (h != me && hart::harts[h].active_root == root_.value) mask |= 1u << h;
   return mask;
 }
 

@@ -24,6 +24,10 @@ void store(volatile long* p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE);
 long add(volatile long* p, long v) { return __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
 
 // Wait (yielding, so it also works on one hart) until *p >= want or `ms` have passed.
+// How long a wait may take before a test calls it a hang. Generous: these are wall-clock waits,
+// and under QEMU a loaded host stretches them (each hart is a host thread).
+constexpr long HANG_MS = 60000;
+
 bool await_at_least(const volatile long* p, long want, long ms) {
   long deadline = get_time_ns() + ms * MS;
   while (load(p) < want) {
@@ -117,11 +121,12 @@ TEST(thread_errors) {
   return true;
 }
 
-// Threads that wait for `go`, so that many are alive at once.
-long waits_for_go(void* arg) {
-  auto* s = (Shared*)arg;
-  while (load(&s->go) == 0) yield();
-  return 7;
+// Threads that stay alive, blocked (not spinning: a hundred threads yielding on four harts
+// would only contend for the kernel), until the test closes the pipe's write end.
+int limit_pipe[2];
+long waits_for_eof(void*) {
+  char c;
+  return read(limit_pipe[0], &c, 1) == 0 ? 7 : 8;
 }
 
 // The thread table has a limit: creating threads ends in -EAGAIN (or -ENOMEM), never a panic,
@@ -131,22 +136,22 @@ TEST(thread_limit) {
   constexpr int MAX = 512;
   static long tids[MAX];
   static void* stacks[MAX];
-  static Shared s;
-  s = Shared{};
+  EXPECT(pipe(limit_pipe), 0);
   int n = 0;
   long r = 0;
   for (; n < MAX; n++) {
     stacks[n] = new_stack();
     if (!stacks[n]) break;
-    r = thread_create(waits_for_go, &s, stacks[n]);
+    r = thread_create(waits_for_eof, nullptr, stacks[n]);
     if (r < 0) {
       free_stack(stacks[n]);
       break;
     }
     tids[n] = r;
   }
-  store(&s.go, 1);
+  EXPECT(close(limit_pipe[1]), 0);  // EOF: every thread returns
   for (int i = 0; i < n; i++) EXPECT(thread_join(tids[i]), 7);
+  EXPECT(close(limit_pipe[0]), 0);
   for (int i = 0; i < n; i++) free_stack(stacks[i]);
   CHECK(n < MAX, "%d threads created without reaching a limit", MAX);
   CHECK(r == -EAGAIN || r == -ENOMEM, "thread %d: thread_create = %ld, want -EAGAIN", n, r);
@@ -157,15 +162,16 @@ TEST(thread_limit) {
 
 // ---------------------------------------------------------------- the process ends
 
-long exits_late(void* arg) {
-  sleep_ns(20 * MS);
-  thread_exit((long)arg);
+// Ends after the first thread has (joining it: its status is 5), with status 42.
+long exits_last(void* first_tid) {
+  if (thread_join((long)first_tid) != 5) thread_exit(6);
+  thread_exit(42);
 }
 
 // The last thread's exit ends the process with its status.
 int last_thread_ends_process(long) {
   void* st = new_stack();
-  if (!st || thread_create(exits_late, (void*)42, st) <= 0) return 2;
+  if (!st || thread_create(exits_last, (void*)getpid(), st) <= 0) return 2;
   thread_exit(5);  // the first thread leaves first
 }
 
@@ -183,7 +189,7 @@ int exit_ends_all(long) {
     void* st = new_stack();
     if (!st || thread_create(spins_forever, &s, st) <= 0) return 2;
   }
-  if (!await_at_least(&s.go, 4, 5000)) return 4;
+  if (!await_at_least(&s.go, 4, HANG_MS)) return 4;
   exit(9);
 }
 
@@ -194,7 +200,7 @@ TEST(thread_process_end) {
   CHECK(pid >= 0, "fork = %ld", pid);
   if (pid == 0) exit(exit_ends_all(0));
   int st = 0;
-  CHECK(wait_for(pid, &st, 10000), "exit() left a process with spinning threads running");
+  CHECK(wait_for(pid, &st, HANG_MS), "exit() left a process with spinning threads running");
   EXPECT(st, 9);
   EXPECT(mem_mark(), before);
   return true;
@@ -237,7 +243,7 @@ int execs_with_threads(long) {
     void* st = new_stack();
     if (!st || thread_create(spins_forever, &s, st) <= 0) return 2;
   }
-  if (!await_at_least(&s.go, 3, 5000)) return 4;
+  if (!await_at_least(&s.go, 3, HANG_MS)) return 4;
   const char* args[] = {"usertests", "--child-exit", "23", nullptr};
   long r = exec("usertests", args);
   return EXEC_FAILED - (int)r;
@@ -249,7 +255,7 @@ TEST(thread_exec) {
   CHECK(pid >= 0, "fork = %ld", pid);
   if (pid == 0) exit(execs_with_threads(0));
   int st = 0;
-  CHECK(wait_for(pid, &st, 10000), "exec from a multi-threaded process did not finish");
+  CHECK(wait_for(pid, &st, HANG_MS), "exec from a multi-threaded process did not finish");
   EXPECT(st, 23);
   EXPECT(mem_mark(), before);
   return true;
@@ -404,7 +410,7 @@ int shootdown_child(long report_fd) {
   s.page[0] = PATTERN;
   void* st = new_stack();
   if (!st || thread_create(reads_page, &s, st) <= 0) return 52;
-  if (!await_at_least(&s.reads, 1000, 5000)) return 53;
+  if (!await_at_least(&s.reads, 1000, HANG_MS)) return 53;
   if (munmap((void*)page, PAGE) != 0) return 54;
   store(&s.unmapped, 1);
   // Reuse the freed frames (the unmapped one is most likely the first handed out again), at
@@ -438,7 +444,7 @@ TEST(thread_shootdown) {
     }
     EXPECT(close(fds[1]), 0);
     int st = 0;
-    CHECK(wait_for(pid, &st, 20000), "round %d: the shootdown child hung", round);
+    CHECK(wait_for(pid, &st, HANG_MS), "round %d: the shootdown child hung", round);
     char c = 0;
     long r = read(fds[0], &c, 1);
     EXPECT(close(fds[0]), 0);
@@ -477,7 +483,7 @@ TEST(thread_shootdown_counted) {
     CHECK(tids[i] > 0, "thread_create = %ld", tids[i]);
   }
   EXPECT(sched_pin(0), 0);
-  CHECK(await_at_least(&s.tid_seen, n - 1, 5000), "the threads did not start");
+  CHECK(await_at_least(&s.tid_seen, n - 1, HANG_MS), "the threads did not start");
   long page = mmap(nullptr, PAGE, RW);
   CHECK(page > 0, "mmap = %ld", page);
   *(volatile long*)page = 1;
