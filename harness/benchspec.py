@@ -177,8 +177,12 @@ BENCH_BY_NAME: Dict[str, BenchSpec] = {b.name: b for b in BENCHES}
 def runs_in(spec: BenchSpec, variant) -> bool:
     """Whether `variant` (harness.variants.Variant) runs `spec`: every variant runs every
     benchmark, except that the -dc variants run only those with spec.demand_cow and the
-    variants with harts > 1 only those with spec.multihart."""
+    variants with harts > 1 only those with spec.multihart; a variant that lists `benches`
+    (configs/variants.toml) runs only those of them."""
     if getattr(variant, "harts", 1) > 1 and not spec.multihart:
+        return False
+    only = getattr(variant, "benches", ())
+    if only and spec.name not in only:
         return False
     return spec.demand_cow or not getattr(variant, "demand_cow", False)
 

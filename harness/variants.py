@@ -160,6 +160,9 @@ class Variant:
     settings: Tuple[str, ...] = ()   # OPT=VAL, applied in order after the defconfig
     harts: int = 1                   # QEMU -smp N (not a build setting: the same kernel image)
     root: Path = field(default=REPO_DEFAULT, compare=False, hash=False, repr=False)
+    # variants.toml `benches = [...]`: the variant runs only these (of those it would run; empty:
+    # no restriction), to keep `make reproduce` short where more runs add little
+    benches: Tuple[str, ...] = ()
 
     @property
     def resolved(self) -> Resolved:
@@ -245,11 +248,11 @@ def parse_harts(value: object, where: str) -> int:
 
 
 def _make(name: str, defconfig: str, settings: Iterable[str], root: Path, where: str,
-          harts: int = 1) -> Variant:
+          harts: int = 1, benches: Tuple[str, ...] = ()) -> Variant:
     if not NAME_RE.match(name):
         raise UserError(f"{where}: {name!r} is not a variant name (letters, digits, - _ . + =)")
     settings = tuple(s.strip().removeprefix("CONFIG_") for s in settings if s.strip())
-    v = Variant(name, defconfig, settings, harts, root)
+    v = Variant(name, defconfig, settings, harts, root, benches)
     resolve(root, defconfig, settings, where=where)  # check it now, with the place to blame
     return v
 
@@ -268,7 +271,7 @@ def load_variants(root: Path = REPO_DEFAULT) -> List[Variant]:
         where = f"{path}: [{name}]"
         if not isinstance(table, dict) or "defconfig" not in table:
             raise UserError(f"{where}: needs defconfig = \"schemeN_defconfig\"")
-        unknown = set(table) - {"defconfig", "set", "description", "harts"}
+        unknown = set(table) - {"defconfig", "set", "description", "harts", "benches"}
         if unknown:
             raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         settings = table.get("set", [])
@@ -278,8 +281,23 @@ def load_variants(root: Path = REPO_DEFAULT) -> List[Variant]:
         if not isinstance(harts, int):  # TOML: a number, not "4"
             raise UserError(f"{where}: harts must be an integer 1..{MAX_HARTS}, not {harts!r}")
         harts = parse_harts(harts, where)
-        out.append(_make(name, str(table["defconfig"]), settings, root, where, harts=harts))
+        benches = _bench_list(table.get("benches", []), where)
+        out.append(_make(name, str(table["defconfig"]), settings, root, where, harts=harts,
+                         benches=benches))
     return out
+
+
+def _bench_list(value: object, where: str) -> Tuple[str, ...]:
+    """A variant's `benches`: names of benchmarks declared under user/bench."""
+    if not isinstance(value, list) or not all(isinstance(b, str) for b in value):
+        raise UserError(f"{where}: benches must be a list of benchmark names")
+    # the benchmarks every run chooses from (benchspec.BENCHES, declared in this checkout)
+    from .benchspec import BENCH_BY_NAME
+    known = set(BENCH_BY_NAME)
+    unknown = [b for b in value if b not in known]
+    if unknown:
+        raise UserError(f"{where}: unknown benchmark(s) {', '.join(unknown)} in benches")
+    return tuple(value)
 
 
 _DEFAULTS: Dict[str, List[Variant]] = {}
@@ -314,7 +332,8 @@ def with_settings(base: Variant, settings: Iterable[str]) -> Variant:
     if not settings:
         return base
     return _make(base.name + "".join("+" + s for s in settings), base.defconfig,
-                 base.settings + settings, base.root, f"variant {base.name}", harts=base.harts)
+                 base.settings + settings, base.root, f"variant {base.name}", harts=base.harts,
+                 benches=base.benches)
 
 
 def with_harts(base: Variant, harts: int) -> Variant:
@@ -323,7 +342,8 @@ def with_harts(base: Variant, harts: int) -> Variant:
     if harts == base.harts:
         return base
     return _make(f"{base.name}+harts={harts}", base.defconfig, base.settings, base.root,
-                 f"variant {base.name}", harts=parse_harts(harts, f"variant {base.name}"))
+                 f"variant {base.name}", harts=parse_harts(harts, f"variant {base.name}"),
+                 benches=base.benches)
 
 
 def select_variants(names: Iterable[str] | None, root: Path = REPO_DEFAULT,

@@ -98,6 +98,23 @@ def test_variants_toml_harts(tmp_path: Path) -> None:
                                                    'harts = "4"\n')
     with pytest.raises(UserError, match="harts must be an integer"):
         load_variants(root)
+    # `benches`: the variant runs only those; unknown names and non-lists are usage errors
+    (root / "configs" / "variants.toml").write_text(
+        '[two]\ndefconfig = "scheme2_defconfig"\nharts = 2\nbenches = ["bench_shootdown"]\n')
+    two = load_variants(root)[0]
+    assert two.benches == ("bench_shootdown",)
+    from harness.benchspec import BENCH_BY_NAME, runs_in
+    assert runs_in(BENCH_BY_NAME["bench_shootdown"], two)
+    assert not runs_in(BENCH_BY_NAME["bench_getpid_harts"], two)
+    assert runs_in(BENCH_BY_NAME["bench_getpid_harts"], with_harts(variant_by_name("s2-asid", REPO), 2))
+    # a sweep's hart count and settings keep the restriction
+    assert with_harts(two, 4).benches == two.benches == with_settings(two, ["ASID=n"]).benches
+    for bad, msg in (('benches = ["bench_nope"]', "unknown benchmark.*bench_nope"),
+                     ('benches = "bench_shootdown"', "benches must be a list")):
+        (root / "configs" / "variants.toml").write_text(
+            f'[bad]\ndefconfig = "scheme2_defconfig"\n{bad}\n')
+        with pytest.raises(UserError, match=msg):
+            load_variants(root)
 
 
 @pytest.mark.unit
@@ -310,22 +327,47 @@ def test_fuzz_threads_on_4_harts(kernel: Callable[[str], Variant], name: str) ->
 
 # ------------------------------------------------------------------ report and plot (unit)
 
-def _multihart_frame() -> pd.DataFrame:
+def _multihart_frame(ipi: bool = True) -> pd.DataFrame:
+    """Synthetic rows of every multi-hart benchmark: the six base variants at 1 and 4 harts
+    (RFENCE) and, with `ipi`, the three ASID variants with SHOOTDOWN_IPI=y at 4 harts. IPI
+    shootdowns cost 50 more instructions, send no fence requests and one IPI per remote hart."""
     rows = []
     for scheme in (1, 2, 3):
         for asid in (True, False):
             base = variant_by_name(f"s{scheme}-{'asid' if asid else 'noasid'}", REPO)
             v4 = with_harts(base, 4)
-            for pages in (1, 16, 256):
-                for remote in range(4):
-                    insns = 1000 * scheme + 100 * remote + pages + (0 if asid else 7)
-                    p = {"pages": pages, "remote": remote}
-                    rows.append(make_row(v4, "bench_shootdown", p, mode="icount",
-                                         metric="insns_per_op", value=insns))
-                    rows.append(make_row(v4, "bench_shootdown", p, mode="icount",
-                                         metric="remote_fences", value=remote))
-                    rows.append(make_row(v4, "bench_shootdown", p, mode="tlb", preset="u54",
-                                         metric="tlb_model_cycles_per_op", value=2 * insns))
+            ipi4 = variant_by_name(f"s{scheme}-asid-h4-ipi", REPO) if asid and ipi else None
+            for v, mech in ((v4, "rfence"), (ipi4, "ipi")):
+                if v is None:
+                    continue
+                extra = 50 if mech == "ipi" else 0
+                for pages in (1, 16, 256):
+                    for remote in range(4):
+                        insns = 1000 * scheme + 100 * remote + pages + (0 if asid else 7) + extra
+                        p = {"pages": pages, "remote": remote}
+                        rows.append(make_row(v, "bench_shootdown", p, mode="icount",
+                                             metric="insns_per_op", value=insns))
+                        rows.append(make_row(v, "bench_shootdown", p, mode="icount",
+                                             metric="remote_fences",
+                                             value=0 if mech == "ipi" else remote))
+                        rows.append(make_row(v, "bench_shootdown", p, mode="icount",
+                                             metric="ipis", value=remote if mech == "ipi" else 0))
+                        rows.append(make_row(v, "bench_shootdown", p, mode="tlb", preset="u54",
+                                             metric="tlb_model_cycles_per_op", value=2 * insns))
+                for placement, cost in (("cross", 900), ("same", 700)):
+                    p = {"placement": placement}
+                    rows.append(make_row(v, "bench_pingpong_harts", p, mode="icount",
+                                         metric="insns_per_op", value=cost + 10 * scheme + extra))
+                    rows.append(make_row(v, "bench_pingpong_harts", p, mode="icount",
+                                         metric="ipis", value=2 if placement == "cross" else 0))
+                rows.append(make_row(v, "bench_storm", {"harts": 4}, mode="icount",
+                                     metric="insns_per_op", value=50000 + 1000 * scheme + extra))
+                rows.append(make_row(v, "bench_storm", {"harts": 4}, mode="icount",
+                                     metric="remote_fences", value=3 if mech == "rfence" else 0))
+                rows.append(make_row(v, "bench_storm", {"harts": 4}, mode="icount",
+                                     metric="ipis", value=3 if mech == "ipi" else 0))
+                rows.append(make_row(v, "bench_kv_harts", {"clients": 4}, mode="icount",
+                                     metric="insns_per_op", value=4000 + 100 * scheme + extra))
             for h in (1, 4):
                 v = base if h == 1 else v4
                 rows.append(make_row(v, "bench_getpid_harts", {"harts": h}, mode="icount",
@@ -336,19 +378,112 @@ def _multihart_frame() -> pd.DataFrame:
 
 
 @pytest.mark.unit
+def test_ipi_variants_declared() -> None:
+    """Three 4-hart variants with ASIDs on and the IPI mechanism; like every variant with harts
+    > 1 they run only the multi-hart benchmarks."""
+    from harness.benchspec import load_benches, runs_in
+    from harness.report.multihart import mechanism_of
+    ipi = [v for v in load_variants(REPO) if mechanism_of(v.config_string) == "ipi"]
+    assert [(v.name, v.scheme, v.asid, v.harts, v.config_string) for v in ipi] == [
+        (f"s{s}-asid-h4-ipi", s, True, 4, "SHOOTDOWN_IPI=y") for s in (1, 2, 3)]
+    assert ipi[1].resolved.values["SHOOTDOWN_RFENCE"] == "n"
+    # a different kernel image from the RFENCE variant
+    assert ipi[1].config_hash != variant_by_name("s2-asid-h4", REPO).config_hash
+    # the two benchmarks that shoot down (`benches` in variants.toml)
+    specs, tlb = load_benches(REPO)
+    for v in ipi:
+        assert sorted(b.name for b in specs if runs_in(b, v)) == ["bench_shootdown", "bench_storm"]
+        assert [b.name for b in tlb if runs_in(b, v)] == ["bench_shootdown"]
+    # the 2-hart variants: getpid per hart and the shootdown only; the 4-hart RFENCE variants:
+    # every multi-hart benchmark
+    multi = sorted(b.name for b in specs if b.multihart)
+    assert len(multi) == 5
+    for v in load_variants(REPO):
+        ran = sorted(b.name for b in specs if runs_in(b, v))
+        if v.harts == 2:
+            assert ran == ["bench_getpid_harts", "bench_shootdown"], v.name
+        elif v.harts == 4 and v not in ipi:
+            assert ran == multi, v.name
+
+
+@pytest.mark.unit
+def test_mechanism_of_config() -> None:
+    from harness.report.multihart import mechanism_of
+    assert mechanism_of("") == "rfence" and mechanism_of(float("nan")) == "rfence"
+    assert mechanism_of("ASID=n") == "rfence"
+    assert mechanism_of("SHOOTDOWN_IPI=y") == "ipi"
+    assert mechanism_of("ASID=n,SHOOTDOWN_IPI=y") == "ipi"
+
+
+@pytest.mark.unit
 def test_multihart_section() -> None:
     from harness.report.multihart import figure, render_multihart
     df = _multihart_frame()
     assert figure(df, "bench_shootdown", "insns_per_op", 2, True, pages=16, remote=3) == 2316
+    assert figure(df, "bench_shootdown", "insns_per_op", 2, True, mechanism="ipi", pages=16,
+                  remote=3) == 2366
     assert figure(df, "bench_shootdown", "tlb_model_cycles_per_op", 3, False, mode="tlb",
                   preset="u54", pages=1, remote=1) == 2 * 3108
+    assert figure(df, "bench_shootdown", "insns_per_op", 1, False, mechanism="ipi", pages=1,
+                  remote=1) is None
     text = "\n".join(render_multihart(df, "u54"))
     assert text.startswith("## Multi-hart") and "*not stated*" in text
-    # scheme 1, 1 page, 1 remote, ASIDs on: 1101 insns, 1 fence, 2202 model cycles
-    assert "| 1 | 1 | 1,101 / 1 / 2,202 |" in text
+    # scheme 1, 1 page, 1 remote, ASIDs on: RFENCE 1101 insns, 1 fence, 0 IPIs, 2202 model
+    # cycles; IPI 1151 insns, 0 fences, 1 IPI, 2302 model cycles
+    assert "| 1 | 1 | RFENCE | 1,101 / 1 / 0 / 2,202 |" in text
+    assert "| 1 | 1 | IPI | 1,151 / 0 / 1 / 2,302 |" in text
+    # 256 pages, 3 remote: both mechanisms, every scheme
+    assert "| 256 | 3 | RFENCE | 1,556 / 3 / 0 / 3,112 | 2,556 / 3 / 0 / 5,112 |" in text
+    assert "| 256 | 3 | IPI | 1,606 / 0 / 3 / 3,212 | 2,606 / 0 / 3 / 5,212 |" in text
+    # ASIDs off: RFENCE rows only (no IPI variant without ASIDs was measured)
+    off = text[text.index("ASIDs off:"):text.index("**getpid per hart**")]
+    assert "| 1 | 1 | RFENCE | 1,108 / 1 / 0 / 2,216 |" in off and "| IPI |" not in off
     assert "| 4 | 105 / 106 | 106 / 107 | 107 / 108 |" in text
-    assert "1 < 2 < 3 at 1 page, 1 remote" in text
+    # the ordering statement, per mechanism
+    on = text[:text.index("ASIDs off:")]
+    assert "RFENCE: 1 < 2 < 3 at 1 page, 1 remote" in on
+    assert "IPI: 1 < 2 < 3 at 1 page, 1 remote" in on
+    assert "RFENCE: 1 < 2 < 3 at 1 page, 1 remote" in off and "IPI:" not in off.split(
+        "Where each ordering")[1]
     assert render_multihart(df[df["bench"] == "bench_null"], "u54") == []
+
+
+@pytest.mark.unit
+def test_multihart_section_other_benchmarks() -> None:
+    """Ping-pong across harts, the storm and the key-value server: per ASID setting and
+    mechanism, instructions labelled -icount, no wall time unless wall rows exist."""
+    from harness.report.multihart import render_multihart
+    df = _multihart_frame()
+    text = "\n".join(render_multihart(df, "u54"))
+    assert "`bench_pingpong_harts`" in text and "`-icount`" in text
+    # scheme 1 ASIDs on RFENCE: cross 910, same 710, 2 IPIs; IPI mechanism 50 more
+    assert "| on | RFENCE | 4 | 910 / 710 / 2 | 920 / 720 / 2 | 930 / 730 / 2 |" in text
+    assert "| on | IPI | 4 | 960 / 760 / 2 | 970 / 770 / 2 | 980 / 780 / 2 |" in text
+    assert "| off | RFENCE | 4 | 910 / 710 / 2 |" in text
+    assert "| on | RFENCE | 4 | 51,000 / 3 / 0 | 52,000 / 3 / 0 | 53,000 / 3 / 0 |" in text
+    assert "| on | IPI | 4 | 51,050 / 0 / 3 | 52,050 / 0 / 3 | 53,050 / 0 / 3 |" in text
+    assert "| on | IPI | 4 | 4,150 | 4,250 | 4,350 |" in text
+    assert "QEMU wall time" not in text
+    # wall rows, when present, are labelled as QEMU's, not hardware's
+    v = with_harts(variant_by_name("s2-asid", REPO), 4)
+    wall = make_frame([make_row(v, "bench_kv_harts", {"clients": 4}, mode="wall",
+                                metric="ns_per_op", value=12345)])
+    text = "\n".join(render_multihart(pd.concat([df, wall], ignore_index=True), "u54"))
+    assert "QEMU wall time, not hardware (ns per request): ASIDs on, RFENCE: scheme 1 not " \
+        "measured, scheme 2 12,345, scheme 3 not measured." in text
+    # absent benchmarks: no section of theirs
+    only = df[df["bench"].isin(["bench_shootdown", "bench_getpid_harts"])]
+    text = "\n".join(render_multihart(only, "u54"))
+    assert "bench_pingpong_harts" not in text and "bench_storm" not in text
+    assert "bench_kv_harts" not in text
+
+
+@pytest.mark.unit
+def test_multihart_section_without_ipi_says_not_measured() -> None:
+    from harness.report.multihart import render_multihart
+    text = "\n".join(render_multihart(_multihart_frame(ipi=False), "u54"))
+    assert "| 1 | 1 | IPI | not measured / not measured / not measured / not measured |" in text
+    assert "| 1 | 1 | RFENCE | 1,101 / 1 / 0 / 2,202 |" in text
 
 
 @pytest.mark.unit
@@ -357,14 +492,21 @@ def test_multihart_section_without_data_says_not_measured() -> None:
     df = _multihart_frame()
     only_getpid = df[df["bench"] == "bench_getpid_harts"]
     text = "\n".join(render_multihart(only_getpid, None))
-    assert "not measured / not measured / not measured" in text
+    assert "not measured / not measured / not measured / not measured" in text
 
 
 @pytest.mark.unit
 def test_shootdown_plot(tmp_path: Path) -> None:
     from harness.plots import by_file
+    from harness.plots.multihart import shootdown_series
     p = by_file("shootdown.png")
     data = p.data(_multihart_frame())
     assert set(data["metric"]) == {"insns_per_op"} and set(data["mode"]) == {"icount"}
+    # a line per scheme, ASID setting and mechanism: nine, the IPI ones 50 above RFENCE
+    series = shootdown_series(data, 256)
+    assert sorted(series) == sorted(
+        [f"s{s}-{a} RFENCE" for s in (1, 2, 3) for a in ("asid", "noasid")]
+        + [f"s{s}-asid IPI" for s in (1, 2, 3)])
+    assert series["s2-asid IPI"][3.0] == series["s2-asid RFENCE"][3.0] + 50 == 2606
     assert p.draw(data, tmp_path) == tmp_path / "shootdown.png"
     assert (tmp_path / "shootdown.png").stat().st_size > 0
