@@ -82,7 +82,7 @@ enum WaitOptions : long { WNOHANG = 1 };
 struct Counters {
   uint64_t traps;             // every entry into the kernel from user mode
   uint64_t syscalls;          // ecalls from user mode
-  uint64_t interrupts;        // timer interrupts taken from user mode
+  uint64_t interrupts;        // interrupts taken from user mode (timer ticks and IPIs)
   uint64_t faults;            // exceptions other than ecall (those kill the process)
   uint64_t satp_writes;       // csrw satp executed on behalf of this process
   uint64_t sfence_all;        // sfence.vma zero, zero

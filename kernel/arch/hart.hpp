@@ -71,6 +71,9 @@ u64 kernel_satp();
 inline u32 all_mask() { return online() >= 32 ? ~0u : (1u << online()) - 1; }
 // Send a supervisor software interrupt to the harts in `logical_mask` (counted in ipis_sent).
 void send_ipi(u32 logical_mask);
+// Wake harts waiting in wfi for a lock's release (lib/spinlock.hpp). Not counted in ipis_sent,
+// which counts wake-ups of idle harts and SHOOTDOWN_IPI requests.
+void wake_lock_sleepers(u32 logical_mask);
 // Take this hart's pending IPI: clear sip.SSIP and do a posted fence request.
 void handle_ipi();
 // This hart's idle stack (kernel VA at the link-time window).

@@ -35,9 +35,13 @@ class SpinLock {
     CSR_CLEAR(sstatus, riscv::SSTATUS_SIE);
     if (config::debug_locks) check_order();
     u32 ticket = __atomic_fetch_add(&next_ticket_, 1u, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&now_serving_, __ATOMIC_ACQUIRE) != ticket) {
+    for (u32 spins = 0; __atomic_load_n(&now_serving_, __ATOMIC_ACQUIRE) != ticket; spins++) {
       // The holder may be waiting for this hart to do a TLB fence (SHOOTDOWN_IPI).
       if (hart::self().fence_pending) hart::handle_ipi();
+      if (spins == SPINS_BEFORE_SLEEP) {
+        sleep_until_released(ticket);
+        spins = 0;
+      }
     }
     owner_ = hart::self().logical;
     saved_sie_ = sie;
@@ -48,7 +52,9 @@ class SpinLock {
     if (config::debug_locks) pop_held();
     u64 sie = saved_sie_;
     owner_ = -1;
-    __atomic_store_n(&now_serving_, now_serving_ + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&now_serving_, now_serving_ + 1, __ATOMIC_SEQ_CST);
+    // Waiters that stopped spinning (below) are woken: all of them, the next ticket checks.
+    if (u32 sleepers = __atomic_load_n(&sleepers_, __ATOMIC_SEQ_CST)) hart::wake_lock_sleepers(sleepers);
     if (sie) CSR_SET(sstatus, riscv::SSTATUS_SIE);
   }
 
@@ -67,12 +73,27 @@ class SpinLock {
   void push_held();
   void pop_held();
 
+  // A waiter that has spun this long waits in wfi instead, until unlock() sends it an IPI (or
+  // its timer fires). Why: under QEMU each hart is a host thread, and on a host with fewer cores
+  // than harts a spinning hart takes the core the holder needs (with -icount, its whole turn).
+  static constexpr u32 SPINS_BEFORE_SLEEP = 256;
+  void sleep_until_released(u32 ticket) {
+    u32 me = 1u << hart::self().logical;
+    hart::handle_ipi();  // clears sip.SSIP (doing any posted fence), so that wfi can wait
+    __atomic_fetch_or(&sleepers_, me, __ATOMIC_SEQ_CST);
+    // The release's IPI comes after this check can see the release, or it is pending in sip
+    // and wfi returns at once: no lost wake-up.
+    if (__atomic_load_n(&now_serving_, __ATOMIC_SEQ_CST) != ticket && !hart::self().fence_pending) riscv::wfi();
+    __atomic_fetch_and(&sleepers_, ~me, __ATOMIC_SEQ_CST);
+  }
+
   static constexpr int NAME_MAX = 16;
   char name_[NAME_MAX] = {};
   LockRank rank_;
   bool crosses_switch_;
   u32 next_ticket_ = 0;   // the ticket the next lock() draws
   u32 now_serving_ = 0;   // the ticket that holds the lock
+  u32 sleepers_ = 0;      // logical harts waiting in wfi for a release
   int owner_ = -1;
   u64 saved_sie_ = 0;
 };

@@ -52,6 +52,8 @@ void send_ipi(u32 logical_mask) {
   sbi::send_ipi(sbi_mask(logical_mask));
 }
 
+void wake_lock_sleepers(u32 logical_mask) { sbi::send_ipi(sbi_mask(logical_mask)); }
+
 void handle_ipi() {
   CSR_CLEAR(sip, riscv::SIP_SSIP);
   Hart& me = self();

@@ -286,6 +286,7 @@ Result<long> fork() {
   fp::fork_copy(parent.fp, child->fp);
   files::copy(parent.fds(), child->fds());
   child->parent = parent.group;
+  child->pinned = parent.pinned;  // affinity is inherited, as in Linux
   scheme::prepare_fresh(*child, fork_child_start, 0);
   sched::wake(*child);
   LOG_DEBUG("fork: pid %d -> pid %d\n", parent.pid, child->pid);
@@ -423,6 +424,7 @@ Result<long> thread_create(u64 fn, u64 arg, u64 stack_top) {
   Process* t = TRY(alloc_process());
   t->pid = me.pid;
   t->group = me.group;
+  t->pinned = me.pinned;
   if (Error e = scheme::attach_thread(*t, space); e != Error::None) {
     t->state = ProcState::Exited;
     release_thread_slot(*t);

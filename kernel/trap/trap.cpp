@@ -77,6 +77,8 @@ const char* fault_name(u64 cause) {
 extern "C" void user_trap(TrapFrame* tf) {
   u64 cause = CSR_READ(scause);
   if (cause == (riscv::SCAUSE_INTERRUPT | riscv::IRQ_S_SOFT)) {
+    // Counted like the timer: a trap whose satp writes (scheme 1) show in the counters.
+    if (config::stats) proc::current().counters.interrupts++;
     hart::handle_ipi();  // a fence request (SHOOTDOWN_IPI) or a stale wake-up: no lock needed
     // Or another thread is ending this process (exit, exec, kill): end this thread now.
     if (__atomic_load_n(&proc::current().killed, __ATOMIC_ACQUIRE)) {
