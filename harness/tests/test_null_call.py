@@ -70,7 +70,8 @@ def test_null_call_on_4_busy_harts(name: str, request: pytest.FixtureRequest) ->
     where = f"\n  command: {format_command(res.command)}\n  log:     {res.log}"
     assert sorted(rows) == [1, 2, 3, 4], f"want rows for 1..4 busy harts, got {sorted(rows)}" + where
     one = rows[1]["insns_per_op"]
-    assert one < BOUND[name] + 1, f"{name}: {one} instructions per null call on one hart" + where
+    # bench_getpid_harts's loop also sums the pids: one instruction per call over bench_null's
+    assert one < BOUND[name] + 2, f"{name}: {one} instructions per null call on one hart" + where
     for busy in (2, 3, 4):
         lo, hi = rows[busy]["insns_per_op_min"], rows[busy]["insns_per_op_max"]
         assert one - BUSY_SLACK <= lo and hi <= one + BUSY_SLACK, \

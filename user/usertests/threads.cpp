@@ -421,8 +421,11 @@ int shootdown_child(long report_fd) {
     refill = mmap((void*)(page + away * PAGE), REFILL_PAGES * PAGE, RW);
   if (refill < 0) return 55;
   for (long off = 0; off < REFILL_PAGES * PAGE; off += 8) *(volatile long*)(refill + off) = REUSED;
-  // Give the reader time to run on; it must have been killed by now or soon.
-  for (int i = 0; i < 200; i++) {
+  // The reader's next read faults, which ends this process too: wait for that (a wall-clock
+  // bound, not a count of our own loops: on a loaded host the reader's hart may not have run
+  // at all while this one spun).
+  long deadline = get_time_ns() + HANG_MS / 2 * MS;
+  while (get_time_ns() < deadline) {
     yield();
     spin(10000);
   }
