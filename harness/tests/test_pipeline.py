@@ -24,7 +24,10 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert rc == 1  # scheme 3 does not build: reported (cells say 'not built') and a failure
     df = read_csv(results / "measurements.csv")
     built = ["s1-asid", "s1-noasid", "s2-asid", "s2-noasid", "s1-asid-4k", "s2-asid-4k",
-             "s1-asid-dc", "s2-asid-dc", "s2-kaslr"]
+             "s1-asid-dc", "s2-asid-dc", "s2-kaslr",
+             # the multi-hart variants of schemes 1 and 2 (issue 17)
+             "s1-asid-h2", "s2-asid-h2", "s1-asid-h4", "s1-noasid-h4", "s2-asid-h4",
+             "s2-noasid-h4", "s1-asid-h4-ipi", "s2-asid-h4-ipi"]
     assert sorted(df["variant"].unique()) == sorted(built)
     # the CSV's bench is the program: bench_fork_sizes runs bench_fork
     assert set(df["bench"]) == {b.prog for b in BENCH_BY_NAME.values()}
@@ -36,7 +39,8 @@ def test_reproduce_end_to_end(fake_repo: Path, tmp_path: Path) -> None:
     assert len(df[(df["bench"] == "bench_copy") & (df["metric"] == "insns_per_op")]) == 7 * 14  # the non-dc variants built (s2-kaslr among them)
     meta = json.loads((results / "metadata.json").read_text())
     assert sorted(meta["variants_missing"]) == ["s3-asid", "s3-asid-4k", "s3-asid-dc",
-                                                "s3-noasid"]
+                                                "s3-asid-h2", "s3-asid-h4", "s3-asid-h4-ipi",
+                                                "s3-noasid", "s3-noasid-h4"]
     assert meta["variants_built"] == built
     assert {"qemu", "compiler", "git", "machine", "date", "command_line",
             "elapsed_seconds"} <= set(meta)
