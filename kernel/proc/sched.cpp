@@ -110,6 +110,10 @@ void schedule() {
     scheme::switch_to_idle(me, idle_loop);
   } else if (next == me.index()) {
     me.state = ProcState::Running;
+    // Woken and picked again right here: kill() or another thread's exit may have marked it
+    // meanwhile (a thread_join or waitpid loop would otherwise block again, waiting for a
+    // thread that waits for this one to end).
+    if (me.killed) proc::exit_if_killed();
     return;
   } else {
     Process& to = take(next);
