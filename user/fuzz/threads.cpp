@@ -28,6 +28,7 @@ constexpr int MAX_THREADS = 8;
 constexpr long STACK_BYTES = 16 * PAGE;
 constexpr long THREAD_ARENA = 0x1400000000;  // + i * ARENA_SPAN: thread i's own churn area
 constexpr long ARENA_SPAN = 64 * PAGE;
+constexpr long BREAK_PAD = 2 * PAGE;  // between bss and the break (see batch)
 
 struct Worker {
   Fuzzer f;
@@ -198,6 +199,15 @@ long worker_main(void* arg) {
 [[noreturn]] void batch(uint64_t seed, long threads, long calls) {
   static Worker w[MAX_THREADS];
   static volatile long started, go;
+  // The workers' state is in bss, right below the initial break, and hostile pointers include
+  // "straddles the break" (heap_end() - 1 - up to a page): without a pad the kernel would
+  // rightly write stats, program lists and echo copies over the workers' RNG, index and tid.
+  // The single-threaded mode moves the break with its sbrk churn; here no one calls sbrk, so a
+  // pad of pages the fuzzer never reads goes between bss and the break.
+  if (sbrk(BREAK_PAD) < 0) {
+    printf("fuzz: odd: batch seed %lu: cannot pad the break\n", seed);
+    exit(ST_REPORT | (1 << 20));
+  }
   long harts = harts_now();
   long tids[MAX_THREADS];
   for (long i = 0; i < threads; i++) {
