@@ -311,8 +311,16 @@ def test_regcheck_threads_on_harts(kernel: Callable[[str], Variant], name: str) 
 def test_fuzz_threads_on_4_harts(kernel: Callable[[str], Variant], name: str) -> None:
     v = with_harts(kernel(name), 4)
     seed = {"s1-asid": 117, "s2-asid": 217, "s3-asid": 317}[name]
-    res = run(v, ["fuzz", "--threads", "4", str(seed), str(FUZZ_THREAD_CALLS), "2000"], "threads",
-              check=False)
+    argv = ["fuzz", "--threads", "4", str(seed), str(FUZZ_THREAD_CALLS), "2000"]
+    # The hang bound grows with the calls: 10^5 calls took ~10 min at -smp 4 on a loaded 2-core
+    # host (64000 calls in 600 s), so the default 600 s cut healthy runs short.
+    opts = RunOptions(repo=REPO, results=REPO / "build", progress=False,
+                      timeout=max(TIMEOUT, FUZZ_THREAD_CALLS * 0.018))
+    try:
+        res = boot(v, argv, log=TEST_LOGS / v.name / "fuzz-wall-threads.log", opts=opts,
+                   check=False)
+    except RunError as exc:
+        pytest.fail(str(exc), pytrace=False)
     assert not res.timed_out, "the threaded fuzzer timed out (a hang?)" + where(res)
     out = res.console.replace("\r", "").splitlines()
     odd = [ln for ln in out if ln.startswith("fuzz: odd") or "KILLED" in ln or "panic" in ln.lower()]
