@@ -42,7 +42,8 @@ void Fuzzer::init(uint64_t s, int d, long n) {
 
 void Fuzzer::oddity(const char* what, long nr, long a0, long a1, long a2, long r) {
   odd++;
-  if (g_odd_printed++ < 3)  // per process (a forked child starts from its parent's count)
+  // per process (a forked child starts from its parent's count); atomic: threads share it
+  if (__atomic_fetch_add(&g_odd_printed, 1, __ATOMIC_RELAXED) < 3)
     printf("fuzz: odd: seed %lu depth %d call %ld: %s: nr %ld (%#lx, %#lx, %#lx) = %ld\n", seed,
            depth, calls, what, nr, a0, a1, a2, r);
 }

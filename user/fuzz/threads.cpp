@@ -3,7 +3,8 @@
 // calls from several harts meet in the kernel: the calls whose contract holds whatever the
 // other threads do (read, write, sleep, stats, programs, bench_echo, diag, unknown numbers,
 // yield, getpid), the thread calls with hostile arguments (thread_create with bad stacks,
-// thread_join of bad or foreign tids, sched_pin to any value, current_hart), short-lived
+// thread_create at non-executable fns, thread_join of bad or foreign tids, sched_pin to any
+// value, current_hart), short-lived
 // threads that are created and joined, mmap/touch/munmap churn in a per-thread arena (each
 // munmap is a shootdown when the space runs on other harts), and fork and exec from a thread.
 //
@@ -15,10 +16,15 @@
 // Oracles beyond the generic one (a negative result is a known -errno): sched_pin(h) is 0 and
 // current_hart() then h for an online hart, -EINVAL for any other value but -1;
 // current_hart() is in 0..harts-1; thread_create with a misaligned stack is -EINVAL and with an
-// unmapped or kernel stack -EFAULT; thread_join of a bad tid -ESRCH, of itself -EINVAL; a
+// unmapped or kernel stack -EFAULT, at a non-executable fn -EFAULT; thread_join of a bad tid -ESRCH, of itself -EINVAL; a
 // created thread's status comes back from thread_join; fresh pages read back what this thread
 // wrote; a forked child's status comes back from waitpid. Per batch the top process checks the
 // frames and heap as in the single-threaded mode.
+//
+// The fuzzer's own memory is out of reach of its calls: each worker has its own state (RNG,
+// counters, arena, stack), set before it starts and published (with its tid) before `go`;
+// mmap/munmap only touch the worker's own arena; hostile pointers never point into data, bss
+// or stacks (the break is padded, see batch).
 #include "fuzz.hpp"
 
 namespace fuzz {
@@ -28,6 +34,7 @@ constexpr int MAX_THREADS = 8;
 constexpr long STACK_BYTES = 16 * PAGE;
 constexpr long THREAD_ARENA = 0x1400000000;  // + i * ARENA_SPAN: thread i's own churn area
 constexpr long ARENA_SPAN = 64 * PAGE;
+constexpr long BREAK_PAD = 2 * PAGE;  // between bss and the break (see batch)
 
 struct Worker {
   Fuzzer f;
@@ -56,7 +63,7 @@ long short_thread(void* arg) {
 void thread_one(Worker& w, long arena_pages[]) {
   Fuzzer& f = w.f;
   const long arena = THREAD_ARENA + w.index * ARENA_SPAN;
-  switch (f.rng.below(24)) {
+  switch (f.rng.below(26)) {
     case 0: f.f_read(); break;
     case 1: f.f_write(); break;
     case 2: f.call(SYS_yield, f.junk()); break;
@@ -142,6 +149,20 @@ void thread_one(Worker& w, long arena_pages[]) {
       }
       break;
     }
+    case 22: {  // thread_create at a non-executable fn with a good stack: -EFAULT, nothing starts
+      long stack = arena + ARENA_SPAN - STACK_BYTES;
+      if (f.call(SYS_mmap, stack, STACK_BYTES, PROT_READ | PROT_WRITE) != stack) break;
+      const long bad_fn[] = {0, f.junk(), KERNEL_IMAGE, (long)RODATA_WORDS, (long)&w,
+                             stack + PAGE, UNMAPPED, TRAMPOLINE};
+      long fn = bad_fn[f.rng.below(8)];
+      long r = f.call(SYS_thread_create, fn, f.junk(), stack + STACK_BYTES);
+      // junk may land in text (executable): then a thread starts there, which is allowed
+      bool maybe_text = fn >= 0x10000 && fn < (long)RODATA_WORDS;
+      if (r != -EFAULT && !(maybe_text && r > 0)) f.oddity("thread_create at a bad fn", SYS_thread_create, fn, 0, stack + STACK_BYTES, r);
+      if (r > 0) thread_join(r);  // a thread at garbage kills this process (reported as KILLED)
+      f.call(SYS_munmap, stack, STACK_BYTES);
+      break;
+    }
     default: {  // check and unmap part of the arena (a shootdown when other harts run this space)
       long first = f.rng.below(48), n = 1 + f.rng.below(16);
       for (long p = first; p < first + n && p < 48; p++)
@@ -198,6 +219,15 @@ long worker_main(void* arg) {
 [[noreturn]] void batch(uint64_t seed, long threads, long calls) {
   static Worker w[MAX_THREADS];
   static volatile long started, go;
+  // The workers' state is in bss, right below the initial break, and hostile pointers include
+  // "straddles the break" (heap_end() - 1 - up to a page): without a pad the kernel would
+  // rightly write stats, program lists and echo copies over the workers' RNG, index and tid.
+  // The single-threaded mode moves the break with its sbrk churn; here no one calls sbrk, so a
+  // pad of pages the fuzzer never reads goes between bss and the break.
+  if (sbrk(BREAK_PAD) < 0) {
+    printf("fuzz: odd: batch seed %lu: cannot pad the break\n", seed);
+    exit(ST_REPORT | (1 << 20));
+  }
   long harts = harts_now();
   long tids[MAX_THREADS];
   for (long i = 0; i < threads; i++) {
