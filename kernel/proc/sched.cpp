@@ -101,6 +101,9 @@ void wake(Process& p) {
 
 void schedule() {
   Process& me = proc::current();
+  // A thread marked killed does not block: it ends here instead (kill(), or another thread's
+  // exit or exec waiting for it to end, which nobody would otherwise wake it for).
+  if (me.killed && me.state == ProcState::Blocked) proc::exit_if_killed();
   locks::check_switch(proc::kernel_lock);
   int next = pick_next();
   if (next < 0) {

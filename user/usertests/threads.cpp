@@ -199,6 +199,30 @@ int exit_ends_all(long) {
   exit(9);
 }
 
+long faults(void*) {
+  *(volatile long*)8 = 1;  // unmapped: the process is killed
+  return 0;
+}
+
+// A thread's fault ends the process while its first thread waits in thread_join for it: the
+// joiner must end too (it was blocked, waiting for the very thread that waits for it).
+TEST(thread_fault_while_joined) {
+  for (int round = 0; round < 4; round++) {
+    long pid = fork();
+    CHECK(pid >= 0, "fork = %ld", pid);
+    if (pid == 0) {
+      void* st = new_stack();
+      long tid = st ? thread_create(faults, nullptr, st) : -1;
+      if (tid > 0) thread_join(tid);
+      exit(3);  // not reached: the fault ends the process
+    }
+    int st = 0;
+    CHECK(wait_for(pid, &st, HANG_MS), "round %d: the process hung after its thread's fault", round);
+    EXPECT(st, KILLED_STATUS);
+  }
+  return true;
+}
+
 TEST(thread_process_end) {
   long before = mem_mark();
   EXPECT(run_child(last_thread_ends_process, 0), 42);
