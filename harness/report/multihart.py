@@ -9,7 +9,7 @@ stated" throughout.
 Pure: a tidy DataFrame in, markdown lines out (no file system, no QEMU)."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import pandas as pd
 
@@ -204,33 +204,27 @@ def _harts_cell(df: pd.DataFrame, bench: str, asid: bool, mech: str,
     return "/".join(str(h) for h in sorted(hs)) if hs else "—"  # type: ignore[type-var]
 
 
-def pingpong_lines(df: pd.DataFrame) -> List[str]:
-    bench = "bench_pingpong_harts"
+def _config_table(df: pd.DataFrame, bench: str, intro: str, column: str,
+                  cell: Callable[[int, bool, str], str], wall_what: str,
+                  **wall_params: ParamValue) -> List[str]:
+    """One row per ASID setting and mechanism that measured `bench`: the harts, then
+    cell(scheme, asid, mechanism) per scheme; then the QEMU wall-time line, if any."""
     cfgs = _configs(df, bench)
     if not cfgs:
         return []
-    out = [f"**Pipe round trip across harts** (`{bench}`): instructions per 1-byte round trip "
-           "between two threads, measured under `-icount` (deterministic), with the threads on "
-           "two harts (*cross*) or pinned to one (*same*); *IPIs*: IPIs sent per round trip "
-           "across harts.", "",
+    out = [intro, "",
            "| ASIDs | Mechanism | Harts | " + " | ".join(
-               f"Scheme {s}: cross / same / IPIs cross" for s in SCHEMES) + " |",
+               f"Scheme {s}{column}" for s in SCHEMES) + " |",
            "|" + "|".join([" --- "] * (3 + len(SCHEMES))) + "|"]
     walls = []
     for asid, mech in cfgs:
-        cells = []
-        for s in SCHEMES:
-            def fig(metric: str, placement: str) -> Optional[float]:
-                return figure(df, bench, metric, s, asid, mechanism=mech, placement=placement)
-            cells.append(f"{_cell(fig('insns_per_op', 'cross'))} / "
-                         f"{_cell(fig('insns_per_op', 'same'))} / {_cell(fig('ipis', 'cross'))}")
         out.append(f"| {_config_label(asid, mech)} | {_harts_cell(df, bench, asid, mech)} | "
-                   + " | ".join(cells) + " |")
-        w = _wall_cells(df, bench, asid, mech, placement="cross")
+                   + " | ".join(cell(s, asid, mech) for s in SCHEMES) + " |")
+        w = _wall_cells(df, bench, asid, mech, **wall_params)
         if w:
             walls.append((asid, mech, w))
     out.append("")
-    out += _wall_lines(walls, "ns per round trip across harts")
+    out += _wall_lines(walls, wall_what)
     return out
 
 
@@ -243,53 +237,51 @@ def _wall_lines(walls: List[Tuple[bool, str, List[str]]], what: str) -> List[str
         ""]
 
 
+def pingpong_lines(df: pd.DataFrame) -> List[str]:
+    bench = "bench_pingpong_harts"
+
+    def cell(s: int, asid: bool, mech: str) -> str:
+        def fig(metric: str, placement: str) -> Optional[float]:
+            return figure(df, bench, metric, s, asid, mechanism=mech, placement=placement)
+        return (f"{_cell(fig('insns_per_op', 'cross'))} / {_cell(fig('insns_per_op', 'same'))}"
+                f" / {_cell(fig('ipis', 'cross'))}")
+
+    return _config_table(
+        df, bench,
+        f"**Pipe round trip across harts** (`{bench}`): instructions per 1-byte round trip "
+        "between two threads, measured under `-icount` (deterministic), with the threads on "
+        "two harts (*cross*) or pinned to one (*same*); *IPIs*: IPIs sent per round trip "
+        "across harts.",
+        ": cross / same / IPIs cross", cell, "ns per round trip across harts", placement="cross")
+
+
 def storm_lines(df: pd.DataFrame) -> List[str]:
     bench = "bench_storm"
-    cfgs = _configs(df, bench)
-    if not cfgs:
-        return []
-    out = [f"**Fork/exec storm** (`{bench}`): instructions per fork + exec + exit + waitpid on "
-           "each hart, every hart at once, measured under `-icount`, with the remote fences and "
-           "IPIs sent per operation (from the run with the most harts).", "",
-           "| ASIDs | Mechanism | Harts | " + " | ".join(
-               f"Scheme {s}: insns / fences / IPIs" for s in SCHEMES) + " |",
-           "|" + "|".join([" --- "] * (3 + len(SCHEMES))) + "|"]
-    walls = []
-    for asid, mech in cfgs:
-        cells = [" / ".join(_cell(figure(df, bench, m, s, asid, mechanism=mech))
-                            for m in ("insns_per_op", "remote_fences", "ipis")) for s in SCHEMES]
-        out.append(f"| {_config_label(asid, mech)} | {_harts_cell(df, bench, asid, mech)} | "
-                   + " | ".join(cells) + " |")
-        w = _wall_cells(df, bench, asid, mech)
-        if w:
-            walls.append((asid, mech, w))
-    out.append("")
-    out += _wall_lines(walls, "ns per operation")
-    return out
+
+    def cell(s: int, asid: bool, mech: str) -> str:
+        return " / ".join(_cell(figure(df, bench, m, s, asid, mechanism=mech))
+                          for m in ("insns_per_op", "remote_fences", "ipis"))
+
+    return _config_table(
+        df, bench,
+        f"**Fork/exec storm** (`{bench}`): instructions per fork + exec + exit + waitpid on "
+        "each hart, every hart at once, measured under `-icount`, with the remote fences and "
+        "IPIs sent per operation (from the run with the most harts).",
+        ": insns / fences / IPIs", cell, "ns per operation")
 
 
 def kv_lines(df: pd.DataFrame) -> List[str]:
     bench = "bench_kv_harts"
-    cfgs = _configs(df, bench)
-    if not cfgs:
-        return []
-    out = [f"**Key-value server on several harts** (`{bench}`): instructions per request and "
-           "reply, one client per hart, measured under `-icount` (from the run with the most "
-           "harts).", "",
-           "| ASIDs | Mechanism | Harts | " + " | ".join(f"Scheme {s}" for s in SCHEMES) + " |",
-           "|" + "|".join([" --- "] * (3 + len(SCHEMES))) + "|"]
-    walls = []
-    for asid, mech in cfgs:
-        cells = [_cell(figure(df, bench, "insns_per_op", s, asid, mechanism=mech))
-                 for s in SCHEMES]
-        out.append(f"| {_config_label(asid, mech)} | {_harts_cell(df, bench, asid, mech)} | "
-                   + " | ".join(cells) + " |")
-        w = _wall_cells(df, bench, asid, mech)
-        if w:
-            walls.append((asid, mech, w))
-    out.append("")
-    out += _wall_lines(walls, "ns per request")
-    return out
+
+    def cell(s: int, asid: bool, mech: str) -> str:
+        return _cell(figure(df, bench, "insns_per_op", s, asid, mechanism=mech))
+
+    return _config_table(
+        df, bench,
+        f"**Key-value server on several harts** (`{bench}`): instructions per request and "
+        "reply, one client per hart, measured under `-icount` (from the run with the most "
+        "harts).",
+        "", cell, "ns per request")
 
 
 def render_multihart(df: pd.DataFrame, preset: Optional[str]) -> List[str]:
