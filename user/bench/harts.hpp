@@ -1,11 +1,12 @@
 // Threads pinned to harts, for the multi-hart benchmarks (bench_*_harts, bench_shootdown,
 // bench_storm): a stack per thread, a start barrier, and the hart count.
 //
-// rdinstret and rdtime are per hart: a thread pinned to a hart that reads rdinstret before and
-// after its loop gets every instruction that hart retired in between (its own, the kernel's on
-// its behalf, and anything else that ran there), which is the per-hart figure these benchmarks
-// report. Under -icount the vCPUs run round-robin in one host thread, so these counts are
-// deterministic; wall time (ns_per_op) at several harts is QEMU's and says little about hardware.
+// rdinstret under -icount is NOT per hart: QEMU runs the vCPUs in turn on one host thread and
+// its instret is the machine's instruction count, so a thread's rdinstret delta counts its own
+// instructions plus those of any hart that had a turn meanwhile. The counts are deterministic
+// (the turns are), and they are upper bounds on the thread's own work; bench_getpid_harts takes
+// the minimum over short rounds to get the own figure. Wall time (ns_per_op) at several harts
+// is QEMU's and says little about hardware.
 #pragma once
 
 #include "bench.hpp"
