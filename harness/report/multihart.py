@@ -318,7 +318,9 @@ def render_multihart(df: pd.DataFrame, preset: Optional[str]) -> List[str]:
             out += [statement, ""]
     out += ["**getpid per hart** (`bench_getpid_harts`): instructions per call on each busy hart, "
             "one pinned thread per hart, all calling at once (mean and maximum over the harts; "
-            "RFENCE variants).", ""]
+            "RFENCE variants). Measured, `-icount`: each hart's smallest round of 200 calls, an "
+            "upper bound on the calls' own count (`rdinstret` is the machine's count under "
+            "`-icount`; docs/harness.md).", ""]
     for asid in (True, False):
         out.append(f"ASIDs {'on' if asid else 'off'}:")
         out.append("")
