@@ -12,6 +12,7 @@ themselves: each program declares what the harness needs in a TOML block of `//!
     //! lines = 1                    # fewest @bench lines a full run prints (default 1)
     //! quick_lines = 1              # the same for --quick (default: lines)
     //! wall = true                  # wall-time runs too (false: icount only; default true)
+    //! wall_reps = 3                # at most this many of them (default: the run's --reps)
     //! paging = false               # the demand-paging/COW variants run it too (default false)
     //! harts = false                # a multi-hart benchmark: the variants with harts > 1 run
     //!                              #   it, and only such benchmarks (default false)
@@ -49,6 +50,9 @@ class BenchSpec:
     # cannot run there: bench_timer checks "instructions retired >= the spin's", which then
     # fails or passes by chance, and its only wall figure is the configured tick period.
     wall: bool = True
+    # At most this many wall-time repetitions (0: the run's --reps): for a benchmark whose wall
+    # figure is only labelled QEMU time, not compared, and whose run is long.
+    wall_reps: int = 0
     # The program run (argv[0]) when it differs from `name`: one program measured two ways
     # (bench_fork plain and bench_fork with touched_kb sizes) needs two names.
     program: str = ""
@@ -74,7 +78,7 @@ class BenchSpec:
 
 
 DOC_KEYS = ("arguments", "op", "params", "checks", "regions")
-SPEC_KEYS = {"args", "quick", "lines", "quick_lines", "wall", "paging", "harts", "program",
+SPEC_KEYS = {"args", "quick", "lines", "quick_lines", "wall", "wall_reps", "paging", "harts", "program",
              "tlb"}
 TLB_KEYS = {"args", "quick", "lines", "quick_lines"}
 
@@ -131,6 +135,7 @@ def _spec(name: str, table: Dict[str, Any], program: str, where: str, source: st
                      quick_args=_args(table, "quick", where), min_lines=lines,
                      quick_min_lines=_count(table, "quick_lines", lines, where),
                      wall=_flag(table, "wall", True, where),
+                     wall_reps=_count(table, "wall_reps", 0, where),
                      program="" if program == name else program,
                      demand_cow=_flag(table, "paging", False, where),
                      multihart=_flag(table, "harts", False, where),
@@ -264,7 +269,8 @@ def markdown_table(benches: Sequence[BenchSpec] = (), tlb: Sequence[BenchSpec] =
     for b in benches:
         d = b.doc
         prog = f"`{b.name}`" + (f" (`{b.prog}`)" if b.program else "")
-        runs = ("icount" if not b.wall else "icount, wall") + (
+        wall = f"icount, wall (at most {b.wall_reps})" if b.wall_reps else "icount, wall"
+        runs = ("icount" if not b.wall else wall) + (
             ", TLB model" if b.name in tlb_names else "") + (
             "; -dc variants too" if b.demand_cow else "")
         counts = f"`{' '.join(b.args) or '(none)'}` / `{' '.join(b.quick_args) or '(none)'}`"

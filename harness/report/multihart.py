@@ -178,6 +178,15 @@ def getpid_lines(df: pd.DataFrame, asid: bool) -> List[str]:
             mx = figure(df, "bench_getpid_harts", "insns_per_op_max", s, asid, harts=h)
             cells.append(f"{_cell(mean)} / {_cell(mx)}")
         lines.append(f"| {h} | " + " | ".join(cells) + " |")
+    walls = []
+    for h in GETPID_HARTS:
+        vals = [figure(df, "bench_getpid_harts", "ns_per_op", s, asid, mode="wall", harts=h)
+                for s in SCHEMES]
+        if any(v is not None for v in vals):
+            walls.append(f"{h} busy: " + ", ".join(f"scheme {s} {_cell(v)}" for s, v in zip(SCHEMES, vals)))
+    if walls:
+        lines += ["", f"{WALL_NOTE} (ns per call on the slowest hart, mean of the runs without "
+                  "`-icount`; QEMU's threads share the host's cores): " + "; ".join(walls) + "."]
     return lines
 
 

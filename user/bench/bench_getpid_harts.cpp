@@ -13,8 +13,10 @@
 //
 // insns_per_op: that per-call figure averaged over the busy harts; extra keys
 // insns_per_op_min / insns_per_op_max over the harts. ns_per_op: the slowest hart's time per
-// call over all its rounds (QEMU wall time). The counters (traps, satp, ...) are the
-// process's, per call summed over all threads.
+// call over all its rounds; the harness keeps it from the runs without -icount only (3 of
+// them), as QEMU wall time, and their instruction figures not at all (rdinstret then reads
+// host ticks). The counters (traps, satp, ...) are the process's, per call summed over all
+// threads.
 //
 //! [bench_getpid_harts]
 //! regions = "1100 + harts - 1 (1100..1107)"
@@ -25,7 +27,7 @@
 //! args = ["100000"]
 //! quick = ["2000"]
 //! harts = true
-//! wall = false
+//! wall_reps = 3
 //! [bench_getpid_harts.tlb]
 //! args = ["2000"]
 //! quick = ["200"]
