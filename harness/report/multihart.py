@@ -309,12 +309,14 @@ def render_multihart(df: pd.DataFrame, preset: Optional[str]) -> List[str]:
            "process spin on other harts, per shootdown mechanism: *RFENCE* (SBI "
            "`remote_sfence_vma_asid`, the default) or *IPI* (SBI IPI and a local fence in the "
            "remote harts' interrupt handler; the variants with `SHOOTDOWN_IPI=y`). *insns*: "
-           "instructions retired on the requesting hart (the remote harts' fence handlers are not "
-           "in it) from the call to its return, *including its wait for the remote harts*: under "
-           "`-icount` QEMU runs the harts in turn on one host thread, so that wait lasts until "
-           "the remote hart gets its turn and reflects QEMU's turn length, not a hardware "
-           "latency; read these as an upper bound, and compare schemes by *fences* and *IPIs*, "
-           "which are exact counts; *fences*: remote fence requests sent per `munmap` "
+           "the `rdinstret` delta on the requesting hart from the call to its return. Under "
+           "`-icount` that is the machine's count: QEMU runs the harts in turn on one host "
+           "thread, the call waits until each remote hart has had its turn and handled the "
+           "request, and every instruction of those turns is in the figure. *model cycles* "
+           "count the requesting hart's own instructions only, but they include its spinning "
+           "while it waits. Both therefore reflect QEMU's turn length more than the scheme: "
+           "read them as upper bounds, and compare schemes by *fences* and *IPIs*, which are "
+           "exact counts; *fences*: remote fence requests sent per `munmap` "
            "(`stats().remote_fences_sent`); *IPIs*: IPIs sent per `munmap`.", ""]
     for asid in (True, False):
         lines, regions = shootdown_table(df, p, asid)

@@ -4,9 +4,10 @@
 // 1..remote that spin in user mode on the same address space (so that their TLBs may hold its
 // translations and the kernel must fence them). remote = 0..online-1, pages = 1, 16, 256.
 //
-// insns_per_op: instructions retired on hart 0 per munmap (the requesting side: the unmap, the
-// local fence, and sending and waiting for the remote fences; a remote hart's handler runs on
-// that hart and is not in this figure). Extra keys per munmap, from stats(): remote_fences
+// insns_per_op: hart 0's rdinstret delta per munmap (the unmap, the local fence, and sending
+// and waiting for the remote fences). Under -icount rdinstret is the machine's count and the
+// harts run in turn, so the wait includes every instruction of the remote harts' turns (their
+// spinning and their fence handlers): an upper bound set by QEMU's turn length. Extra keys per munmap, from stats(): remote_fences
 // (shootdown requests sent), ipis (IPIs sent), shootdowns (operations that needed a remote
 // fence). Modelled cycles come from the [bench_shootdown.tlb] runs (region = the munmap only).
 //
