@@ -412,10 +412,14 @@ class Engine:
         with self._lock:
             pending = list(self._pending)
         try:
-            # kill first: a cancelled task's QEMU would otherwise run on unobserved
-            killed = self.client.run(_stop_worker_runs)
+            # Cancel the boots not yet started first, then kill the running ones: a boot queued
+            # on a worker behind a running one would otherwise start once the kill lets runs
+            # in again, and hang to its timeout unobserved. A boot that started while the
+            # cancellation travelled is caught by the second kill.
             self.client.cancel(pending)
-            return sum(int(n) for n in killed.values())
+            killed = self.client.run(_stop_worker_runs)
+            again = self.client.run(_stop_worker_runs)
+            return sum(int(n) for n in killed.values()) + sum(int(n) for n in again.values())
         except Exception:  # the cluster may already be gone; nothing more to stop
             return 0
 

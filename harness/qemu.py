@@ -6,6 +6,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence
@@ -95,13 +96,19 @@ def allow_runs() -> None:
     _STOPPING.clear()
 
 
+# The QEMUs already killed, so that a second kill_running() (an interrupt kills twice) does not
+# count a killed process that has not been reaped yet.
+_KILLED: "weakref.WeakSet[subprocess.Popen]" = weakref.WeakSet()
+
+
 def _kill_group(proc: subprocess.Popen) -> bool:
-    if proc.poll() is not None:
-        return False  # it ended by itself
+    if proc.poll() is not None or proc in _KILLED:
+        return False  # it ended by itself, or was killed already
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # the child leads its own session and group
     except ProcessLookupError:
         return False
+    _KILLED.add(proc)
     return True
 
 
