@@ -214,7 +214,7 @@ def test_usertests_few_asid_bits_on_4_harts(kernel: Callable[[str], Variant], sc
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("name", ["s1-asid", "s2-asid", "s3-asid"])
+@pytest.mark.parametrize("name", SIX)
 def test_icount_deterministic_on_4_harts(kernel: Callable[[str], Variant], name: str) -> None:
     """-icount makes the vCPUs run round-robin in one thread: the same instruction counts twice,
     including a benchmark whose threads run on every hart."""
@@ -323,7 +323,7 @@ def test_kernel_boot_under_tlb_model_on_4_harts(kernel: Callable[[str], Variant]
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("name", ["s1-asid", "s2-noasid", "s3-asid"])
+@pytest.mark.parametrize("name", SIX)
 def test_regcheck_threads_on_harts(kernel: Callable[[str], Variant], name: str) -> None:
     v = with_harts(kernel(name), 4)
     res = run(v, ["regcheck", "threads"], "threads")
