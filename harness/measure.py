@@ -12,7 +12,7 @@ threads here only orchestrate (parse, decide the next run) and wait, one per wor
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
@@ -364,6 +364,8 @@ def all_tasks(variants: Sequence[Variant], benches: Sequence[BenchSpec], *, kasl
 
 
 T = TypeVar("T")
+# How often the run loop wakes to notice a Ctrl-C (run_pool).
+POLL_SECONDS = 0.5
 
 
 def stop_runs(opts: RunOptions) -> int:
@@ -394,18 +396,26 @@ def run_pool(items: Sequence[T], work: Callable[[T], Any], opts: RunOptions, *,
             if not phase:
                 continue
             pool = ThreadPoolExecutor(max_workers=width)
-            futures = {pool.submit(work, it): it for it in phase}
             try:
-                for fut in as_completed(futures):
-                    it = futures[fut]
-                    try:
-                        result = fut.result()
-                    except HarnessError as exc:
-                        on_failed(it, exc)
-                    else:
-                        on_done(it, result)
-                    bar.set_postfix_str(label(it))
-                    bar.update(1)
+                futures = {pool.submit(work, it): it for it in phase}
+                pending = set(futures)
+                while pending:
+                    # Wake at least every POLL_SECONDS: a Ctrl-C that the kernel delivers to
+                    # another thread (a pool thread, dask's) only sets Python's flag, and the
+                    # main thread raises KeyboardInterrupt at its next bytecode, which an
+                    # unbounded wait would postpone until some boot ends (its timeout).
+                    done, pending = wait(pending, timeout=POLL_SECONDS,
+                                         return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        it = futures[fut]
+                        try:
+                            result = fut.result()
+                        except HarnessError as exc:
+                            on_failed(it, exc)
+                        else:
+                            on_done(it, result)
+                        bar.set_postfix_str(label(it))
+                        bar.update(1)
             except KeyboardInterrupt:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise Interrupted(stop_runs(opts)) from None

@@ -69,3 +69,37 @@ def test_ctrl_c_stops_the_runs_quietly(fake_repo: Path, tmp_path: Path) -> None:
             break
         time.sleep(0.1)
     assert _running(str(qemu)) == []
+
+
+def test_ctrl_c_delivered_to_a_pool_thread_stops_the_run_loop(tmp_path: Path) -> None:
+    """The kernel may deliver a terminal's SIGINT to any thread of the harness (a pool thread
+    waiting for a boot, dask's IO thread); Python then only sets a flag for the main thread. The
+    run loop must still raise Interrupted while the boot runs, not when it ends (its timeout):
+    here the work item delivers SIGINT to its own thread and then waits to be released."""
+    import threading
+
+    from harness.errors import Interrupted
+    from harness.measure import RunOptions, run_pool
+    from harness.qemu import allow_runs
+
+    release, finished = threading.Event(), threading.Event()
+
+    def work(item: int) -> int:
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        release.wait(60)  # a boot that would run on
+        finished.set()
+        return item
+
+    # an xdist worker may ignore SIGINT; a terminal-started harness has Python's handler
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(Interrupted):
+            run_pool([1], work, RunOptions(repo=REPO, results=tmp_path, progress=False,
+                                           workers=1),
+                     on_done=lambda item, result: None, on_failed=lambda item, exc: None,
+                     label=str, desc="test", unit="run")
+        assert not finished.is_set(), "the loop waited for the running item to end"
+    finally:
+        signal.signal(signal.SIGINT, old)
+        release.set()
+        allow_runs()
