@@ -43,8 +43,12 @@ def test_ctrl_c_stops_the_runs_quietly(fake_repo: Path, tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "harness", "bench", "--quick", "--repo", str(fake_repo),
            "--qemu", str(qemu), "--no-progress", "-j", "2", "-V", "s1-asid", "s2-asid",
            "-B", "bench_null", "--no-kaslr", "--no-tlb"]
+    # As from a terminal: a shell without job control starts background commands with SIGINT
+    # ignored, and Python keeps an inherited SIG_IGN (no KeyboardInterrupt at all); so the
+    # harness gets the default disposition whatever ran this test.
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         while len(_running(str(qemu))) < 2:  # both workers are in a (hanging) boot
