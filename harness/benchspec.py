@@ -70,6 +70,12 @@ class BenchSpec:
     def prog(self) -> str:
         return self.program or self.name
 
+    def wall_runs(self, reps: int) -> int:
+        """Its wall-time repetitions in a run of `reps`: none, or `reps` capped by wall_reps."""
+        if not self.wall:
+            return 0
+        return min(reps, self.wall_reps) if self.wall_reps else reps
+
     def argv(self, quick: bool) -> Tuple[str, ...]:
         return self.quick_args if quick else self.args
 

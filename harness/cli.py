@@ -482,8 +482,7 @@ def options_dict(*, quick: bool, reps: int, timeout: float, workers: int, make_j
                                     "repetition i uses seed i mod n; kaslr_probe unseeded"},
             "workers": workers, "make_jobs": make_jobs,
             "benches": {b.name: list(b.argv(quick)) for b in benches},
-            "wall_runs": {b.name: (min(reps, b.wall_reps) if b.wall_reps else reps) if b.wall else 0
-                          for b in benches},
+            "wall_runs": {b.name: b.wall_runs(reps) for b in benches},
             "variants": [v.name for v in variants],
             # what each variant is: NAME:DEFCONFIG+OPT=VAL, its config column, its build key
             "variant_configs": {v.name: {"spec": v.spec, "config": v.config_string,

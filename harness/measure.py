@@ -113,19 +113,12 @@ def measure_icount(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[
     return rows
 
 
-def wall_reps(spec: BenchSpec, opts: RunOptions) -> int:
-    """The wall-time repetitions of `spec` in this run: --reps, capped by its `wall_reps`."""
-    if not spec.wall:
-        return 0
-    return min(opts.reps, spec.wall_reps) if spec.wall_reps else opts.reps
-
-
 def measure_wall(variant: Variant, spec: BenchSpec, opts: RunOptions) -> List[Dict[str, Any]]:
     """The wall-time repetitions (none for a benchmark with spec.wall False): ns_per_op only,
     never an instruction count or counter (without -icount they read host clock ticks)."""
     rows: List[Dict[str, Any]] = []
     seeds = seeds_for(variant, opts)
-    for rep in range(wall_reps(spec, opts)):
+    for rep in range(spec.wall_runs(opts.reps)):
         seed = seeds[rep % len(seeds)]
         _, out = run_bench(variant, spec, opts, mode="wall", rep=rep, seed=seed)
         rows += rows_from_output(variant, spec.name, out, mode="wall", repetition=rep,

@@ -197,8 +197,7 @@ def test_bench(bench_session: BenchSession, name: str, spec: Any) -> None:
     assert all(r["value"] >= 1 for r in _icount(rows, "iters"))
     wall = [r for r in rows if r["mode"] == "wall"]
     assert {r["metric"] for r in wall} <= {"ns_per_op"}  # wall runs: time only
-    reps = min(REPS, spec.wall_reps) if spec.wall_reps else REPS  # measure.wall_reps
-    assert len(wall) == (len(lines) // runs * reps if spec.wall else 0)
+    assert len(wall) == len(lines) // runs * spec.wall_runs(REPS)
     if spec.name == "bench_null":
         assert {r["value"] for r in _icount(rows, "satp_per_op")} == {SATP_PER_NULL[v.scheme]}
         assert {r["value"] for r in _icount(rows, "traps_per_op")} == {1}
